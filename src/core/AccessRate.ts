@@ -1,0 +1,92 @@
+/**
+ * Access-rate arithmetic: conversions between `nr_accesses` and basis points, the per-sample
+ * moving sum behind `nr_accesses_bp`, and the rescaling of monitoring results when the
+ * intervals change. Mirrors helpers of `mm/damon/core.c`. Pure: no clock, no randomness.
+ */
+import { u32 } from "../internal/uint.ts"
+import * as Attrs from "../model/Attrs.ts"
+import type { Region } from "../model/Region.ts"
+
+/**
+ * Converts an `nr_accesses` value to basis points of the maximum possible under `attrs`.
+ *
+ * **Details**
+ * Mirrors `damon_nr_accesses_to_accesses_bp()`: `nr * 10000 / max_nr_accesses(attrs)`.
+ */
+export const nrAccessesToAccessesBp = (nrAccesses: number, attrs: Attrs.Attrs): number =>
+  Math.floor((nrAccesses * 10000) / Math.max(Attrs.maxNrAccesses(attrs), 1))
+
+/**
+ * Converts basis points of the maximum back to an `nr_accesses` value under `attrs`.
+ *
+ * **Details**
+ * Mirrors `damon_accesses_bp_to_nr_accesses()`: `bp * max_nr_accesses(attrs) / 10000`.
+ */
+export const accessesBpToNrAccesses = (accessesBp: number, attrs: Attrs.Attrs): number =>
+  Math.floor((accessesBp * Attrs.maxNrAccesses(attrs)) / 10000)
+
+/**
+ * One step of the pseudo moving sum: drop an average sample of the last window, add the new one.
+ *
+ * **Details**
+ * Mirrors `damon_moving_sum(mvsum, nomvsum, len_window, new_value)`:
+ * `mvsum - nomvsum / len_window + new_value` in u32 arithmetic (it wraps like the kernel's).
+ */
+export const movingSum = (mvsum: number, nomvsum: number, lenWindow: number, newValue: number): number =>
+  u32(mvsum - Math.floor(nomvsum / lenWindow) + newValue)
+
+/**
+ * Records one sample's result for a region.
+ *
+ * **Details**
+ * Mirrors `damon_update_region_access_rate()`: updates `nrAccessesBp` with the moving sum over
+ * a window of `max_nr_accesses` samples (1 when the sampling interval is 0) and increments
+ * `nrAccesses` on an access.
+ *
+ * **Gotchas**
+ * Mutates `region`; called for every region every sample, so it allocates nothing.
+ */
+export const updateRegionAccessRate = (region: Region, accessed: boolean, attrs: Attrs.Attrs): void => {
+  const lenWindow = attrs.sampleIntervalUs !== 0 ? Math.max(Attrs.maxNrAccesses(attrs), 1) : 1
+  region.nrAccessesBp = movingSum(region.nrAccessesBp, region.lastNrAccesses * 10000, lenWindow, accessed ? 10000 : 0)
+  if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
+}
+
+/**
+ * Rescales one region's monitoring results from `oldAttrs` to `newAttrs`.
+ *
+ * **Details**
+ * Mirrors `damon_update_monitoring_result()`: with `aggregating` false (at a window boundary),
+ * `nrAccesses` is converted and `nrAccessesBp` follows it; mid-window, the previous window's
+ * result is converted into `lastNrAccesses` and the current window restarts. `age` is scaled by
+ * the aggregation interval ratio.
+ *
+ * **Gotchas**
+ * Mutates `region`.
+ */
+export const updateMonitoringResult = (
+  region: Region,
+  oldAttrs: Attrs.Attrs,
+  newAttrs: Attrs.Attrs,
+  aggregating: boolean
+): void => {
+  if (!aggregating) {
+    region.nrAccesses = accessesBpToNrAccesses(nrAccessesToAccessesBp(region.nrAccesses, oldAttrs), newAttrs)
+    region.nrAccessesBp = region.nrAccesses * 10000
+  } else {
+    region.lastNrAccesses = accessesBpToNrAccesses(nrAccessesToAccessesBp(region.lastNrAccesses, oldAttrs), newAttrs)
+    region.nrAccessesBp = region.lastNrAccesses * 10000
+    region.nrAccesses = 0
+  }
+  region.age = Math.floor((region.age * oldAttrs.aggrIntervalUs) / newAttrs.aggrIntervalUs)
+}
+
+/**
+ * True when `updateMonitoringResult` applies: the kernel skips the conversion entirely when any
+ * of the old or new sample or aggregation intervals is zero (`damon_update_monitoring_results()`).
+ */
+export const canRescale = (oldAttrs: Attrs.Attrs, newAttrs: Attrs.Attrs): boolean =>
+  oldAttrs.sampleIntervalUs !== 0 &&
+  oldAttrs.aggrIntervalUs !== 0 &&
+  newAttrs.sampleIntervalUs !== 0 &&
+  newAttrs.aggrIntervalUs !== 0

@@ -1,0 +1,191 @@
+/**
+ * Adaptive region adjustment: the merge, split and size-limit algorithms that keep the number
+ * of regions between `minNrRegions` and `maxNrRegions` (R2 semantics of `mm/damon/core.c`).
+ *
+ * Pure: randomness comes in as an explicit {@link Rng}; regions are mutated in place, as the
+ * kernel does, because these run on every aggregation over every region.
+ */
+import { absDiff, alignDown, alignUp } from "../internal/uint.ts"
+import type { DamonCtx } from "../model/DamonCtx.ts"
+import * as Region from "../model/Region.ts"
+import type { Target } from "../model/Target.ts"
+import type { Rng } from "./Rng.ts"
+
+/**
+ * Updates ages and merges adjacent regions of one target whose `nrAccesses` differ by at most
+ * `thres`, as long as the merged size stays within `szLimit`.
+ *
+ * **Details**
+ * Mirrors `damon_merge_regions_of()` (R2): a region's age is reset when its access count moved
+ * by more than `thres` or when exactly one of the current and last counts is zero; otherwise it
+ * grows by one. Merging is size-weighted (`Region.mergeTwo`).
+ */
+export const mergeRegionsOf = (t: Target, thres: number, szLimit: number): void => {
+  const regions = t.regions
+  const kept: Array<Region.Region> = []
+  let prev: Region.Region | undefined
+  for (const r of regions) {
+    if (absDiff(r.nrAccesses, r.lastNrAccesses) > thres) r.age = 0
+    else if ((r.nrAccesses === 0) !== (r.lastNrAccesses === 0)) r.age = 0
+    else r.age = (r.age + 1) >>> 0
+    if (
+      prev !== undefined &&
+      prev.end === r.start &&
+      absDiff(prev.nrAccesses, r.nrAccesses) <= thres &&
+      Region.size(prev) + Region.size(r) <= szLimit
+    ) {
+      Region.mergeTwo(prev, r)
+    } else {
+      prev = r
+      kept.push(r)
+    }
+  }
+  t.regions = kept
+}
+
+/**
+ * Merges similar neighbours in every target, doubling the threshold while the total stays
+ * above `maxNrRegions`.
+ *
+ * **Details**
+ * Mirrors `kdamond_merge_regions()`: repeats while `nr_regions > max_nr_regions` and
+ * `threshold / 2 < aggr_interval / sample_interval`; each pass also updates ages again (a
+ * kernel quirk reproduced on purpose). Returns the number of regions afterwards.
+ */
+export const mergeRegions = (ctx: DamonCtx, threshold: number, szLimit: number): number => {
+  const maxThres = Math.floor(ctx.attrs.aggrIntervalUs / Math.max(ctx.attrs.sampleIntervalUs, 1))
+  let thres = threshold
+  let nrRegions: number
+  do {
+    nrRegions = 0
+    for (const t of ctx.targets) {
+      mergeRegionsOf(t, thres, szLimit)
+      nrRegions += t.regions.length
+    }
+    thres = Math.max(1, (thres * 2) >>> 0)
+  } while (nrRegions > ctx.attrs.maxNrRegions && Math.floor(thres / 2) < maxThres)
+  return nrRegions
+}
+
+/**
+ * Splits every region of `t` (that existed before the call) into at most `nrSubs` pieces at
+ * random 10%-90% cuts aligned to `minRegionSz`.
+ *
+ * **Details**
+ * Mirrors `damon_split_regions_of()`: only regions larger than `2 * minRegionSz` are split;
+ * a draw that would give an empty piece consumes an attempt; for three pieces the left piece is
+ * split again.
+ */
+export const splitRegionsOf = (t: Target, nrSubs: number, minRegionSz: number, rng: Rng): void => {
+  const out: Array<Region.Region> = []
+  for (const r of t.regions) {
+    let szRegion = Region.size(r)
+    const pieces: Array<Region.Region> = []
+    for (let i = 0; i < nrSubs - 1 && szRegion > 2 * minRegionSz; i++) {
+      const szSub = alignDown(Math.floor((rng.rand(1, 10) * szRegion) / 10), minRegionSz)
+      if (szSub === 0 || szSub >= szRegion) continue
+      // The new right piece goes right after r, before pieces split off earlier.
+      pieces.unshift(Region.splitAt(r, szSub))
+      szRegion = szSub
+    }
+    out.push(r)
+    for (const p of pieces) out.push(p)
+  }
+  t.regions = out
+}
+
+/**
+ * Per-kdamond memory of the split step.
+ *
+ * **Details**
+ * The kernel keeps `last_nr_regions` as a function-level static shared by every context; here
+ * each kdamond has its own (a documented difference: contexts no longer influence each other).
+ */
+export interface SplitState {
+  lastNrRegions: number
+}
+
+/**
+ * Splits regions to explore finer access patterns, when there is room.
+ *
+ * **Details**
+ * Mirrors `kdamond_split_regions()`: nothing happens above `maxNrRegions / 2`; regions are cut in
+ * two, or in three when the count did not change since the last split and is below a third of
+ * the maximum.
+ */
+export const splitRegions = (ctx: DamonCtx, state: SplitState, rng: Rng): void => {
+  let nrRegions = 0
+  for (const t of ctx.targets) nrRegions += t.regions.length
+  if (nrRegions > Math.floor(ctx.attrs.maxNrRegions / 2)) return
+  let nrSubs = 2
+  if (state.lastNrRegions === nrRegions && nrRegions < Math.floor(ctx.attrs.maxNrRegions / 3)) nrSubs = 3
+  for (const t of ctx.targets) splitRegionsOf(t, nrSubs, ctx.minRegionSz, rng)
+  state.lastNrRegions = nrRegions
+}
+
+/**
+ * The size limit of one region: total monitored bytes over `minNrRegions`, at least
+ * `minRegionSz`. Mirrors `damon_region_sz_limit()`.
+ */
+export const regionSzLimit = (ctx: DamonCtx): number => {
+  let sz = 0
+  for (const t of ctx.targets) for (const r of t.regions) sz += r.end - r.start
+  if (ctx.attrs.minNrRegions !== 0) sz = Math.floor(sz / ctx.attrs.minNrRegions)
+  return Math.max(sz, ctx.minRegionSz)
+}
+
+/**
+ * Splits regions larger than the size limit so the context has at least `minNrRegions`
+ * regions (as far as `minRegionSz` allows), and returns the limit for the next merge.
+ *
+ * **Details**
+ * Mirrors `damon_apply_min_nr_regions()` (R2): the limit is aligned up to `minRegionSz`; each
+ * oversized region is cut into pieces of exactly the limit from its left end.
+ */
+export const applyMinNrRegions = (ctx: DamonCtx): number => {
+  const maxSz = alignUp(regionSzLimit(ctx), ctx.minRegionSz)
+  for (const t of ctx.targets) {
+    let oversized = false
+    for (const r of t.regions) {
+      if (r.end - r.start > maxSz) {
+        oversized = true
+        break
+      }
+    }
+    if (!oversized) continue
+    const out: Array<Region.Region> = []
+    for (const r of t.regions) {
+      let cur = r
+      out.push(cur)
+      while (cur.end - cur.start > maxSz) {
+        cur = Region.splitAt(cur, maxSz)
+        out.push(cur)
+      }
+    }
+    t.regions = out
+  }
+  return maxSz
+}
+
+/**
+ * Ends an aggregation window: `lastNrAccesses` takes `nrAccesses`, which restarts at zero.
+ * Returns how many regions had an inconsistent `nrAccessesBp` that was repaired.
+ *
+ * **Details**
+ * Mirrors `kdamond_reset_aggregated()` including `damon_warn_fix_nr_accesses_corruption()`.
+ */
+export const resetAggregated = (ctx: DamonCtx): number => {
+  let fixed = 0
+  for (const t of ctx.targets) {
+    for (const r of t.regions) {
+      const expected = r.nrAccesses * 10000
+      if (r.nrAccessesBp !== expected) {
+        r.nrAccessesBp = expected
+        fixed++
+      }
+      r.lastNrAccesses = r.nrAccesses
+      r.nrAccesses = 0
+    }
+  }
+  return fixed
+}
