@@ -1,1 +1,53 @@
-export const hello = (n: number): number => n + 1
+/**
+ * effect-damon: Linux DAMON (Data Access MONitor) and DAMOS re-implemented on Effect 4.
+ *
+ * Modules are exported as namespaces (`Region.splitAt`, `Attrs.make`, ...), Effect style.
+ */
+
+/** Address and size ranges (`damon_addr_range`, `damon_size_range`). */
+export * as AddrRange from "./model/AddrRange.ts"
+/** Monitoring regions (`damon_region`). */
+export * as Region from "./model/Region.ts"
+/** Monitoring targets (`damon_target`). */
+export * as Target from "./model/Target.ts"
+/** Monitoring attributes (`damon_attrs`) with the kernel's defaults and rules. */
+export * as Attrs from "./model/Attrs.ts"
+/** DAMOS scheme model (`damos`). */
+export * as Damos from "./model/Damos.ts"
+/** Monitoring contexts (`damon_ctx`). */
+export * as DamonCtx from "./model/DamonCtx.ts"
+/** User-level context configuration. */
+export * as DamonConfig from "./model/DamonConfig.ts"
+/** The public error and its errno-like reasons. */
+export * from "./model/DamonError.ts"
+
+/** Access-rate arithmetic (`damon_update_region_access_rate()`, moving sum, rescaling). */
+export * as AccessRate from "./core/AccessRate.ts"
+/** Region merge/split/size-limit algorithms. */
+export * as RegionAdjust from "./core/RegionAdjust.ts"
+/** vaddr's three-regions heuristic and even split. */
+export * as ThreeRegions from "./core/ThreeRegions.ts"
+/** The seeded random generator (`damon_rand()`). */
+export * as Rng from "./core/Rng.ts"
+/** The feedback loop of intervals tuning and quota goals. */
+export * as FeedLoop from "./core/FeedLoop.ts"
+/** `damon_set_attrs()` on a context. */
+export * as SetAttrs from "./core/SetAttrs.ts"
+/** Intervals auto-tuning. */
+export * as IntervalsTune from "./core/IntervalsTune.ts"
+/** Building a context from a config. */
+export * as BuildCtx from "./core/BuildCtx.ts"
+
+/** The operations-set contract (`damon_operations`). */
+export type { ApplyResult, DamonOps, DamonOpsFactory, KernelOpsId, OpsEnv, SystemMetrics } from "./ops/DamonOps.ts"
+/** The ops registry service. */
+export * as OpsRegistry from "./ops/OpsRegistry.ts"
+
+/** The kdamond and its control surface. */
+export * as Kdamond from "./engine/Kdamond.ts"
+/** Monitoring events. */
+export * as Events from "./engine/Events.ts"
+/** The kdamond clock (real or virtual time). */
+export * as KdamondClock from "./engine/KdamondClock.ts"
+/** The DAMON runtime service: start kdamonds. */
+export * as Damon from "./Damon.ts"

@@ -178,14 +178,20 @@ export interface QuotaState {
   weightSz: number
   weightNrAccesses: number
   weightAge: number
-  /** Effective size quota of the current window, in bytes. */
+  /**
+   * Effective size quota of the current window, in bytes. The kernel's `ULONG_MAX` ("unlimited")
+   * is represented as `Number.MAX_SAFE_INTEGER`; every computed value saturates there.
+   */
   esz: number
   /** Feedback-loop state, in bytes x 10000 (may exceed 2^53: kept as bigint). */
   eszBp: bigint
   totalChargedSz: number
   totalChargedNs: number
   chargedSz: number
-  /** Start of the current charge window, in milliseconds of the kdamond clock; `-1` = none yet. */
+  /**
+   * Start of the current charge window, in milliseconds of the kdamond clock; `-1` = no window
+   * yet (the kernel uses `0` plus `total_charged_sz == 0`, but time 0 is a valid virtual time).
+   */
   chargedFrom: number
   /** The target where the last window stopped; `null` = none. */
   chargeTargetFrom: Target | null
@@ -226,6 +232,12 @@ export interface Damos {
   maxNrSnapshots: number
   /** Private: sample interval count at which the scheme is applied next. */
   nextApplySis: number
+  /**
+   * Private (`last_applied`): an ops-defined id of the last entity (e.g. folio start address) the
+   * action was applied to, so an ops set does not apply twice to an entity spanning regions;
+   * `-1` = none. Reset after every apply pass of the scheme.
+   */
+  lastApplied: number
   /** Private: this scheme finished its pass for the pending walk. */
   walkCompleted: boolean
   /** Private: the last core filter that matched allowed the region. */

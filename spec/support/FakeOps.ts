@@ -1,0 +1,68 @@
+/**
+ * A tiny deterministic operations set for engine tests: one address space where a fixed set of
+ * ranges is "hot" (always accessed) and everything else is idle. It records every hook call so
+ * tests can assert the loop order.
+ */
+import { AccessRate, type AddrRange, type DamonCtx, type DamonOps, type DamonOpsFactory } from "effect-damon"
+
+export interface FakeOpsLog {
+  readonly calls: Array<string>
+}
+
+export interface FakeOpsOptions {
+  readonly hot?: ReadonlyArray<AddrRange.AddrRange>
+  /** Regions given to targets without regions at init. */
+  readonly initRange?: AddrRange.AddrRange
+  /** Throw from this hook (on its n-th call, 1-based). */
+  readonly failAt?: { readonly hook: "prepareAccessChecks" | "checkAccesses" | "update"; readonly call: number }
+  /** targetValid answers false from this sample count on. */
+  readonly invalidFromSis?: number
+  readonly log?: FakeOpsLog
+  readonly id?: string
+}
+
+export const makeFakeOps = (options: FakeOpsOptions = {}): DamonOpsFactory => () => {
+  const hot = options.hot ?? []
+  const counts = new Map<string, number>()
+  const note = (hook: string) => {
+    const n = (counts.get(hook) ?? 0) + 1
+    counts.set(hook, n)
+    options.log?.calls.push(hook)
+    if (options.failAt !== undefined && options.failAt.hook === hook && options.failAt.call === n) {
+      throw new Error(`${hook} failed on call ${n}`)
+    }
+  }
+  const isHot = (addr: number) => hot.some((r) => addr >= r.start && addr < r.end)
+  const ops: DamonOps = {
+    id: options.id ?? "fake",
+    init: (ctx) => {
+      note("init")
+      const range = options.initRange
+      if (range === undefined) return
+      for (const t of ctx.targets) {
+        if (t.regions.length === 0) {
+          t.regions.push({ start: range.start, end: range.end, nrAccesses: 0, nrAccessesBp: 0, lastNrAccesses: 0, age: 0, samplingAddr: -1 })
+        }
+      }
+    },
+    update: () => note("update"),
+    prepareAccessChecks: (ctx: DamonCtx.DamonCtx, env) => {
+      note("prepareAccessChecks")
+      for (const t of ctx.targets) for (const r of t.regions) r.samplingAddr = env.rng.rand(r.start, r.end)
+    },
+    checkAccesses: (ctx: DamonCtx.DamonCtx) => {
+      note("checkAccesses")
+      let max = 0
+      for (const t of ctx.targets) {
+        for (const r of t.regions) {
+          const accessed = r.samplingAddr >= r.start && r.samplingAddr < r.end && isHot(r.samplingAddr)
+          AccessRate.updateRegionAccessRate(r, accessed, ctx.attrs)
+          if (r.nrAccesses > max) max = r.nrAccesses
+        }
+      }
+      return max
+    },
+    targetValid: (ctx: DamonCtx.DamonCtx) => options.invalidFromSis === undefined || ctx.passedSampleIntervals < options.invalidFromSis
+  }
+  return ops
+}

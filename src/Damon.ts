@@ -1,0 +1,83 @@
+/**
+ * The public control API: starting kdamonds on contexts, with the kernel's global rules
+ * (`damon_start()` / `damon_stop()`: exclusive groups, the running count). Each started
+ * kdamond is returned as a `Kdamond` handle with `damonCall`, `damosWalk`, events and `stop`.
+ */
+import { Context, Effect, Layer, Result, type Scope } from "effect"
+import { buildCtx } from "./core/BuildCtx.ts"
+import * as Kdamond from "./engine/Kdamond.ts"
+import { busy, type DamonError, invalidArgument } from "./model/DamonError.ts"
+import * as DamonConfig from "./model/DamonConfig.ts"
+import { OpsRegistry } from "./ops/OpsRegistry.ts"
+
+/** Options of `Damon.start`. */
+export interface StartOptions extends Kdamond.KdamondOptions {
+  /**
+   * Start as an exclusive user of DAMON (like the RECLAIM and LRU_SORT modules): refused with
+   * `Busy` while any kdamond runs, and while it runs no other kdamond can start.
+   */
+  readonly exclusive?: boolean
+}
+
+/** The DAMON runtime of one process. */
+export class Damon extends Context.Service<Damon, {
+  /**
+   * Validates `config`, builds its context and starts a kdamond on it; returns once the kdamond
+   * runs. The kdamond stops when the enclosing `Scope` closes (or on `stop`).
+   *
+   * **Details**
+   * Mirrors `damon_start()` for one context: `Busy` when an exclusive group runs (or, for an
+   * exclusive start, when anything runs); bad config is an `InvalidArgument` and starts nothing.
+   */
+  readonly start: (config: unknown, options?: StartOptions) => Effect.Effect<Kdamond.Kdamond, DamonError, Scope.Scope>
+  /** Number of running kdamonds (`damon_nr_running_ctxs()`). */
+  readonly nrRunningCtxs: Effect.Effect<number>
+  /** Registered operations set ids (`avail_operations`). */
+  readonly opsIds: ReadonlyArray<string>
+}>()("effect-damon/Damon") {}
+
+/** Builds the runtime over an ops registry. */
+export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.gen(function*() {
+  const registry = yield* OpsRegistry
+  let nrRunning = 0
+  let runningExclusive = false
+  let nextPid = 1
+  const start = (config: unknown, options: StartOptions = {}) =>
+    Effect.gen(function*() {
+      const decoded = DamonConfig.decodeBase(config)
+      if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
+      const { base, schemes } = decoded.success
+      if (schemes.length > 0) return yield* Effect.fail(invalidArgument("schemes", schemes.length, "schemes need the DAMOS layer"))
+      const factory = registry.select(base.ops)
+      if (Result.isFailure(factory)) return yield* Effect.fail(factory.failure)
+      const exclusive = options.exclusive === true
+      if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
+        return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
+      }
+      const ctx = buildCtx(base)
+      const index = nrRunning
+      nrRunning++
+      if (exclusive) runningExclusive = true
+      const scope = yield* Effect.scope
+      const kdamond = yield* Kdamond.start(
+        {
+          index,
+          pid: nextPid++,
+          ctx,
+          ops: factory.success(),
+          onStopped: () => {
+            nrRunning--
+            if (nrRunning === 0) runningExclusive = false
+          }
+        },
+        options,
+        scope
+      )
+      yield* Effect.addFinalizer(() => Effect.ignore(kdamond.stop))
+      return kdamond
+    })
+  return { start, nrRunningCtxs: Effect.sync(() => nrRunning), opsIds: registry.ids }
+})
+
+/** The runtime layer; needs an `OpsRegistry`. */
+export const layer: Layer.Layer<Damon, never, OpsRegistry> = Layer.effect(Damon, make)

@@ -1,0 +1,270 @@
+/**
+ * Control requests of a kdamond: `damonCall` requests (with their `Deferred` replies) and the
+ * single `damosWalk` slot, plus the synchronous serving logic the kdamond runs between loop
+ * phases. Mirrors `struct damon_call_control`, `kdamond_call()`, `struct damos_walk_control`
+ * and `damos_walk_complete()` / `damos_walk_cancel()` (R2), without the R2 flaws.
+ */
+import { Deferred, Effect, Exit, Queue } from "effect"
+import {
+  callbackFailed,
+  canceled,
+  type DamonError
+} from "../model/DamonError.ts"
+import type { DamonCtx } from "../model/DamonCtx.ts"
+import type { Damos } from "../model/Damos.ts"
+import type { Region } from "../model/Region.ts"
+import type { Target } from "../model/Target.ts"
+
+/** When a call is served. */
+export type CallPoint = "sample" | "aggregation"
+
+/**
+ * Lifecycle of a request: `queued` until served; `done` after its (only) run or cancellation;
+ * `withdrawn` when its caller gave up first (its function never runs).
+ */
+export type RequestState = "queued" | "done" | "withdrawn"
+
+/** A `damonCall` request. Mirrors `struct damon_call_control`. */
+export interface CallRequest {
+  readonly fn: (ctx: DamonCtx) => unknown
+  readonly at: CallPoint
+  readonly repeat: boolean
+  state: RequestState
+  readonly reply: Deferred.Deferred<unknown, DamonError>
+}
+
+/** What a walk function sees for each region a scheme was applied to. */
+export interface WalkVisit {
+  readonly ctx: DamonCtx
+  readonly targetIndex: number
+  readonly target: Target
+  readonly region: Region
+  readonly schemeIndex: number
+  readonly scheme: Damos
+  /** Bytes of the region that passed the scheme's ops-layer filters. */
+  readonly szFilterPassed: number
+}
+
+/** A `damosWalk` request. Mirrors `struct damos_walk_control`. */
+export interface WalkRequest {
+  readonly walkFn: (visit: WalkVisit) => void
+  state: RequestState
+  readonly reply: Deferred.Deferred<void, DamonError>
+}
+
+/** Completes a request's reply exactly once. */
+export const settle = <A>(
+  reply: Deferred.Deferred<A, DamonError>,
+  outcome: { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DamonError }
+): void => {
+  Deferred.doneUnsafe(reply, outcome.ok ? Effect.succeed(outcome.value) : Effect.fail(outcome.error))
+}
+
+/** Runs a user function, turning a throw into a typed `CallbackFailed` for its caller only. */
+export const runUserFn = <A>(
+  what: string,
+  f: () => A
+): { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DamonError } => {
+  try {
+    return { ok: true, value: f() }
+  } catch (cause) {
+    return { ok: false, error: callbackFailed(what, cause) }
+  }
+}
+
+/**
+ * The pending control requests of one kdamond.
+ *
+ * **Gotchas**
+ * Mutated by callers (enqueue, withdraw) and by the kdamond (serve). Both happen inside
+ * synchronous steps of a single JavaScript thread, which gives the same exclusion the kernel's
+ * `call_controls_lock` and `walk_control_lock` give.
+ */
+export interface ControlState {
+  /** FIFO of calls not yet seen by the kdamond: the kdamond's request queue. */
+  readonly incoming: Queue.Queue<CallRequest>
+  /** Calls waiting for the next aggregation boundary, FIFO. */
+  readonly atAggregation: Array<CallRequest>
+  /** Repeat calls, run at every serving point of their kind until withdrawn or cancelled. */
+  readonly repeating: Array<CallRequest>
+  walk: WalkRequest | undefined
+  /** Set when the kdamond terminates: later requests fail at once (R2 `*_obsolete`). */
+  obsolete: boolean
+}
+
+/** Creates an empty control state. */
+export const makeControlState = (): Effect.Effect<ControlState> =>
+  Effect.map(Queue.unbounded<CallRequest>(), (incoming) => ({
+    incoming,
+    atAggregation: [],
+    repeating: [],
+    walk: undefined,
+    obsolete: false
+  }))
+
+const runCall = (req: CallRequest, ctx: DamonCtx): void => {
+  const outcome = runUserFn("damonCall function", () => req.fn(ctx))
+  if (!req.repeat) {
+    req.state = "done"
+    settle(req.reply, outcome)
+  } else if (!outcome.ok) {
+    req.state = "done"
+    settle(req.reply, outcome)
+  }
+}
+
+/**
+ * Serves the calls that arrived so far in FIFO order: `sample` calls run now, `aggregation`
+ * calls and repeat calls are set aside for their serving points. Returns how many ran.
+ *
+ * **Details**
+ * This is the prompt-service path: the kdamond calls it while it waits for a sample, so a
+ * caller does not wait for a sample boundary (the kernel's `kdamond_call()` runs only after
+ * sampling).
+ */
+export const serveIncoming = (control: ControlState, ctx: DamonCtx): number => {
+  let ran = 0
+  for (let exit = Queue.takeUnsafe(control.incoming); exit !== undefined; exit = Queue.takeUnsafe(control.incoming)) {
+    if (Exit.isSuccess(exit) && dispatch(control, ctx, exit.value)) ran++
+  }
+  return ran
+}
+
+/**
+ * Handles one request taken from the queue: runs a `sample` call now (returns true), sets an
+ * `aggregation` or repeat call aside for its serving point.
+ */
+export const dispatch = (control: ControlState, ctx: DamonCtx, req: CallRequest): boolean => {
+  if (req.state !== "queued") return false
+  if (req.repeat) control.repeating.push(req)
+  else if (req.at === "aggregation") control.atAggregation.push(req)
+  else {
+    runCall(req, ctx)
+    return true
+  }
+  return false
+}
+
+/**
+ * The kernel point of `kdamond_call(ctx, false)`: after sampling (and merging, at a boundary),
+ * before schemes. Serves new calls, then, at a boundary, the calls that waited for it, then the
+ * repeat calls due at this point.
+ */
+export const serveAtLoopPoint = (control: ControlState, ctx: DamonCtx, atBoundary: boolean): void => {
+  serveIncoming(control, ctx)
+  if (atBoundary && control.atAggregation.length > 0) {
+    const batch = control.atAggregation.splice(0, control.atAggregation.length)
+    for (const req of batch) if (req.state === "queued") runCall(req, ctx)
+  }
+  if (control.repeating.length > 0) {
+    for (const req of control.repeating) {
+      if (req.state !== "queued") continue
+      if (req.at === "sample" || atBoundary) runCall(req, ctx)
+    }
+    removeSettled(control.repeating)
+  }
+}
+
+const removeSettled = (list: Array<CallRequest>): void => {
+  let w = 0
+  for (const req of list) if (req.state === "queued") list[w++] = req
+  list.length = w
+}
+
+/**
+ * Cancels every pending call with `Canceled` (the kdamond is stopping). Mirrors
+ * `kdamond_call(ctx, true)`; every accepted request is thus either run or cancelled.
+ */
+export const cancelAllCalls = (control: ControlState, why: string): void => {
+  const all: Array<CallRequest> = []
+  for (let exit = Queue.takeUnsafe(control.incoming); exit !== undefined; exit = Queue.takeUnsafe(control.incoming)) {
+    if (Exit.isSuccess(exit)) all.push(exit.value)
+  }
+  all.push(
+    ...control.atAggregation.splice(0, control.atAggregation.length),
+    ...control.repeating.splice(0, control.repeating.length)
+  )
+  for (const req of all) {
+    if (req.state !== "queued") continue
+    req.state = "done"
+    settle(req.reply, { ok: false, error: canceled(why) })
+  }
+}
+
+/**
+ * Cancels the pending walk, if any, and clears every scheme's walk bookkeeping.
+ *
+ * **Details**
+ * Mirrors `damos_walk_cancel()`; unlike the kernel (R2), the per-scheme `walk_completed` flags are
+ * reset too, so a cancelled walk leaves nothing behind for the next one.
+ */
+export const cancelWalk = (control: ControlState, ctx: DamonCtx, why: string): void => {
+  const walk = control.walk
+  if (walk === undefined) return
+  control.walk = undefined
+  for (const s of ctx.schemes) s.walkCompleted = false
+  if (walk.state !== "queued") return
+  walk.state = "done"
+  settle(walk.reply, { ok: false, error: canceled(why) })
+}
+
+/** Withdraws a walk whose caller gave up, clearing the schemes' walk bookkeeping. */
+export const withdrawWalk = (control: ControlState, ctx: DamonCtx, walk: WalkRequest): void => {
+  if (walk.state !== "queued") return
+  walk.state = "withdrawn"
+  if (control.walk === walk) {
+    control.walk = undefined
+    for (const s of ctx.schemes) s.walkCompleted = false
+  }
+}
+
+/**
+ * Calls the walk function for a region a scheme was just applied to, if a walk is pending and
+ * the scheme has not finished its pass for it. A throwing walk function fails the walk (its
+ * caller gets `CallbackFailed`); the kdamond goes on.
+ *
+ * **Details**
+ * Mirrors `damos_walk_call_walk()`.
+ */
+export const visitWalk = (
+  control: ControlState,
+  ctx: DamonCtx,
+  target: Target,
+  region: Region,
+  scheme: Damos,
+  szFilterPassed: number
+): void => {
+  const walk = control.walk
+  if (walk === undefined || walk.state !== "queued" || scheme.walkCompleted) return
+  const visit: WalkVisit = {
+    ctx,
+    targetIndex: ctx.targets.indexOf(target),
+    target,
+    region,
+    schemeIndex: ctx.schemes.indexOf(scheme),
+    scheme,
+    szFilterPassed
+  }
+  const outcome = runUserFn("damosWalk function", () => walk.walkFn(visit))
+  if (!outcome.ok) {
+    control.walk = undefined
+    for (const s of ctx.schemes) s.walkCompleted = false
+    walk.state = "done"
+    settle(walk.reply, outcome)
+  }
+}
+
+/**
+ * Marks `scheme`'s pass done for the pending walk; completes the walk once every scheme of the
+ * context is done. Mirrors `damos_walk_complete()`.
+ */
+export const completeWalkFor = (control: ControlState, ctx: DamonCtx, scheme: Damos): void => {
+  const walk = control.walk
+  if (walk === undefined) return
+  scheme.walkCompleted = true
+  for (const s of ctx.schemes) if (!s.walkCompleted) return
+  for (const s of ctx.schemes) s.walkCompleted = false
+  control.walk = undefined
+  walk.state = "done"
+  settle(walk.reply, { ok: true, value: undefined })
+}

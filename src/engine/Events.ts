@@ -1,0 +1,133 @@
+/**
+ * Monitoring events: what the kernel exposed through callbacks and trace points
+ * (`damon_aggregated`, `damos_before_apply`, kdamond start/stop) published as an Effect
+ * `Stream` that any number of subscribers consume without slowing the kdamond down.
+ *
+ * Policy when a subscriber falls behind: each subscriber has a bounded buffer (default 1024
+ * events); when it is full the oldest undelivered events of that subscriber are dropped (a
+ * sliding buffer). Every event carries a per-kdamond sequence number, so a subscriber sees a
+ * drop as a gap in `seq`. The kdamond never waits for subscribers, and builds snapshots only
+ * while someone is subscribed.
+ *
+ * Every subscriber's stream starts with the kdamond's `Started` event (whenever it subscribes),
+ * then carries the live events from the moment it subscribed, and ends after `Stopped`; a
+ * subscription made after the kdamond stopped yields `Started` and `Stopped` only.
+ */
+import { Effect, PubSub, Stream } from "effect"
+
+/** A region as published in events: a copy, safe to keep. */
+export interface RegionSnapshot {
+  readonly start: number
+  readonly end: number
+  readonly nrAccesses: number
+  readonly nrAccessesBp: number
+  readonly lastNrAccesses: number
+  readonly age: number
+}
+
+/** A target's regions as published in events. */
+export interface TargetSnapshot {
+  /** Position of the target in the context. */
+  readonly index: number
+  readonly pid: number | null
+  readonly regions: ReadonlyArray<RegionSnapshot>
+}
+
+/** Why a kdamond stopped. */
+export type StopReason =
+  | { readonly _tag: "Requested" }
+  | { readonly _tag: "NoValidTarget" }
+  | { readonly _tag: "OpsFailed"; readonly op: string; readonly message: string }
+  | { readonly _tag: "TimeLimit"; readonly atUs: number }
+  | { readonly _tag: "Crashed"; readonly message: string }
+
+/** Every monitoring event. `atUs` is kdamond time; `sis` the sample intervals passed. */
+export type MonitorEvent =
+  | { readonly _tag: "Started"; readonly seq: number; readonly kdamond: number; readonly atUs: number }
+  | {
+    readonly _tag: "Sampled"
+    readonly seq: number
+    readonly atUs: number
+    readonly sis: number
+    /** Largest `nrAccesses` over all regions so far in this window. */
+    readonly maxNrAccesses: number
+  }
+  | {
+    readonly _tag: "Aggregated"
+    readonly seq: number
+    readonly atUs: number
+    readonly sis: number
+    /** Aggregation windows completed so far (1 for the first). */
+    readonly nrAggregations: number
+    readonly sampleIntervalUs: number
+    readonly aggrIntervalUs: number
+    /** Regions with the complete window's counts, right before they are reset. */
+    readonly targets: ReadonlyArray<TargetSnapshot>
+  }
+  | {
+    readonly _tag: "SchemesApplied"
+    readonly seq: number
+    readonly atUs: number
+    readonly sis: number
+    /** Index of each scheme whose apply interval came in this pass. */
+    readonly schemes: ReadonlyArray<number>
+  }
+  | { readonly _tag: "Stopped"; readonly seq: number; readonly atUs: number; readonly reason: StopReason }
+
+/** Distributes events of one kdamond; knows whether anyone listens. */
+export interface EventHub {
+  /** True while at least one subscriber exists (snapshots are built only then). */
+  readonly hasSubscribers: () => boolean
+  /** Records the `Started` event every subscriber's stream begins with. */
+  readonly start: (build: (seq: number) => MonitorEvent) => void
+  /** Publishes without ever blocking; assigns `seq`. */
+  readonly publish: (build: (seq: number) => MonitorEvent) => void
+  /** Publishes the final event and ends every subscriber's stream after it. */
+  readonly end: (build: (seq: number) => MonitorEvent) => void
+  /** A stream of events from the moment of subscription until the kdamond stops. */
+  readonly stream: Stream.Stream<MonitorEvent>
+}
+
+/** Default per-subscriber buffer. */
+export const defaultBufferSize = 1024
+
+/** Creates an event hub with a sliding per-subscriber buffer of `bufferSize` events. */
+export const makeHub = (bufferSize: number = defaultBufferSize): Effect.Effect<EventHub> =>
+  Effect.gen(function*() {
+    const pubsub = yield* PubSub.sliding<MonitorEvent>(bufferSize)
+    let subscribers = 0
+    let seq = 0
+    let started: MonitorEvent | undefined
+    let stopped: MonitorEvent | undefined
+    const head = (): Array<MonitorEvent> => (started === undefined ? [] : [started])
+    const stream = Stream.unwrap(Effect.gen(function*() {
+      if (stopped !== undefined) return Stream.fromIterable([...head(), stopped])
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          subscribers++
+        }),
+        () =>
+          Effect.sync(() => {
+            subscribers--
+          })
+      )
+      const subscription = yield* PubSub.subscribe(pubsub)
+      return Stream.concat(Stream.fromIterable(head()), Stream.fromSubscription(subscription))
+    }))
+    return {
+      hasSubscribers: () => subscribers > 0 && stopped === undefined,
+      start: (build) => {
+        started = build(++seq)
+      },
+      publish: (build) => {
+        if (subscribers === 0 || stopped !== undefined) return
+        PubSub.publishUnsafe(pubsub, build(++seq))
+      },
+      end: (build) => {
+        if (stopped !== undefined) return
+        stopped = build(++seq)
+        PubSub.endUnsafe(pubsub, stopped)
+      },
+      stream
+    }
+  })

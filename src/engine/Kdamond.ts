@@ -1,0 +1,442 @@
+/**
+ * The kdamond: one Effect fiber per monitoring context running the kernel's main loop
+ * (`kdamond_fn()` in `mm/damon/core.c`, R2 order), one function per loop phase, with its control
+ * requests served between phases. It is the only writer of its context.
+ *
+ * Loop phases, in the kernel's order: watermark wait, prepare access checks, wait one sample
+ * interval (serving `damonCall`s meanwhile), check accesses, merge at an aggregation boundary,
+ * serve calls at the loop point, apply schemes, intervals tuning, reset and split, ops update.
+ * Scheduling counts sample intervals like the kernel, so a virtual-time run is a pure function
+ * of (config, workload, seed).
+ */
+import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Random, type Scope, type Stream } from "effect"
+import { tuneIntervals } from "../core/IntervalsTune.ts"
+import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../core/RegionAdjust.ts"
+import { makeRng, type Rng } from "../core/Rng.ts"
+import { initSchedule } from "../core/SetAttrs.ts"
+import { busy, type DamonError, notRunning, opsFailed } from "../model/DamonError.ts"
+import type { DamonCtx } from "../model/DamonCtx.ts"
+import type { DamonOps, OpsEnv } from "../ops/DamonOps.ts"
+import {
+  type CallPoint,
+  type CallRequest,
+  cancelAllCalls,
+  cancelWalk,
+  type ControlState,
+  dispatch,
+  makeControlState,
+  serveAtLoopPoint,
+  serveIncoming,
+  type WalkRequest,
+  type WalkVisit,
+  withdrawWalk
+} from "./Control.ts"
+import { type EventHub, makeHub, type MonitorEvent, type StopReason, type TargetSnapshot } from "./Events.ts"
+import { type KdamondClock, makeReal, makeVirtual, type TimeMode } from "./KdamondClock.ts"
+
+/** Options of one kdamond. */
+export interface KdamondOptions {
+  /** `"real"` (Effect's Clock; TestClock in tests) or `"virtual"` (as fast as the CPU allows). Defaults to `"real"`. */
+  readonly time?: TimeMode
+  /** Seed of the kdamond's random generator. Defaults to a draw from Effect's `Random`. */
+  readonly seed?: number
+  /** Per-subscriber event buffer. Defaults to 1024. */
+  readonly eventBufferSize?: number
+  /** Stop by itself once its clock reaches this time, in microseconds. */
+  readonly stopAtUs?: number
+}
+
+/** Options of one `damonCall`. */
+export interface CallOptions {
+  /**
+   * `"sample"` (default): run as soon as the kdamond is between phases (while it waits for the
+   * next sample, or at the loop's call point). `"aggregation"`: run at the next aggregation
+   * boundary, after the merge and before the reset, to see the complete window's counts.
+   */
+  readonly at?: CallPoint
+}
+
+/**
+ * A running (or stopped) kdamond.
+ *
+ * **Details**
+ * Guarantees of `damonCall` (the kernel's `damon_call()`, improved):
+ * - exclusive: `fn` runs on the kdamond fiber between two loop phases, never concurrently with a
+ *   phase or with another function, so it may read and modify the context freely;
+ * - ordered: calls with the same `at` run in the order they were made (FIFO);
+ * - at most once: a function runs once, or never (withdrawn or cancelled);
+ * - completion or a typed failure: the result of `fn`; `CallbackFailed` if `fn` throws (the
+ *   kdamond goes on); `Canceled` if the kdamond stops first; `NotRunning` if it had stopped;
+ * - interruption: interrupting the caller before `fn` ran withdraws the call (it never runs);
+ *   after it ran, the result is simply dropped.
+ */
+export interface Kdamond {
+  /** Position of the kdamond among running ones when it started (`kdamond.<index>`). */
+  readonly index: number
+  /** A process-like id, unique in its runtime. */
+  readonly pid: number
+  readonly damonCall: <A>(fn: (ctx: DamonCtx) => A, options?: CallOptions) => Effect.Effect<A, DamonError>
+  /**
+   * Runs `fn` at every serving point of its kind (`"sample"`: every loop iteration;
+   * `"aggregation"`: every aggregation boundary) until the caller is interrupted (the repeat
+   * mode of `damon_call()`). Fails with `Canceled` when the kdamond stops, `CallbackFailed`
+   * if `fn` throws.
+   */
+  readonly damonCallRepeat: (fn: (ctx: DamonCtx) => void, options?: CallOptions) => Effect.Effect<never, DamonError>
+  /**
+   * Visits every region a scheme is applied to during the next full apply pass of every scheme
+   * (`damos_walk()`). One walk at a time (`Busy`); `Canceled` when the kdamond stops, when the
+   * context has no schemes, or when every scheme is deactivated by watermarks; `NotRunning` if
+   * stopped. Interrupting the caller withdraws the walk and leaves no state behind.
+   */
+  readonly damosWalk: (walkFn: (visit: WalkVisit) => void) => Effect.Effect<void, DamonError>
+  /** Monitoring events (see `Events.ts` for the buffering policy). */
+  readonly events: Stream.Stream<MonitorEvent>
+  /** Stops the kdamond and waits for it to exit; `NotRunning` if it already stopped (the kernel's `-EPERM`). */
+  readonly stop: Effect.Effect<void, DamonError>
+  readonly isRunning: Effect.Effect<boolean>
+  /** Waits until the kdamond stops and returns why. */
+  readonly join: Effect.Effect<StopReason>
+}
+
+/** Everything the loop owns. Kernel function-level statics live here (see `SplitState`). */
+interface LoopState {
+  readonly ctx: DamonCtx
+  ops: DamonOps
+  readonly env: OpsEnv
+  readonly clock: KdamondClock
+  readonly rng: Rng
+  readonly control: ControlState
+  readonly hub: EventHub
+  readonly split: SplitState
+  readonly stopAtUs: number
+  szLimit: number
+  maxNrAccesses: number
+  nrAggregations: number
+  stopReason: StopReason | undefined
+}
+
+// --- Loop phases (each synchronous unless it waits) ---------------------------------------
+
+/** Runs an ops hook; a throw stops the kdamond with an `OpsFailed` reason. */
+const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
+  try {
+    f()
+    return true
+  } catch (cause) {
+    st.stopReason = { _tag: "OpsFailed", op, message: opsFailed(op, cause).message }
+    return false
+  }
+}
+
+/** `kdamond_init_ctx()`, `ops.init`, and the R2 initial `damon_apply_min_nr_regions()`. */
+const init = (st: LoopState): boolean => {
+  initSchedule(st.ctx)
+  if (st.ops.init !== undefined && !guardOps(st, "init", () => st.ops.init!(st.ctx, st.env))) return false
+  st.szLimit = applyMinNrRegions(st.ctx)
+  return true
+}
+
+/** `kdamond_need_stop()`: a stop request interrupts the fiber; here: time limit, no valid target. */
+const needStop = (st: LoopState): boolean => {
+  if (st.stopReason !== undefined) return true
+  if (st.clock.nowUs() >= st.stopAtUs) {
+    st.stopReason = { _tag: "TimeLimit", atUs: st.clock.nowUs() }
+    return true
+  }
+  const targetValid = st.ops.targetValid
+  if (targetValid === undefined) return false
+  let anyValid = false
+  const ok = guardOps(st, "targetValid", () => {
+    anyValid = st.ctx.targets.some((t) => targetValid(st.ctx, t, st.env))
+  })
+  if (!ok) return true
+  if (!anyValid) st.stopReason = { _tag: "NoValidTarget" }
+  return !anyValid
+}
+
+/**
+ * Waits `us` microseconds of kdamond time while serving `damonCall`s as they arrive: the
+ * prompt-service improvement over the kernel, which serves calls only after sampling.
+ */
+const waitServing = (st: LoopState, us: number): Effect.Effect<void> => {
+  if (st.clock.mode === "virtual") {
+    return Effect.andThen(st.clock.sleep(us), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
+  }
+  return Effect.gen(function*() {
+    const deadline = st.clock.nowUs() + us
+    serveIncoming(st.control, st.ctx)
+    while (true) {
+      const remaining = deadline - st.clock.nowUs()
+      if (remaining <= 0) return
+      const req = yield* Effect.timeoutOption(Queue.take(st.control.incoming), Duration.micros(BigInt(Math.ceil(remaining))))
+      if (Option.isNone(req)) return
+      dispatch(st.control, st.ctx, req.value)
+      serveIncoming(st.control, st.ctx)
+    }
+  })
+}
+
+/**
+ * `kdamond_wait_activation()`: while every scheme is deactivated by its watermarks, sleep the
+ * shortest re-check interval, serve calls and cancel a pending walk. Returns false to stop.
+ */
+const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    while (!needStop(st)) {
+      const minWaitUs = minWatermarkWaitUs(st)
+      if (minWaitUs === 0) return true
+      yield* waitServing(st, minWaitUs)
+      serveAtLoopPoint(st.control, st.ctx, false)
+      cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
+    }
+    return false
+  })
+
+/** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
+const minWatermarkWaitUs = (st: LoopState): number => (st.ctx.schemes.length === 0 ? 0 : 0)
+
+/** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
+const checkAccesses = (st: LoopState): boolean => {
+  st.ctx.passedSampleIntervals++
+  const check = st.ops.checkAccesses
+  if (check !== undefined && !guardOps(st, "checkAccesses", () => {
+    st.maxNrAccesses = check(st.ctx, st.env)
+  })) return false
+  if (st.hub.hasSubscribers()) {
+    const atUs = st.clock.nowUs()
+    const sis = st.ctx.passedSampleIntervals
+    const maxNrAccesses = st.maxNrAccesses
+    st.hub.publish((seq) => ({ _tag: "Sampled", seq, atUs, sis, maxNrAccesses }))
+  }
+  return true
+}
+
+/** Merge at an aggregation boundary, then the R2 `damon_apply_min_nr_regions()`. */
+const mergeAtBoundary = (st: LoopState): void => {
+  mergeRegions(st.ctx, Math.floor(st.maxNrAccesses / 10), st.szLimit)
+  st.szLimit = applyMinNrRegions(st.ctx)
+}
+
+/** Scheme application, or walk cancellation when there are no schemes. */
+const applySchemesPhase = (st: LoopState): boolean => {
+  if (st.ctx.schemes.length === 0) cancelWalk(st.control, st.ctx, "the context has no schemes")
+  return true
+}
+
+/** Copies the regions for an `Aggregated` event. */
+const snapshotTargets = (ctx: DamonCtx): Array<TargetSnapshot> =>
+  ctx.targets.map((t, index) => ({
+    index,
+    pid: t.pid,
+    regions: t.regions.map((r) => ({
+      start: r.start,
+      end: r.end,
+      nrAccesses: r.nrAccesses,
+      nrAccessesBp: r.nrAccessesBp,
+      lastNrAccesses: r.lastNrAccesses,
+      age: r.age
+    }))
+  }))
+
+/**
+ * The end of an aggregation window: intervals tuning when due, the next boundary, the
+ * `Aggregated` event (the kernel's `damon_aggregated` trace point), reset and split.
+ */
+const endAggregation = (st: LoopState, lAggr: number): void => {
+  const ctx = st.ctx
+  const goal = ctx.attrs.intervalsGoal
+  if (goal.aggrs !== 0 && ctx.passedSampleIntervals >= ctx.nextIntervalsTuneSis) {
+    // A damonCall may have moved nextAggregationSis this iteration; restore the snapshot so
+    // setAttrs does not think it is mid-window and wipe the counts (kernel note in kdamond_fn).
+    ctx.nextAggregationSis = lAggr
+    ctx.nextIntervalsTuneSis += ctx.attrs.aggrSamples * goal.aggrs
+    tuneIntervals(ctx)
+  }
+  ctx.nextAggregationSis = lAggr + Math.floor(ctx.attrs.aggrIntervalUs / Math.max(ctx.attrs.sampleIntervalUs, 1))
+  st.nrAggregations++
+  if (st.hub.hasSubscribers()) {
+    const atUs = st.clock.nowUs()
+    const sis = ctx.passedSampleIntervals
+    const nrAggregations = st.nrAggregations
+    const { sampleIntervalUs, aggrIntervalUs } = ctx.attrs
+    const targets = snapshotTargets(ctx)
+    st.hub.publish((seq) => ({ _tag: "Aggregated", seq, atUs, sis, nrAggregations, sampleIntervalUs, aggrIntervalUs, targets }))
+  }
+  resetAggregated(ctx)
+  splitRegions(ctx, st.split, st.rng)
+}
+
+/** `ops.update` when due (R2: the size limit is recomputed at every merge instead). */
+const updateOps = (st: LoopState, lUpdate: number): boolean => {
+  const ctx = st.ctx
+  if (ctx.passedSampleIntervals < lUpdate) return true
+  ctx.nextOpsUpdateSis = lUpdate + Math.floor(ctx.attrs.opsUpdateIntervalUs / Math.max(ctx.attrs.sampleIntervalUs, 1))
+  const update = st.ops.update
+  return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
+}
+
+/** One iteration of the main loop; false ends the loop. */
+const iterate = (st: LoopState): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const ctx = st.ctx
+    // Deadlines a damonCall changes this iteration take effect from the next one (kernel order).
+    const lAggr = ctx.nextAggregationSis
+    const lUpdate = ctx.nextOpsUpdateSis
+    const lSampleUs = ctx.attrs.sampleIntervalUs
+    if (!(yield* waitActivation(st))) return false
+    const prepare = st.ops.prepareAccessChecks
+    if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return false
+    yield* waitServing(st, lSampleUs)
+    if (!checkAccesses(st)) return false
+    const atBoundary = ctx.passedSampleIntervals >= lAggr
+    if (atBoundary) mergeAtBoundary(st)
+    // Calls and schemes run after the merge so they see complete aggregated counts (kernel).
+    serveAtLoopPoint(st.control, ctx, atBoundary)
+    if (!applySchemesPhase(st)) return false
+    if (atBoundary) endAggregation(st, lAggr)
+    return updateOps(st, lUpdate) && !needStop(st)
+  })
+
+/**
+ * Termination, R2 order: destroy targets (`cleanupTarget`), mark the control channels obsolete,
+ * cancel pending calls and the walk, then report the stop. Every accepted request ends here or
+ * earlier.
+ */
+const terminate = (st: LoopState, reason: StopReason): void => {
+  const ctx = st.ctx
+  const cleanupTarget = st.ops.cleanupTarget
+  if (cleanupTarget !== undefined) for (const t of ctx.targets) guardOps(st, "cleanupTarget", () => cleanupTarget(ctx, t))
+  ctx.targets = []
+  if (st.ops.cleanup !== undefined) guardOps(st, "cleanup", () => st.ops.cleanup!(ctx))
+  st.control.obsolete = true
+  cancelAllCalls(st.control, "the kdamond stopped")
+  cancelWalk(st.control, ctx, "the kdamond stopped")
+  const atUs = st.clock.nowUs()
+  st.hub.end((seq) => ({ _tag: "Stopped", seq, atUs, reason }))
+}
+
+// --- Construction -------------------------------------------------------------------------
+
+/** Dependencies the runtime gives a kdamond at start. */
+export interface KdamondDeps {
+  readonly index: number
+  readonly pid: number
+  readonly ctx: DamonCtx
+  readonly ops: DamonOps
+  /** Called exactly once when the kdamond has fully stopped (the runtime's `nr_running_ctxs--`). */
+  readonly onStopped: () => void
+}
+
+/**
+ * Starts a kdamond in `scope` and returns once it runs (the kernel's `damon_start()` waits for
+ * `kdamond_started`). Closing the scope stops it.
+ */
+export const start = (
+  deps: KdamondDeps,
+  options: KdamondOptions,
+  scope: Scope.Scope
+): Effect.Effect<Kdamond> =>
+  Effect.gen(function*() {
+    const clock = options.time === "virtual" ? makeVirtual() : yield* makeReal
+    const seed = options.seed ?? (yield* Random.nextIntBetween(0, 0x7fff_ffff))
+    const rng = makeRng(seed)
+    const control = yield* makeControlState()
+    const hub = yield* makeHub(options.eventBufferSize)
+    const stopped = yield* Deferred.make<StopReason>()
+    const st: LoopState = {
+      ctx: deps.ctx,
+      ops: deps.ops,
+      env: { rng, nowUs: clock.nowUs },
+      clock,
+      rng,
+      control,
+      hub,
+      split: { lastNrRegions: 0 },
+      stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
+      szLimit: 0,
+      maxNrAccesses: 0,
+      nrAggregations: 0,
+      stopReason: undefined
+    }
+    let running = true
+    const finish = (reason: StopReason) =>
+      Effect.sync(() => {
+        terminate(st, reason)
+        running = false
+        deps.onStopped()
+        Deferred.doneUnsafe(stopped, Effect.succeed(reason))
+      })
+    hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0 }))
+    const loop = Effect.gen(function*() {
+      if (!init(st)) return
+      while (yield* iterate(st)) {
+        // each iteration yields at its sample wait
+      }
+    })
+    const fiber = yield* loop.pipe(
+      Effect.onExit((exit) => {
+        if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
+        return finish(
+          Cause.hasInterruptsOnly(exit.cause) ? { _tag: "Requested" } : { _tag: "Crashed", message: Cause.pretty(exit.cause) }
+        )
+      }),
+      Effect.forkIn(scope, { startImmediately: true })
+    )
+
+    const damonCall = <A>(fn: (ctx: DamonCtx) => A, callOptions?: CallOptions): Effect.Effect<A, DamonError> =>
+      Effect.suspend(() => {
+        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+        const reply = Deferred.makeUnsafe<unknown, DamonError>()
+        const req: CallRequest = { fn, at: callOptions?.at ?? "sample", repeat: false, state: "queued", reply }
+        Queue.offerUnsafe(control.incoming, req)
+        return Deferred.await(reply).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
+          Effect.map((a) => a as A)
+        )
+      })
+
+    const damonCallRepeat = (fn: (ctx: DamonCtx) => void, callOptions?: CallOptions): Effect.Effect<never, DamonError> =>
+      Effect.suspend(() => {
+        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+        const reply = Deferred.makeUnsafe<unknown, DamonError>()
+        const req: CallRequest = { fn, at: callOptions?.at ?? "sample", repeat: true, state: "queued", reply }
+        Queue.offerUnsafe(control.incoming, req)
+        return Deferred.await(reply).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
+          Effect.andThen(Effect.never)
+        )
+      })
+
+    const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<void, DamonError> =>
+      Effect.suspend(() => {
+        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+        if (control.walk !== undefined) return Effect.fail(busy(`kdamond.${deps.index} already has a pending damosWalk`))
+        const reply = Deferred.makeUnsafe<void, DamonError>()
+        const walk: WalkRequest = { walkFn, state: "queued", reply }
+        control.walk = walk
+        return Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk))))
+      })
+
+    const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
+      running
+        ? Effect.andThen(Fiber.interrupt(fiber), Deferred.await(stopped))
+        : Effect.fail(notRunning(`kdamond.${deps.index} is not running`))
+    ).pipe(Effect.asVoid)
+
+    return {
+      index: deps.index,
+      pid: deps.pid,
+      damonCall,
+      damonCallRepeat,
+      damosWalk,
+      events: hub.stream,
+      stop,
+      isRunning: Effect.sync(() => running),
+      join: Deferred.await(stopped)
+    }
+  })
+
+const withdraw = (req: CallRequest): void => {
+  if (req.state === "queued") req.state = "withdrawn"
+}

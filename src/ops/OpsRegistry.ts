@@ -1,0 +1,41 @@
+/**
+ * The registry of operations sets, the analogue of `damon_register_ops()` /
+ * `damon_select_ops()`: ids map to factories, and a kdamond selects one at start. The engine
+ * depends on this service, never on a concrete ops set.
+ */
+import { Context, Layer, Result } from "effect"
+import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import type { DamonOpsFactory } from "./DamonOps.ts"
+
+/** Registered operations sets by id. */
+export class OpsRegistry extends Context.Service<OpsRegistry, {
+  /** The registered ids, in registration order (the sysfs `avail_operations`). */
+  readonly ids: ReadonlyArray<string>
+  /** The factory for `id`, or an `InvalidArgument` naming the field and the registered ids. */
+  readonly select: (id: string, field?: string) => Result.Result<DamonOpsFactory, DamonError>
+}>()("effect-damon/OpsRegistry") {}
+
+/**
+ * Builds a registry from id-to-factory entries.
+ *
+ * **Details**
+ * Mirrors `damon_register_ops()`: an id registers once (later duplicates in `entries` are
+ * impossible by construction of a record); selecting an unregistered id is `-EINVAL`.
+ */
+export const make = (entries: Readonly<Record<string, DamonOpsFactory>>): OpsRegistry["Service"] => {
+  const map = new Map(Object.entries(entries))
+  const ids = [...map.keys()]
+  return {
+    ids,
+    select: (id, field = "ops") => {
+      const factory = map.get(id)
+      return factory !== undefined
+        ? Result.succeed(factory)
+        : Result.fail(invalidArgument(field, id, `must be a registered operations set (${ids.join(", ") || "none"})`))
+    }
+  }
+}
+
+/** A layer providing a registry of the given entries. */
+export const layer = (entries: Readonly<Record<string, DamonOpsFactory>>): Layer.Layer<OpsRegistry> =>
+  Layer.succeed(OpsRegistry, make(entries))
