@@ -24,8 +24,6 @@ type Pair = readonly [number, number]
 const targetOf = (pairs: ReadonlyArray<Pair>): Target.Target =>
   Target.make(null, pairs.map(([s, e]) => Region.make(s, e)))
 
-const pairsOf = (t: Target.Target): Array<Pair> => t.regions.map((r) => [r.start, r.end] as const)
-
 /** Touching ranges joined: the set of bytes a region list covers, in canonical form. */
 const coverage = (regions: ReadonlyArray<{ start: number; end: number }>): Array<Pair> => {
   const out: Array<[number, number]> = []

@@ -17,7 +17,12 @@ const targetOf = (pairs: ReadonlyArray<Pair>): Target.Target =>
 const pairsOf = (t: Target.Target): Array<Pair> => t.regions.map((r) => [r.start, r.end] as const)
 
 /** The kernel's `damon_test_set_regions_for()`: old regions, new ranges, min_sz, expected regions. */
-const setRegionsFor = (old: ReadonlyArray<Pair>, ranges: ReadonlyArray<Pair>, minSz: number, expect: ReadonlyArray<Pair>) => {
+const setRegionsFor = (
+  old: ReadonlyArray<Pair>,
+  ranges: ReadonlyArray<Pair>,
+  minSz: number,
+  expect: ReadonlyArray<Pair>
+) => {
   const t = targetOf(old)
   Target.setRegions(t, ranges.map(([start, end]) => ({ start, end })), minSz)
   assert.strictEqual(Target.nrRegions(t), expect.length)

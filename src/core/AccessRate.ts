@@ -48,7 +48,7 @@ export const movingSum = (mvsum: number, nomvsum: number, lenWindow: number, new
  */
 export const updateRegionAccessRate = (region: Region, accessed: boolean, attrs: Attrs.Attrs): void => {
   const lenWindow = attrs.sampleIntervalUs !== 0 ? Math.max(Attrs.maxNrAccesses(attrs), 1) : 1
-  region.nrAccessesBp = movingSum(region.nrAccessesBp, region.lastNrAccesses * 10000, lenWindow, accessed ? 10000 : 0)
+  region.nrAccessesBp = movingSum(region.nrAccessesBp, u32(region.lastNrAccesses * 10000), lenWindow, accessed ? 10000 : 0)
   if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
 }
 
@@ -72,10 +72,10 @@ export const updateMonitoringResult = (
 ): void => {
   if (!aggregating) {
     region.nrAccesses = accessesBpToNrAccesses(nrAccessesToAccessesBp(region.nrAccesses, oldAttrs), newAttrs)
-    region.nrAccessesBp = region.nrAccesses * 10000
+    region.nrAccessesBp = u32(region.nrAccesses * 10000)
   } else {
     region.lastNrAccesses = accessesBpToNrAccesses(nrAccessesToAccessesBp(region.lastNrAccesses, oldAttrs), newAttrs)
-    region.nrAccessesBp = region.lastNrAccesses * 10000
+    region.nrAccessesBp = u32(region.lastNrAccesses * 10000)
     region.nrAccesses = 0
   }
   region.age = Math.floor((region.age * oldAttrs.aggrIntervalUs) / newAttrs.aggrIntervalUs)

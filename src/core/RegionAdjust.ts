@@ -5,7 +5,7 @@
  * Pure: randomness comes in as an explicit {@link Rng}; regions are mutated in place, as the
  * kernel does, because these run on every aggregation over every region.
  */
-import { absDiff, alignDown, alignUp } from "../internal/uint.ts"
+import { absDiff, alignDown, alignUp, u32 } from "../internal/uint.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import * as Region from "../model/Region.ts"
 import type { Target } from "../model/Target.ts"
@@ -178,7 +178,7 @@ export const resetAggregated = (ctx: DamonCtx): number => {
   let fixed = 0
   for (const t of ctx.targets) {
     for (const r of t.regions) {
-      const expected = r.nrAccesses * 10000
+      const expected = u32(r.nrAccesses * 10000)
       if (r.nrAccessesBp !== expected) {
         r.nrAccessesBp = expected
         fixed++

@@ -59,6 +59,7 @@ export const threeRegions = (
 export const evenlySplitRegion = (t: Target, index: number, nrPieces: number, minRegionSz: number): boolean => {
   const r = t.regions[index]
   if (r === undefined || nrPieces === 0) return false
+  if (nrPieces === 1) return true
   const origEnd = r.end
   const szPiece = alignDown(Math.floor(Region.size(r) / nrPieces), minRegionSz)
   if (szPiece === 0) return false

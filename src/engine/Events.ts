@@ -13,7 +13,7 @@
  * then carries the live events from the moment it subscribed, and ends after `Stopped`; a
  * subscription made after the kdamond stopped yields `Started` and `Stopped` only.
  */
-import { Effect, PubSub, Stream } from "effect"
+import { Effect, Queue, Stream } from "effect"
 
 /** A region as published in events: a copy, safe to keep. */
 export interface RegionSnapshot {
@@ -93,40 +93,38 @@ export const defaultBufferSize = 1024
 
 /** Creates an event hub with a sliding per-subscriber buffer of `bufferSize` events. */
 export const makeHub = (bufferSize: number = defaultBufferSize): Effect.Effect<EventHub> =>
-  Effect.gen(function*() {
-    const pubsub = yield* PubSub.sliding<MonitorEvent>(bufferSize)
-    let subscribers = 0
+  Effect.sync(() => {
+    const subscribers = new Set<Queue.Queue<MonitorEvent>>()
     let seq = 0
     let started: MonitorEvent | undefined
     let stopped: MonitorEvent | undefined
     const head = (): Array<MonitorEvent> => (started === undefined ? [] : [started])
     const stream = Stream.unwrap(Effect.gen(function*() {
       if (stopped !== undefined) return Stream.fromIterable([...head(), stopped])
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          subscribers++
-        }),
-        () =>
-          Effect.sync(() => {
-            subscribers--
-          })
+      const queue = yield* Effect.acquireRelease(
+        Effect.tap(Queue.sliding<MonitorEvent>(bufferSize), (q) => Effect.sync(() => subscribers.add(q))),
+        (q) => Effect.sync(() => subscribers.delete(q))
       )
-      const subscription = yield* PubSub.subscribe(pubsub)
-      return Stream.concat(Stream.fromIterable(head()), Stream.fromSubscription(subscription))
+      const live = Stream.fromQueue(queue).pipe(Stream.takeUntil((e) => e._tag === "Stopped"))
+      return Stream.concat(Stream.fromIterable(head()), live)
     }))
+    const offerAll = (event: MonitorEvent) => {
+      for (const q of subscribers) Queue.offerUnsafe(q, event)
+    }
     return {
-      hasSubscribers: () => subscribers > 0 && stopped === undefined,
+      hasSubscribers: () => subscribers.size > 0 && stopped === undefined,
       start: (build) => {
         started = build(++seq)
       },
       publish: (build) => {
-        if (subscribers === 0 || stopped !== undefined) return
-        PubSub.publishUnsafe(pubsub, build(++seq))
+        if (subscribers.size === 0 || stopped !== undefined) return
+        offerAll(build(++seq))
       },
       end: (build) => {
         if (stopped !== undefined) return
         stopped = build(++seq)
-        PubSub.endUnsafe(pubsub, stopped)
+        // The newest event survives a sliding buffer, so every live subscriber gets it and ends.
+        offerAll(stopped)
       },
       stream
     }

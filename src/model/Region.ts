@@ -4,7 +4,7 @@
  * A region is a mutable record owned by one target and, while a kdamond runs, written only by
  * that kdamond. Counters follow the kernel's `u32` types. Pure: no clock, no randomness.
  */
-import { weightedAverage } from "../internal/uint.ts"
+import { u32, weightedAverage } from "../internal/uint.ts"
 import type { AddrRange } from "./AddrRange.ts"
 
 /**
@@ -86,7 +86,7 @@ export const mergeTwo = (left: Region, right: Region): void => {
   const szL = size(left)
   const szR = size(right)
   left.nrAccesses = weightedAverage(left.nrAccesses, szL, right.nrAccesses, szR)
-  left.nrAccessesBp = left.nrAccesses * 10000
+  left.nrAccessesBp = u32(left.nrAccesses * 10000)
   left.age = weightedAverage(left.age, szL, right.age, szR)
   left.end = right.end
 }
