@@ -19,8 +19,7 @@ export class OpsRegistry extends Context.Service<OpsRegistry, {
  * Builds a registry from id-to-factory entries.
  *
  * **Details**
- * Mirrors `damon_register_ops()`: an id registers once (later duplicates in `entries` are
- * impossible by construction of a record); selecting an unregistered id is `-EINVAL`.
+ * Mirrors `damon_select_ops()`: selecting an unregistered id is `-EINVAL`.
  */
 export const make = (entries: Readonly<Record<string, DamonOpsFactory>>): OpsRegistry["Service"] => {
   const map = new Map(Object.entries(entries))
@@ -35,6 +34,21 @@ export const make = (entries: Readonly<Record<string, DamonOpsFactory>>): OpsReg
     }
   }
 }
+
+/**
+ * Adds `factory` under `id` to the entries, refusing an id that is already registered.
+ *
+ * **Details**
+ * Mirrors `damon_register_ops()`: a second registration of the same id is `-EINVAL`.
+ */
+export const register = (
+  entries: Readonly<Record<string, DamonOpsFactory>>,
+  id: string,
+  factory: DamonOpsFactory
+): Result.Result<Readonly<Record<string, DamonOpsFactory>>, DamonError> =>
+  Object.hasOwn(entries, id)
+    ? Result.fail(invalidArgument("ops", id, "is already registered"))
+    : Result.succeed({ ...entries, [id]: factory })
 
 /** A layer providing a registry of the given entries. */
 export const layer = (entries: Readonly<Record<string, DamonOpsFactory>>): Layer.Layer<OpsRegistry> =>
