@@ -5,6 +5,7 @@
  */
 import { Context, Effect, Layer, Result, type Scope } from "effect"
 import { buildCtx } from "./core/BuildCtx.ts"
+import { decodeSchemes, fromConfig, needsSystemMetrics } from "./core/damos/DamosConfig.ts"
 import * as Kdamond from "./engine/Kdamond.ts"
 import { busy, type DamonError, invalidArgument } from "./model/DamonError.ts"
 import * as DamonConfig from "./model/DamonConfig.ts"
@@ -46,15 +47,26 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
     Effect.gen(function*() {
       const decoded = DamonConfig.decodeBase(config)
       if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
-      const { base, schemes } = decoded.success
-      if (schemes.length > 0) return yield* Effect.fail(invalidArgument("schemes", schemes.length, "schemes need the DAMOS layer"))
+      const { base } = decoded.success
+      const schemes = decodeSchemes(decoded.success.schemes, base.ops)
+      if (Result.isFailure(schemes)) return yield* Effect.fail(schemes.failure)
       const factory = registry.select(base.ops)
       if (Result.isFailure(factory)) return yield* Effect.fail(factory.failure)
+      const ops = factory.success()
+      if (ops.system === undefined) {
+        const i = schemes.success.findIndex(needsSystemMetrics)
+        if (i >= 0) {
+          return yield* Effect.fail(
+            invalidArgument(`schemes[${i}]`, base.ops, "uses watermarks or goal metrics the operations set cannot measure")
+          )
+        }
+      }
       const exclusive = options.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
         return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
       }
       const ctx = buildCtx(base)
+      for (const s of schemes.success) ctx.schemes.push(fromConfig(s, ctx))
       const index = nrRunning
       nrRunning++
       if (exclusive) runningExclusive = true
@@ -64,7 +76,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
           index,
           pid: nextPid++,
           ctx,
-          ops: factory.success(),
+          ops,
           onStopped: () => {
             nrRunning--
             if (nrRunning === 0) runningExclusive = false

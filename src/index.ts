@@ -38,6 +38,25 @@ export * as IntervalsTune from "./core/IntervalsTune.ts"
 /** Building a context from a config. */
 export * as BuildCtx from "./core/BuildCtx.ts"
 
+/** DAMOS scheme decoding/validation and running-scheme construction. */
+export * as DamosConfig from "./core/damos/DamosConfig.ts"
+/** DAMOS access-pattern matching. */
+export * as AccessPattern from "./core/damos/AccessPattern.ts"
+/** DAMOS filters (core evaluation, and the ops-layer decision helper for custom ops sets). */
+export * as DamosFilters from "./core/damos/Filters.ts"
+/** DAMOS quotas, goals and prioritisation. */
+export * as Quota from "./core/damos/Quota.ts"
+/** DAMOS watermarks. */
+export * as Watermarks from "./core/damos/Watermarks.ts"
+/** The DAMOS apply pass (`kdamond_apply_schemes()`). */
+export * as ApplySchemes from "./core/damos/ApplySchemes.ts"
+/** Online commit of schemes (`damos_commit()` and friends). */
+export * as DamosCommit from "./core/damos/Commit.ts"
+/** The pure DAMOS transform over recorded snapshots. */
+export * as Transform from "./core/damos/Transform.ts"
+/** The same transform as an Effect Stream. */
+export * as TransformStream from "./core/damos/TransformStream.ts"
+
 /** The operations-set contract (`damon_operations`). */
 export type { ApplyResult, DamonOps, DamonOpsFactory, KernelOpsId, OpsEnv, SystemMetrics } from "./ops/DamonOps.ts"
 /** The ops registry service. */

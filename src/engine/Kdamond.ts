@@ -10,6 +10,9 @@
  * of (config, workload, seed).
  */
 import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Random, type Scope, type Stream } from "effect"
+import { type ApplyHooks, applySchemes } from "../core/damos/ApplySchemes.ts"
+import { setFiltersDefaultReject } from "../core/damos/Filters.ts"
+import { minWaitUs } from "../core/damos/Watermarks.ts"
 import { tuneIntervals } from "../core/IntervalsTune.ts"
 import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../core/RegionAdjust.ts"
 import { makeRng, type Rng } from "../core/Rng.ts"
@@ -22,12 +25,14 @@ import {
   type CallRequest,
   cancelAllCalls,
   cancelWalk,
+  completeWalkFor,
   type ControlState,
   dispatch,
   makeControlState,
   serveAtLoopPoint,
   serveIncoming,
   type WalkRequest,
+  visitWalk,
   type WalkVisit,
   withdrawWalk
 } from "./Control.ts"
@@ -110,6 +115,10 @@ interface LoopState {
   readonly hub: EventHub
   readonly split: SplitState
   readonly stopAtUs: number
+  /** The walk hooks handed to every apply pass; built once, so a pass allocates nothing for them. */
+  readonly hooks: ApplyHooks
+  /** Indices of the schemes whose apply interval came in the current pass. */
+  readonly dueSchemes: Array<number>
   szLimit: number
   maxNrAccesses: number
   nrAggregations: number
@@ -132,6 +141,7 @@ const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
 /** `kdamond_init_ctx()`, `ops.init`, and the R2 initial `damon_apply_min_nr_regions()`. */
 const init = (st: LoopState): boolean => {
   initSchedule(st.ctx)
+  for (const s of st.ctx.schemes) setFiltersDefaultReject(s)
   if (st.ops.init !== undefined && !guardOps(st, "init", () => st.ops.init!(st.ctx, st.env))) return false
   st.szLimit = applyMinNrRegions(st.ctx)
   return true
@@ -194,7 +204,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
   })
 
 /** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
-const minWatermarkWaitUs = (st: LoopState): number => (st.ctx.schemes.length === 0 ? 0 : 0)
+const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.clock.nowUs())
 
 /** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
 const checkAccesses = (st: LoopState): boolean => {
@@ -218,10 +228,28 @@ const mergeAtBoundary = (st: LoopState): void => {
   st.szLimit = applyMinNrRegions(st.ctx)
 }
 
-/** Scheme application, or walk cancellation when there are no schemes. */
+/**
+ * `kdamond_apply_schemes()`, or walk cancellation when there are no schemes; publishes
+ * `SchemesApplied` after a pass. Quota windows run on the kdamond clock in milliseconds.
+ */
 const applySchemesPhase = (st: LoopState): boolean => {
-  if (st.ctx.schemes.length === 0) cancelWalk(st.control, st.ctx, "the context has no schemes")
-  return true
+  const ctx = st.ctx
+  if (ctx.schemes.length === 0) {
+    cancelWalk(st.control, ctx, "the context has no schemes")
+    return true
+  }
+  st.dueSchemes.length = 0
+  let applied = false
+  const ok = guardOps(st, "applyScheme", () => {
+    applied = applySchemes(ctx, st.ops, st.env, st.clock.nowUs() / 1000, st.hooks)
+  })
+  if (ok && applied && st.hub.hasSubscribers()) {
+    const atUs = st.clock.nowUs()
+    const sis = ctx.passedSampleIntervals
+    const schemes = [...st.dueSchemes]
+    st.hub.publish((seq) => ({ _tag: "SchemesApplied", seq, atUs, sis, schemes }))
+  }
+  return ok
 }
 
 /** Copies the regions for an `Aggregated` event. */
@@ -344,6 +372,7 @@ export const start = (
     const control = yield* makeControlState()
     const hub = yield* makeHub(options.eventBufferSize)
     const stopped = yield* Deferred.make<StopReason>()
+    const dueSchemes: Array<number> = []
     const st: LoopState = {
       ctx: deps.ctx,
       ops: deps.ops,
@@ -354,6 +383,14 @@ export const start = (
       hub,
       split: { lastNrRegions: 0 },
       stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
+      hooks: {
+        onApplied: (t, r, s, szFilterPassed) => visitWalk(control, deps.ctx, t, r, s, szFilterPassed),
+        walkComplete: (s) => {
+          dueSchemes.push(deps.ctx.schemes.indexOf(s))
+          completeWalkFor(control, deps.ctx, s)
+        }
+      },
+      dueSchemes,
       szLimit: 0,
       maxNrAccesses: 0,
       nrAggregations: 0,

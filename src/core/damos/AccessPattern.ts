@@ -1,0 +1,59 @@
+/**
+ * Which regions a scheme targets: the access-pattern match (`__damos_valid_target()`), whether a
+ * quota is in force (`damos_quota_is_set()`) and the prioritisation cut (`damos_valid_target()`)
+ * of `mm/damon/core.c` (R2).
+ *
+ * Pure: no clock, no randomness, no mutation. Does not compute scores (the ops set does) nor
+ * the score threshold (`Quota.ts` does).
+ */
+import type { DamonCtx } from "../../model/DamonCtx.ts"
+import type { AccessPattern, Damos, QuotaState } from "../../model/Damos.ts"
+import type { Region } from "../../model/Region.ts"
+import type { Target } from "../../model/Target.ts"
+import type { DamonOps } from "../../ops/DamonOps.ts"
+
+/**
+ * Whether `region` fits the scheme's access pattern: size, accesses and age each within their
+ * closed bounds.
+ *
+ * **Details**
+ * Mirrors `__damos_valid_target()` in `mm/damon/core.c`: the access count compared is
+ * `nrAccessesBp / 10000` (the moving sum, usable mid-window), not `nrAccesses`.
+ */
+export const isValidTargetPattern = (region: Region, scheme: { readonly pattern: AccessPattern }): boolean => {
+  const p = scheme.pattern
+  const sz = region.end - region.start
+  const nrAccesses = Math.floor(region.nrAccessesBp / 10000)
+  return p.minSzRegion <= sz && sz <= p.maxSzRegion &&
+    p.minNrAccesses <= nrAccesses && nrAccesses <= p.maxNrAccesses &&
+    p.minAgeRegion <= region.age && region.age <= p.maxAgeRegion
+}
+
+/**
+ * Whether a quota is in force: an effective size, a size or time quota, or any goal.
+ *
+ * **Details**
+ * Mirrors `damos_quota_is_set()` (R2). With a quota in force `esz == 0` means "apply nothing"
+ * (the `temporal` tuner relies on it); R1 instead tested `esz != 0` alone.
+ */
+export const quotaIsSet = (quota: QuotaState): boolean =>
+  quota.esz !== 0 || quota.sz !== 0 || quota.ms !== 0 || quota.goals.length !== 0
+
+/**
+ * Whether `scheme` should act on `region`: the pattern matches and, when a quota is in force
+ * and the ops set scores regions, the region's score reaches the quota's `minScore`.
+ *
+ * **Details**
+ * Mirrors `damos_valid_target()` in `mm/damon/core.c` (R2).
+ */
+export const validTarget = (
+  ctx: DamonCtx,
+  target: Target,
+  region: Region,
+  scheme: Damos,
+  ops: DamonOps
+): boolean => {
+  if (!isValidTargetPattern(region, scheme)) return false
+  if (!quotaIsSet(scheme.quota) || ops.getSchemeScore === undefined) return true
+  return ops.getSchemeScore(ctx, target, region, scheme) >= scheme.quota.minScore
+}

@@ -1,0 +1,212 @@
+/**
+ * One DAMOS apply pass over every region: `kdamond_apply_schemes()`, `damon_do_apply_schemes()`
+ * and `damos_apply_scheme()` of R2 `mm/damon/core.c`, with the quota, resume, snapshot, filter
+ * and statistics rules of each.
+ *
+ * Pure: time comes in as numbers, the ops set and the walk bookkeeping come in as objects. This
+ * is the code both the kdamond and the offline transform (`Transform.ts`) run. Does not
+ * evaluate watermarks (`Watermarks.ts`, called by the engine before sampling) and does not
+ * implement `damos_walk()` (the engine does, through {@link ApplyHooks}).
+ */
+import { alignDown } from "../../internal/uint.ts"
+import type { DamonCtx } from "../../model/DamonCtx.ts"
+import type { Damos } from "../../model/Damos.ts"
+import type { Region } from "../../model/Region.ts"
+import * as Target from "../../model/Target.ts"
+import type { ApplyResult, DamonOps, OpsEnv } from "../../ops/DamonOps.ts"
+import { setNextApplySis } from "../SetAttrs.ts"
+import { quotaIsSet, validTarget } from "./AccessPattern.ts"
+import { coreFilterOut } from "./Filters.ts"
+import { adjustQuota, quotaFull } from "./Quota.ts"
+import { skipChargedRegion } from "./SkipCharged.ts"
+
+/**
+ * What the engine plugs into an apply pass. Called synchronously inside the pass; must not
+ * allocate per call on the hot path and must not re-enter {@link applySchemes}.
+ */
+export interface ApplyHooks {
+  /**
+   * Right after `ops.applyScheme` acted on `region` (trimmed and filtered; its age not yet reset),
+   * with the bytes that passed the ops filters. The engine's `damos_walk_call_walk()`: it checks
+   * the pending walk and `scheme.walkCompleted` itself.
+   */
+  readonly onApplied: (target: Target.Target, region: Region, scheme: Damos, szFilterPassed: number) => void
+  /** At the end of the pass, for every scheme that was due (active or not): `damos_walk_complete()`. */
+  readonly walkComplete: (scheme: Damos) => void
+  /** Optional: the core filters rejected `region` (nothing applied, nothing counted). */
+  readonly onCoreFilteredOut?: (target: Target.Target, region: Region, scheme: Damos) => void
+}
+
+/** Hooks that do nothing (no walk pending, nothing recorded). */
+export const noHooks: ApplyHooks = {
+  onApplied: () => {},
+  walkComplete: () => {}
+}
+
+/**
+ * Adds one try to the scheme's statistics. Mirrors `damos_update_stat()`.
+ *
+ * **Gotchas**
+ * Mutates `scheme.stat`.
+ */
+export const updateStat = (scheme: Damos, szTried: number, szApplied: number, szOpsFilterPassed: number): void => {
+  const st = scheme.stat
+  st.nrTried++
+  st.szTried += szTried
+  if (szApplied !== 0) st.nrApplied++
+  st.szApplied += szApplied
+  st.szOpsFilterPassed += szOpsFilterPassed
+}
+
+/**
+ * Applies `scheme` to the region at `regionIndex` of `target`, which the scheme targets.
+ *
+ * **Details**
+ * Mirrors `damos_apply_scheme()` (R2). With `ops.applyScheme`: a region that would overflow the
+ * quota is trimmed to `ALIGN_DOWN(esz - chargedSz, minRegionSz)` bytes (split; 0 bytes = a try of
+ * 0 bytes and nothing else); rejected by the core filters = nothing at all; otherwise the ops set
+ * acts (`out` reused), `hooks.onApplied` runs, the modelled cost joins `totalChargedNs`, the
+ * bytes are charged and, when that fills the quota, the resume point becomes
+ * `(target, region.end)`. Then any action but `stat` resets the region's age, and the stats count
+ * the try. Without `ops.applyScheme` the region counts as tried with its full size (no quota, no
+ * filters) and its age is still reset.
+ *
+ * Deviation (development-tree fix): the tried and charged size is the region's size after core
+ * filtering (an `addr` filter may split the region); R2 counts the size before that split, so a
+ * split region's bytes would be counted twice. The kernel also adds the wall time of the walk
+ * callback to `total_charged_ns`; here only the ops set's modelled `costNs` counts.
+ *
+ * **Gotchas**
+ * Mutates the region, its target's region list, the scheme's quota and stats.
+ */
+export const applyScheme = (
+  ctx: DamonCtx,
+  ops: DamonOps,
+  env: OpsEnv,
+  target: Target.Target,
+  regionIndex: number,
+  scheme: Damos,
+  hooks: ApplyHooks,
+  out: ApplyResult
+): void => {
+  const q = scheme.quota
+  const r = target.regions[regionIndex]!
+  let sz = r.end - r.start
+  let szApplied = 0
+  let szOpsFilterPassed = 0
+  const apply = ops.applyScheme
+  if (apply !== undefined) {
+    if (quotaIsSet(q) && q.chargedSz + sz > q.esz) {
+      sz = alignDown(q.esz - q.chargedSz, ctx.minRegionSz)
+      if (sz === 0) {
+        updateStat(scheme, 0, 0, 0)
+        return
+      }
+      Target.splitRegionAt(target, regionIndex, sz)
+    }
+    if (coreFilterOut(ctx, target, regionIndex, scheme)) {
+      if (hooks.onCoreFilteredOut !== undefined) hooks.onCoreFilteredOut(target, r, scheme)
+      return
+    }
+    sz = r.end - r.start
+    out.applied = 0
+    out.filterPassed = 0
+    out.costNs = 0
+    apply(ctx, target, r, scheme, env, out)
+    szApplied = out.applied
+    szOpsFilterPassed = out.filterPassed
+    hooks.onApplied(target, r, scheme, szOpsFilterPassed)
+    q.totalChargedNs += out.costNs
+    q.chargedSz += sz
+    if (quotaIsSet(q) && q.chargedSz >= q.esz) {
+      q.chargeTargetFrom = target
+      q.chargeAddrFrom = r.end
+    }
+  }
+  if (scheme.action !== "stat") r.age = 0
+  updateStat(scheme, sz, szApplied, szOpsFilterPassed)
+}
+
+/**
+ * Runs every due, active scheme on the region at `regionIndex`, in list order.
+ *
+ * **Details**
+ * Mirrors `damon_do_apply_schemes()` (R2): a scheme is skipped when not due, inactive, its quota
+ * is full, the region was charged in the previous window (may split it), or it reached
+ * `maxNrSnapshots`; otherwise it is applied when it targets the region. A scheme that got past
+ * those checks counts a snapshot when the region is (still) the last of its target.
+ *
+ * **Gotchas**
+ * Mutates like {@link applyScheme}. Splits keep the current region at `regionIndex` and insert
+ * the remainder right after it, where the caller's walk reaches it next.
+ */
+export const doApplySchemes = (
+  ctx: DamonCtx,
+  ops: DamonOps,
+  env: OpsEnv,
+  target: Target.Target,
+  regionIndex: number,
+  hooks: ApplyHooks,
+  out: ApplyResult
+): void => {
+  const schemes = ctx.schemes
+  for (let si = 0; si < schemes.length; si++) {
+    const s = schemes[si]!
+    if (ctx.passedSampleIntervals < s.nextApplySis) continue
+    if (!s.wmarks.activated) continue
+    if (quotaFull(s.quota)) continue
+    if (skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)) continue
+    if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
+    if (validTarget(ctx, target, target.regions[regionIndex]!, s, ops)) {
+      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out)
+    }
+    if (regionIndex === target.regions.length - 1) s.stat.nrSnapshots++
+  }
+}
+
+/**
+ * One apply pass: the quota bookkeeping of every due and active scheme, then every region of
+ * every valid target through every scheme, then the end-of-pass bookkeeping of every due scheme.
+ * Returns whether any scheme was due and active (when none is, nothing else happens).
+ *
+ * **Details**
+ * Mirrors `kdamond_apply_schemes()` (R2). Due = `passedSampleIntervals >= nextApplySis`. Targets
+ * that `ops.targetValid` rejects are skipped. Regions are walked by index while the list grows,
+ * so pieces split off during the pass are visited in the same pass (R2's non-safe walk; schemes
+ * earlier in the list see such pieces again). After the walk, every due scheme (activation not
+ * checked, as the kernel) gets `hooks.walkComplete`, its next apply time and `lastApplied = -1`.
+ * The quota windows run on `nowMs`; system metrics are read at `env.nowUs()`.
+ *
+ * **Gotchas**
+ * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} per pass, nothing per
+ * region.
+ */
+export const applySchemes = (
+  ctx: DamonCtx,
+  ops: DamonOps,
+  env: OpsEnv,
+  nowMs: number,
+  hooks: ApplyHooks
+): boolean => {
+  const nowUs = env.nowUs()
+  let hasSchemesToApply = false
+  for (const s of ctx.schemes) {
+    if (ctx.passedSampleIntervals < s.nextApplySis) continue
+    if (!s.wmarks.activated) continue
+    hasSchemesToApply = true
+    adjustQuota(ctx, s, nowMs, ops, ops.system, nowUs)
+  }
+  if (!hasSchemesToApply) return false
+  const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
+  for (const t of ctx.targets) {
+    if (ops.targetValid !== undefined && !ops.targetValid(ctx, t, env)) continue
+    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, hooks, out)
+  }
+  for (const s of ctx.schemes) {
+    if (ctx.passedSampleIntervals < s.nextApplySis) continue
+    hooks.walkComplete(s)
+    setNextApplySis(ctx, s)
+    s.lastApplied = -1
+  }
+  return true
+}

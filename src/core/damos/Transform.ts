@@ -1,0 +1,333 @@
+/**
+ * DAMOS as a pure transform over region snapshots: given the regions of one aggregation (targets
+ * with regions), the running scheme state and a clock reading, run one apply pass and report
+ * what each scheme decided for each region (applied, filtered, bytes, split points) with the new
+ * scheme state. For offline analysis of recorded snapshots, and the core of the Effect stream
+ * transform (`TransformStream.ts`).
+ *
+ * Built on {@link applySchemes}, the same code the kdamond runs; nothing is re-implemented.
+ * Pure: the state is copied, never mutated; randomness (for ops sets that draw) comes from a
+ * seeded {@link Rng} carried in the state. Does not sample or aggregate (snapshots come
+ * aggregated) and needs no Effect runtime.
+ */
+import * as Attrs from "../../model/Attrs.ts"
+import * as DamonCtx from "../../model/DamonCtx.ts"
+import type { Damos, SchemeConfig, Stat } from "../../model/Damos.ts"
+import * as Region from "../../model/Region.ts"
+import * as Target from "../../model/Target.ts"
+import type { ApplyResult, DamonOps, OpsEnv, SystemMetrics } from "../../ops/DamonOps.ts"
+import { makeRng } from "../Rng.ts"
+import { type ApplyHooks, applySchemes } from "./ApplySchemes.ts"
+import { fromConfig } from "./DamosConfig.ts"
+import { wmarkWaitUs } from "./Watermarks.ts"
+
+/** One region of a snapshot (as recorded after an aggregation). */
+export interface SnapshotRegion {
+  readonly start: number
+  readonly end: number
+  readonly nrAccesses: number
+  readonly age: number
+  /** Defaults to `nrAccesses * 10000` (its value at the aggregation boundary). */
+  readonly nrAccessesBp?: number
+  /** Defaults to 0. */
+  readonly lastNrAccesses?: number
+}
+
+/** One target of a snapshot. */
+export interface SnapshotTarget {
+  readonly pid?: number | null
+  readonly regions: ReadonlyArray<SnapshotRegion>
+}
+
+/** The regions of all targets at one instant. */
+export interface Snapshot {
+  /** Clock reading, in microseconds; quota windows run on `floor(nowUs / 1000)` ms. */
+  readonly nowUs: number
+  readonly targets: ReadonlyArray<SnapshotTarget>
+  /** Sample count of this pass; defaults to the previous one plus one aggregation's samples. */
+  readonly passedSampleIntervals?: number
+}
+
+/** What one scheme did to one region piece. */
+export interface RegionDecision {
+  readonly targetIndex: number
+  readonly schemeIndex: number
+  readonly start: number
+  readonly end: number
+  /** `applied`: handed to the ops set (counted as tried); `filtered`: rejected by a core filter. */
+  readonly outcome: "applied" | "filtered"
+  readonly szApplied: number
+  readonly szOpsFilterPassed: number
+}
+
+/** One scheme's state after a pass. */
+export interface SchemeDecision {
+  /** The scheme was due and active, so it ran in this pass. */
+  readonly ran: boolean
+  readonly activated: boolean
+  /** Cumulative statistics after the pass. */
+  readonly stat: Stat
+  /** Statistics of this pass alone. */
+  readonly delta: Stat
+  readonly esz: number
+  readonly minScore: number
+  readonly chargedSz: number
+}
+
+/** The result of one pass. */
+export interface Decisions {
+  readonly nowUs: number
+  readonly passedSampleIntervals: number
+  /** Whether any scheme ran. */
+  readonly ran: boolean
+  /** Each target's regions after the pass (split pieces, ages reset by actions). */
+  readonly regions: ReadonlyArray<ReadonlyArray<Region.Region>>
+  /** Addresses where the pass split a region (quota trims, `addr` filters, quota resume). */
+  readonly splits: ReadonlyArray<{ readonly targetIndex: number; readonly addr: number }>
+  /** Every (region piece, scheme) decision, in the order the pass made them. */
+  readonly actions: ReadonlyArray<RegionDecision>
+  readonly schemes: ReadonlyArray<SchemeDecision>
+}
+
+/** The context parameters of a transform. */
+export interface TransformOptions {
+  /** Defaults to the kernel defaults. */
+  readonly attrs?: Attrs.Attrs
+  /** Defaults to `"paddr"`. */
+  readonly opsId?: string
+  /** Defaults to 4096. */
+  readonly minRegionSz?: number
+  /** Defaults to 1. */
+  readonly addrUnit?: number
+  /** Seed of the generator lent to the ops set. Defaults to 0. */
+  readonly seed?: number
+  /** Sample count before the first snapshot. Defaults to 0. */
+  readonly passedSampleIntervals?: number
+}
+
+/** The running state carried from one snapshot to the next. */
+export interface TransformState {
+  readonly attrs: Attrs.Attrs
+  readonly opsId: string
+  readonly minRegionSz: number
+  readonly addrUnit: number
+  /** Scheme state after the last pass (resume targets kept as indices in `chargeTargets`). */
+  readonly schemes: ReadonlyArray<Damos>
+  /** Per scheme: index of the quota resume target, `-1` for none. */
+  readonly chargeTargets: ReadonlyArray<number>
+  readonly passedSampleIntervals: number
+  readonly rngState: ReadonlyArray<number>
+}
+
+const copyStat = (s: Stat): Stat => ({ ...s })
+
+/** A deep copy of a running scheme (filters are immutable values and are shared). */
+export const cloneDamos = (s: Damos): Damos => ({
+  ...s,
+  pattern: { ...s.pattern },
+  quota: { ...s.quota, goals: s.quota.goals.map((g) => ({ ...g })) },
+  wmarks: { ...s.wmarks },
+  dests: s.dests.map((d) => ({ ...d })),
+  coreFilters: [...s.coreFilters],
+  opsFilters: [...s.opsFilters],
+  stat: copyStat(s.stat)
+})
+
+const isDamos = (s: SchemeConfig | Damos): s is Damos => "stat" in s
+
+/**
+ * An ops set for offline use that applies nothing itself: it reports `applied` and
+ * `filterPassed` as 0 (`"none"`) or as the whole region (`"all"`), and can score regions and
+ * provide system metrics when given them. Ops filters are not evaluated (there are no pages).
+ */
+export const recordingOps = (options: {
+  readonly applied?: "none" | "all"
+  readonly getSchemeScore?: DamonOps["getSchemeScore"]
+  readonly system?: SystemMetrics
+} = {}): DamonOps => {
+  const all = options.applied === "all"
+  const ops: DamonOps = {
+    id: "recording",
+    applyScheme: (_ctx, _t, r, _s, _env, out: ApplyResult) => {
+      const sz = all ? r.end - r.start : 0
+      out.applied = sz
+      out.filterPassed = sz
+      out.costNs = 0
+    },
+    ...(options.getSchemeScore !== undefined ? { getSchemeScore: options.getSchemeScore } : {}),
+    ...(options.system !== undefined ? { system: options.system } : {})
+  }
+  return ops
+}
+
+/**
+ * The initial transform state for `schemes` (configs become fresh running schemes scheduled
+ * from `options.passedSampleIntervals`; running schemes are copied as they are).
+ */
+export const init = (schemes: ReadonlyArray<SchemeConfig | Damos>, options: TransformOptions = {}): TransformState => {
+  const ctx = DamonCtx.make(options.opsId ?? "paddr")
+  ctx.attrs = options.attrs ?? Attrs.defaults
+  ctx.passedSampleIntervals = options.passedSampleIntervals ?? 0
+  const running = schemes.map((s) => (isDamos(s) ? cloneDamos(s) : fromConfig(s, ctx)))
+  return {
+    attrs: ctx.attrs,
+    opsId: ctx.opsId,
+    minRegionSz: options.minRegionSz ?? DamonCtx.DAMON_MIN_REGION_SZ,
+    addrUnit: options.addrUnit ?? 1,
+    schemes: running.map((s) => ({ ...s, quota: { ...s.quota, chargeTargetFrom: null } })),
+    chargeTargets: running.map(() => -1),
+    passedSampleIntervals: ctx.passedSampleIntervals,
+    rngState: makeRng(options.seed ?? 0).state()
+  }
+}
+
+const toRegion = (r: SnapshotRegion): Region.Region => {
+  const region = Region.make(r.start, r.end)
+  region.nrAccesses = r.nrAccesses
+  region.nrAccessesBp = r.nrAccessesBp ?? r.nrAccesses * 10000
+  region.lastNrAccesses = r.lastNrAccesses ?? 0
+  region.age = r.age
+  return region
+}
+
+const splitsOf = (snapshot: Snapshot, ctx: DamonCtx.DamonCtx): Array<{ targetIndex: number; addr: number }> => {
+  const splits: Array<{ targetIndex: number; addr: number }> = []
+  ctx.targets.forEach((t, targetIndex) => {
+    const before = new Set<number>()
+    for (const r of snapshot.targets[targetIndex]!.regions) before.add(r.start)
+    for (const r of t.regions) if (!before.has(r.start)) splits.push({ targetIndex, addr: r.start })
+  })
+  return splits
+}
+
+const statDelta = (after: Stat, before: Stat): Stat => ({
+  nrTried: after.nrTried - before.nrTried,
+  szTried: after.szTried - before.szTried,
+  nrApplied: after.nrApplied - before.nrApplied,
+  szApplied: after.szApplied - before.szApplied,
+  szOpsFilterPassed: after.szOpsFilterPassed - before.szOpsFilterPassed,
+  qtExceeds: after.qtExceeds - before.qtExceeds,
+  nrSnapshots: after.nrSnapshots - before.nrSnapshots
+})
+
+const buildCtx = (state: TransformState, snapshot: Snapshot): DamonCtx.DamonCtx => {
+  const ctx = DamonCtx.make(state.opsId)
+  ctx.attrs = state.attrs
+  ctx.minRegionSz = state.minRegionSz
+  ctx.addrUnit = state.addrUnit
+  const samplesPerAggr = Math.max(1, Math.floor(state.attrs.aggrIntervalUs / Attrs.sampleDivisor(state.attrs)))
+  ctx.passedSampleIntervals = snapshot.passedSampleIntervals ?? state.passedSampleIntervals + samplesPerAggr
+  ctx.targets = snapshot.targets.map((t) => Target.make(t.pid ?? null, t.regions.map(toRegion)))
+  ctx.schemes = state.schemes.map((s, i) => {
+    const copy = cloneDamos(s)
+    const ti = state.chargeTargets[i] ?? -1
+    const t = ti >= 0 ? ctx.targets[ti] : undefined
+    copy.quota.chargeTargetFrom = t ?? null
+    if (t === undefined) copy.quota.chargeAddrFrom = 0
+    return copy
+  })
+  return ctx
+}
+
+/**
+ * Runs one DAMOS apply pass over `snapshot` from `state` and returns the next state with the
+ * decisions. `ops` defaults to {@link recordingOps}`()`.
+ *
+ * **Details**
+ * Builds a context from the state and the snapshot (regions copied; `nrAccessesBp` defaults to
+ * `nrAccesses * 10000`), evaluates every scheme's watermarks at `snapshot.nowUs` (as the kdamond
+ * does before sampling), then runs {@link applySchemes} with hooks and an ops wrapper that record
+ * every decision. Quota resume targets are carried by index, so they map onto the same target of
+ * the next snapshot.
+ */
+export const step = (
+  state: TransformState,
+  snapshot: Snapshot,
+  ops: DamonOps = recordingOps()
+): readonly [TransformState, Decisions] => {
+  const ctx = buildCtx(state, snapshot)
+  const rng = makeRng(0, state.rngState)
+  const env: OpsEnv = { rng, nowUs: () => snapshot.nowUs }
+  const actions: Array<RegionDecision> = []
+  const inner = ops.applyScheme
+  const recording: DamonOps = inner === undefined ? ops : {
+    ...ops,
+    applyScheme: (c, t, r, s, e, out) => {
+      inner(c, t, r, s, e, out)
+      actions.push({
+        targetIndex: c.targets.indexOf(t),
+        schemeIndex: c.schemes.indexOf(s),
+        start: r.start,
+        end: r.end,
+        outcome: "applied",
+        szApplied: out.applied,
+        szOpsFilterPassed: out.filterPassed
+      })
+    }
+  }
+  const hooks: ApplyHooks = {
+    onApplied: () => {},
+    walkComplete: () => {},
+    onCoreFilteredOut: (t, r, s) =>
+      actions.push({
+        targetIndex: ctx.targets.indexOf(t),
+        schemeIndex: ctx.schemes.indexOf(s),
+        start: r.start,
+        end: r.end,
+        outcome: "filtered",
+        szApplied: 0,
+        szOpsFilterPassed: 0
+      })
+  }
+  for (const s of ctx.schemes) wmarkWaitUs(s, ops.system, snapshot.nowUs)
+  const before = ctx.schemes.map((s) => copyStat(s.stat))
+  const due = ctx.schemes.map((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
+  const ran = applySchemes(ctx, recording, env, Math.floor(snapshot.nowUs / 1000), hooks)
+  const decisions: Decisions = {
+    nowUs: snapshot.nowUs,
+    passedSampleIntervals: ctx.passedSampleIntervals,
+    ran,
+    regions: ctx.targets.map((t) => t.regions.map(Region.clone)),
+    splits: splitsOf(snapshot, ctx),
+    actions,
+    schemes: ctx.schemes.map((s, i) => ({
+      ran: due[i]!,
+      activated: s.wmarks.activated,
+      stat: copyStat(s.stat),
+      delta: statDelta(s.stat, before[i]!),
+      esz: s.quota.esz,
+      minScore: s.quota.minScore,
+      chargedSz: s.quota.chargedSz
+    }))
+  }
+  const next: TransformState = {
+    ...state,
+    schemes: ctx.schemes.map((s) => ({ ...s, quota: { ...s.quota, chargeTargetFrom: null } })),
+    chargeTargets: ctx.schemes.map((s) =>
+      s.quota.chargeTargetFrom === null ? -1 : ctx.targets.indexOf(s.quota.chargeTargetFrom)
+    ),
+    passedSampleIntervals: ctx.passedSampleIntervals,
+    rngState: rng.state()
+  }
+  return [next, decisions]
+}
+
+/**
+ * Runs the schemes over a sequence of snapshots from a fresh state and returns one
+ * {@link Decisions} per snapshot.
+ */
+export const run = (
+  schemes: ReadonlyArray<SchemeConfig | Damos>,
+  snapshots: Iterable<Snapshot>,
+  options: TransformOptions = {},
+  ops: DamonOps = recordingOps()
+): Array<Decisions> => {
+  let state = init(schemes, options)
+  const out: Array<Decisions> = []
+  for (const snapshot of snapshots) {
+    const [next, decisions] = step(state, snapshot, ops)
+    state = next
+    out.push(decisions)
+  }
+  return out
+}
