@@ -4,11 +4,10 @@
  * kdamond is returned as a `Kdamond` handle with `damonCall`, `damosWalk`, events and `stop`.
  */
 import { Context, Effect, Layer, Result, type Scope } from "effect"
-import { buildCtx } from "./core/BuildCtx.ts"
-import { decodeSchemes, fromConfig, needsSystemMetrics } from "./core/damos/DamosConfig.ts"
+import { buildCtx, decodeConfig } from "./core/BuildCtx.ts"
 import * as Kdamond from "./engine/Kdamond.ts"
-import { busy, type DamonError, invalidArgument } from "./model/DamonError.ts"
-import * as DamonConfig from "./model/DamonConfig.ts"
+import { checkMeasurable } from "./engine/Kdamond.ts"
+import { busy, type DamonError } from "./model/DamonError.ts"
 import { OpsRegistry } from "./ops/OpsRegistry.ts"
 
 /** Options of `Damon.start`. */
@@ -45,28 +44,18 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
   let nextPid = 1
   const start = (config: unknown, options: StartOptions = {}) =>
     Effect.gen(function*() {
-      const decoded = DamonConfig.decodeBase(config)
-      if (Result.isFailure(decoded)) return yield* Effect.fail(decoded.failure)
-      const { base } = decoded.success
-      const schemes = decodeSchemes(decoded.success.schemes, base.ops)
-      if (Result.isFailure(schemes)) return yield* Effect.fail(schemes.failure)
-      const factory = registry.select(base.ops)
+      const source = decodeConfig(config)
+      if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
+      const factory = registry.select(source.success.base.ops)
       if (Result.isFailure(factory)) return yield* Effect.fail(factory.failure)
       const ops = factory.success()
-      if (ops.system === undefined) {
-        const i = schemes.success.findIndex(needsSystemMetrics)
-        if (i >= 0) {
-          return yield* Effect.fail(
-            invalidArgument(`schemes[${i}]`, base.ops, "uses watermarks or goal metrics the operations set cannot measure")
-          )
-        }
-      }
+      const unmeasurable = checkMeasurable(source.success, ops)
+      if (unmeasurable !== undefined) return yield* Effect.fail(unmeasurable)
       const exclusive = options.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
         return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
       }
-      const ctx = buildCtx(base)
-      for (const s of schemes.success) ctx.schemes.push(fromConfig(s, ctx))
+      const ctx = buildCtx(source.success)
       const index = nrRunning
       nrRunning++
       if (exclusive) runningExclusive = true
@@ -77,6 +66,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
           pid: nextPid++,
           ctx,
           ops,
+          selectOps: registry.select,
           onStopped: () => {
             nrRunning--
             if (nrRunning === 0) runningExclusive = false

@@ -70,3 +70,7 @@ export * as Events from "./engine/Events.ts"
 export * as KdamondClock from "./engine/KdamondClock.ts"
 /** The DAMON runtime service: start kdamonds. */
 export * as Damon from "./Damon.ts"
+/** On-demand scheme stats, tried regions, effective quotas, tuned intervals, goal commits. */
+export * as SchemesControl from "./SchemesControl.ts"
+/** Online context commit (`damon_commit_ctx()`), pure. */
+export * as CommitCtx from "./core/CommitCtx.ts"

@@ -9,17 +9,20 @@
  * Scheduling counts sample intervals like the kernel, so a virtual-time run is a pure function
  * of (config, workload, seed).
  */
-import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Random, type Scope, type Stream } from "effect"
+import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Random, Result, type Scope, type Stream } from "effect"
+import { decodeConfig } from "../core/BuildCtx.ts"
+import { type CommitSource, commitCtx } from "../core/CommitCtx.ts"
 import { type ApplyHooks, applySchemes } from "../core/damos/ApplySchemes.ts"
+import { needsSystemMetrics } from "../core/damos/DamosConfig.ts"
 import { setFiltersDefaultReject } from "../core/damos/Filters.ts"
 import { minWaitUs } from "../core/damos/Watermarks.ts"
 import { tuneIntervals } from "../core/IntervalsTune.ts"
 import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../core/RegionAdjust.ts"
 import { makeRng, type Rng } from "../core/Rng.ts"
 import { initSchedule } from "../core/SetAttrs.ts"
-import { busy, type DamonError, notRunning, opsFailed } from "../model/DamonError.ts"
+import { busy, type DamonError, invalidArgument, notRunning, opsFailed } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
-import type { DamonOps, OpsEnv } from "../ops/DamonOps.ts"
+import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
 import {
   type CallPoint,
   type CallRequest,
@@ -95,6 +98,14 @@ export interface Kdamond {
    * stopped. Interrupting the caller withdraws the walk and leaves no state behind.
    */
   readonly damosWalk: (walkFn: (visit: WalkVisit) => void) => Effect.Effect<void, DamonError>
+  /**
+   * Replaces the running context's parameters (attrs, targets, schemes, ops set) the way
+   * `damon_commit_ctx()` does, through `damonCall`: position-matched schemes, targets, filters
+   * and goals; stats and quota state kept; regions of kept targets kept; results rescaled when
+   * the intervals change. Atomic: an invalid config fails with `InvalidArgument` and changes
+   * nothing, and the kdamond runs on.
+   */
+  readonly commit: (config: unknown) => Effect.Effect<void, DamonError>
   /** Monitoring events (see `Events.ts` for the buffering policy). */
   readonly events: Stream.Stream<MonitorEvent>
   /** Stops the kdamond and waits for it to exit; `NotRunning` if it already stopped (the kernel's `-EPERM`). */
@@ -352,6 +363,8 @@ export interface KdamondDeps {
   readonly pid: number
   readonly ctx: DamonCtx
   readonly ops: DamonOps
+  /** The registry's selector, for commits that switch the operations set. */
+  readonly selectOps: (id: string) => Result.Result<DamonOpsFactory, DamonError>
   /** Called exactly once when the kdamond has fully stopped (the runtime's `nr_running_ctxs--`). */
   readonly onStopped: () => void
 }
@@ -455,6 +468,17 @@ export const start = (
         return Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk))))
       })
 
+    const commit = (config: unknown): Effect.Effect<void, DamonError> =>
+      Effect.suspend(() => {
+        const source = decodeConfig(config)
+        if (Result.isFailure(source)) return Effect.fail(source.failure)
+        const factory = deps.selectOps(source.success.base.ops)
+        if (Result.isFailure(factory)) return Effect.fail(factory.failure)
+        return damonCall(() => commitInLoop(st, source.success, factory.success)).pipe(
+          Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
+        )
+      })
+
     const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
       running
         ? Effect.andThen(Fiber.interrupt(fiber), Deferred.await(stopped))
@@ -467,12 +491,44 @@ export const start = (
       damonCall,
       damonCallRepeat,
       damosWalk,
+      commit,
       events: hub.stream,
       stop,
       isRunning: Effect.sync(() => running),
       join: Deferred.await(stopped)
     }
   })
+
+/**
+ * Rejects schemes that read memory state (watermarks, measured goal metrics) when the ops set
+ * cannot measure it.
+ */
+export const checkMeasurable = (source: CommitSource, ops: DamonOps): DamonError | undefined => {
+  if (ops.system !== undefined) return undefined
+  const i = source.schemes.findIndex(needsSystemMetrics)
+  return i < 0
+    ? undefined
+    : invalidArgument(`schemes[${i}]`, source.base.ops, "uses watermarks or goal metrics the operations set cannot measure")
+}
+
+/**
+ * The commit itself, on the kdamond: validate against the running state, commit, clean up
+ * destroyed targets and switch the ops instance when the id changed.
+ */
+const commitInLoop = (st: LoopState, source: CommitSource, factory: DamonOpsFactory): DamonError | undefined => {
+  const ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
+  const unmeasurable = checkMeasurable(source, ops)
+  if (unmeasurable !== undefined) return unmeasurable
+  const result = commitCtx(st.ctx, source)
+  if (result._tag === "Failed") return result.error
+  const cleanupTarget = st.ops.cleanupTarget
+  if (cleanupTarget !== undefined) for (const t of result.destroyed) cleanupTarget(st.ctx, t)
+  if (ops !== st.ops) {
+    st.ops.cleanup?.(st.ctx)
+    st.ops = ops
+  }
+  return undefined
+}
 
 const withdraw = (req: CallRequest): void => {
   if (req.state === "queued") req.state = "withdrawn"

@@ -1,0 +1,235 @@
+/**
+ * The `vaddr` operations set over the simulated machine: monitors the virtual address space of
+ * processes (targets are pids), like `mm/damon/vaddr.c`. Regions start as the "three regions"
+ * of the process's mappings and follow them on every `update`; sampling reads the simulated
+ * accessed bits through the process's page extents; DAMOS actions act like `madvise()` and page
+ * migration on the simulated memory. `fvaddr` is the same without `init`/`update`.
+ */
+import { updateRegionAccessRate } from "../core/AccessRate.ts"
+import { threeRegions } from "../core/ThreeRegions.ts"
+import { DAMON_MIN_REGION_SZ, type DamonCtx } from "../model/DamonCtx.ts"
+import type { Action } from "../model/Damos.ts"
+import * as Target from "../model/Target.ts"
+import { PAGE_SIZE } from "../sim/PageExtent.ts"
+import { makeOutcome, type SimAction, type SimMachine } from "../sim/SimMachine.ts"
+import type { DamonOps, DamonOpsFactory, OpsEnv } from "./DamonOps.ts"
+import { actionCostNs, coldScore, DAMOS_MAX_SCORE, hasOpsFilter, hotScore, LastApplied, opsChain } from "./opsCommon.ts"
+
+/** Options of {@link makeVaddrOps}. */
+export interface VaddrOptions {
+  /** Ops id; defaults to `"vaddr"` (`"fvaddr"` when `fixed`). */
+  readonly id?: string
+  /** Fixed ranges (`fvaddr`): no `init`, no `update`. */
+  readonly fixed?: boolean
+  /**
+   * What madvise-style actions report as applied: `"kernel"` (default) the whole page-aligned
+   * range when the call succeeds and 0 when the range has an unmapped hole (`do_madvise()`
+   * returns `-ENOMEM`), as `damos_madvise()` does; `"affected"` the bytes the action changed.
+   */
+  readonly madviseApplied?: "kernel" | "affected"
+}
+
+const madviseAction = (action: Action): SimAction | undefined => {
+  switch (action) {
+    case "willneed":
+      return "willneed"
+    case "cold":
+      return "deactivate"
+    case "pageout":
+      return "pageout"
+    case "hugepage":
+      return "hugepage"
+    case "nohugepage":
+      return "nohugepage"
+    case "collapse":
+      return "collapse"
+    default:
+      return undefined
+  }
+}
+
+const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
+
+/**
+ * Builds one vaddr (or fvaddr) instance for one kdamond; all its state (the folio cache of the
+ * access check, the sampling window, `last_applied`) lives in the instance.
+ *
+ * **Details**
+ * Mirrors `damon_va_initcall()`'s two registrations. Deviations: the folio cache is per instance
+ * (the kernel's is a set of function-level statics shared by every kdamond); a region whose
+ * `samplingAddr` is outside it (created between prepare and check) counts as not accessed.
+ */
+export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): DamonOps => {
+  const fixed = options.fixed ?? false
+  const reportKernel = (options.madviseApplied ?? "kernel") === "kernel"
+  let prepUs = 0
+  let lastAddr = 0
+  let lastFolioSz = PAGE_SIZE
+  let lastAccessed = false
+  const lastApplied = new LastApplied()
+  const outcome = makeOutcome()
+
+  const setThreeRegions = (t: Target.Target, nowUs: number): void => {
+    const p = machine.process(t.pid)
+    if (p === undefined) return
+    const three = threeRegions(p.vmasAt(nowUs), DAMON_MIN_REGION_SZ)
+    if (three === undefined) return
+    Target.setRegions(t, three, DAMON_MIN_REGION_SZ)
+  }
+
+  /** `damon_va_init()`: three regions for every target that has none. */
+  const init = (ctx: DamonCtx, env: OpsEnv): void => {
+    const now = env.nowUs()
+    machine.advance(now)
+    for (const t of ctx.targets) if (t.regions.length === 0) setThreeRegions(t, now)
+  }
+
+  /** `damon_va_update()`: re-apply the three regions (targets whose computation fails stay). */
+  const update = (ctx: DamonCtx, env: OpsEnv): void => {
+    const now = env.nowUs()
+    machine.advance(now)
+    for (const t of ctx.targets) setThreeRegions(t, now)
+  }
+
+  /** `damon_va_prepare_access_checks()`: a random sampling address per region (mkold = window start). */
+  const prepareAccessChecks = (ctx: DamonCtx, env: OpsEnv): void => {
+    const now = env.nowUs()
+    machine.advance(now)
+    prepUs = now
+    const rand = env.rng.rand
+    const targets = ctx.targets
+    for (let ti = 0; ti < targets.length; ti++) {
+      const t = targets[ti]!
+      const p = machine.process(t.pid)
+      if (p === undefined || !p.isAlive(now)) continue
+      const regions = t.regions
+      for (let i = 0; i < regions.length; i++) {
+        const r = regions[i]!
+        r.samplingAddr = rand(r.start, r.end)
+      }
+    }
+  }
+
+  /**
+   * `damon_va_check_accesses()`: was each sampling page accessed since prepare? Reuses the
+   * previous answer when the address is in the same folio of the same target (the folio cache).
+   */
+  const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
+    const now = env.nowUs()
+    machine.advance(now)
+    const from = prepUs
+    const rng = env.rng
+    const attrs = ctx.attrs
+    let max = 0
+    const targets = ctx.targets
+    for (let ti = 0; ti < targets.length; ti++) {
+      const t = targets[ti]!
+      const p = machine.process(t.pid)
+      const alive = p !== undefined && p.isAlive(now)
+      const regions = t.regions
+      let sameTarget = false
+      for (let i = 0; i < regions.length; i++) {
+        const r = regions[i]!
+        let accessed = false
+        if (alive) {
+          const a = r.samplingAddr
+          if (a >= r.start && a < r.end) {
+            if (sameTarget && lastAddr - (lastAddr % lastFolioSz) === a - (a % lastFolioSz)) {
+              accessed = lastAccessed
+            } else {
+              const y = p.youngAt(a, from, now, rng)
+              if (y >= 0) lastFolioSz = p.folioSz
+              lastAccessed = y === 1
+              lastAddr = a
+              accessed = lastAccessed
+            }
+          }
+        }
+        updateRegionAccessRate(r, accessed, attrs)
+        if (r.nrAccesses > max) max = r.nrAccesses
+        sameTarget = true
+      }
+    }
+    return max
+  }
+
+  const ops: DamonOps = {
+    id: options.id ?? (fixed ? "fvaddr" : "vaddr"),
+    ...(fixed ? {} : { init, update }),
+    prepareAccessChecks,
+    checkAccesses,
+    /** `damon_va_scheme_score()`. */
+    getSchemeScore: (ctx, _t, r, s) => {
+      switch (s.action) {
+        case "pageout":
+        case "migrate_cold":
+          return coldScore(ctx, r, s)
+        case "migrate_hot":
+          return hotScore(ctx, r, s)
+        default:
+          return DAMOS_MAX_SCORE
+      }
+    },
+    /**
+     * `damon_va_apply_scheme()`: madvise on the page-aligned range, migration (ops filters per
+     * folio; like the kernel, no `sz_filter_passed`), or `stat` (counts bytes passing the ops
+     * filters; nothing without filters). `lru_prio`/`lru_deprio` are not supported (0 bytes).
+     */
+    applyScheme: (ctx, t, r, s, env, out) => {
+      out.applied = 0
+      out.filterPassed = 0
+      out.costNs = 0
+      const now = env.nowUs()
+      machine.advance(now)
+      const p = machine.process(t.pid)
+      if (p === undefined || !p.isAlive(now)) return
+      outcome.affectedBytes = 0
+      outcome.passedBytes = 0
+      outcome.folios = 0
+      outcome.unmappedBytes = 0
+      outcome.lastFolio = -1
+      const madv = madviseAction(s.action)
+      if (madv !== undefined) {
+        const start = alignUp(r.start, PAGE_SIZE)
+        const len = alignUp(r.end - r.start, PAGE_SIZE)
+        const req = { action: madv, chain: null, targetNid: -1, dests: [], splitThp: true, skipFolio: -1 }
+        machine.applyVirtual(p.pid, start, start + len, req, now, outcome)
+        out.applied = reportKernel ? (outcome.unmappedBytes === 0 ? len : 0) : outcome.affectedBytes
+        out.costNs = actionCostNs(madv, outcome)
+        return
+      }
+      if (s.action === "migrate_hot" || s.action === "migrate_cold") {
+        const req = { action: "migrate" as const, chain: opsChain(s), targetNid: s.targetNid, dests: s.dests, splitThp: false, skipFolio: -1 }
+        machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
+        out.applied = outcome.affectedBytes
+        out.costNs = actionCostNs("migrate", outcome)
+        return
+      }
+      if (s.action === "stat") {
+        if (!hasOpsFilter(s)) return
+        const sis = ctx.passedSampleIntervals
+        const req = { action: "stat" as const, chain: opsChain(s), targetNid: -1, dests: [], splitThp: false, skipFolio: lastApplied.get(s, sis) }
+        machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
+        if (outcome.lastFolio >= 0) lastApplied.set(s, sis, outcome.lastFolio)
+        out.filterPassed = outcome.passedBytes
+        out.costNs = actionCostNs("stat", outcome)
+      }
+    },
+    /** `damon_va_target_valid()`: the process exists. */
+    targetValid: (_ctx, t, env) => {
+      const p = machine.process(t.pid)
+      return p !== undefined && p.isAlive(env.nowUs())
+    },
+    cleanupTarget: () => {},
+    cleanup: () => {
+      lastAddr = 0
+      lastFolioSz = PAGE_SIZE
+      lastAccessed = false
+    },
+    system: machine.metrics
+  }
+  return ops
+}
+
+/** The `vaddr` registry entry over `machine`. */
+export const vaddrOps = (machine: SimMachine): DamonOpsFactory => () => makeVaddrOps(machine)
