@@ -3,7 +3,7 @@
  * ranges is "hot" (always accessed) and everything else is idle. It records every hook call so
  * tests can assert the loop order.
  */
-import { AccessRate, type AddrRange, type DamonCtx, type DamonOps, type DamonOpsFactory } from "effect-damon"
+import { AccessRate, type AddrRange, type DamonCtx, type DamonOps, type DamonOpsFactory, type SystemMetrics } from "effect-damon"
 
 export interface FakeOpsLog {
   readonly calls: Array<string>
@@ -19,7 +19,22 @@ export interface FakeOpsOptions {
   readonly invalidFromSis?: number
   readonly log?: FakeOpsLog
   readonly id?: string
+  /** Give the ops set system metrics whose free-memory rate (per mille) the test controls. */
+  readonly freeMemRate?: { value: number }
+  /** Give the ops set an `applyScheme` that applies every byte (or throws on the given call). */
+  readonly apply?: { readonly failOnCall?: number }
 }
+
+const fakeSystem = (freeMemRate: { value: number }): SystemMetrics => ({
+  freeMemRatePermil: () => freeMemRate.value,
+  someMemPsiTotalUs: () => 0,
+  nodeMemUsedBp: () => 10000 - freeMemRate.value * 10,
+  nodeMemFreeBp: () => freeMemRate.value * 10,
+  nodeMemcgUsedBp: () => 0,
+  activeMemBp: () => 5000,
+  inactiveMemBp: () => 5000,
+  nodeOfAddr: () => 0
+})
 
 export const makeFakeOps = (options: FakeOpsOptions = {}): DamonOpsFactory => () => {
   const hot = options.hot ?? []
@@ -62,7 +77,18 @@ export const makeFakeOps = (options: FakeOpsOptions = {}): DamonOpsFactory => ()
       }
       return max
     },
-    targetValid: (ctx: DamonCtx.DamonCtx) => options.invalidFromSis === undefined || ctx.passedSampleIntervals < options.invalidFromSis
+    targetValid: (ctx: DamonCtx.DamonCtx) => options.invalidFromSis === undefined || ctx.passedSampleIntervals < options.invalidFromSis,
+    ...(options.freeMemRate === undefined ? {} : { system: fakeSystem(options.freeMemRate) }),
+    ...(options.apply === undefined ? {} : {
+      applyScheme: (_ctx, _t, region, _s, _env, out) => {
+        const n = (counts.get("applyScheme") ?? 0) + 1
+        counts.set("applyScheme", n)
+        if (options.apply?.failOnCall === n) throw new Error(`applyScheme failed on call ${n}`)
+        out.applied = region.end - region.start
+        out.filterPassed = region.end - region.start
+        out.costNs = 0
+      }
+    })
   }
   return ops
 }
