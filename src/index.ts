@@ -62,6 +62,32 @@ export type { ApplyResult, DamonOps, DamonOpsFactory, KernelOpsId, OpsEnv, Syste
 /** The ops registry service. */
 export * as OpsRegistry from "./ops/OpsRegistry.ts"
 
+/** vaddr over the simulated machine (three regions, sampling, madvise-like actions). */
+export * as Vaddr from "./ops/vaddr.ts"
+/** fvaddr: vaddr on fixed, user-given ranges. */
+export * as Fvaddr from "./ops/fvaddr.ts"
+/** paddr over the simulated machine's physical memory. */
+export * as Paddr from "./ops/paddr.ts"
+/** Scores and helpers shared by ops sets (`ops-common.c`). */
+export * as OpsCommon from "./ops/opsCommon.ts"
+
+/** masim configuration files: the pure parser. */
+export * as MasimConfig from "./sim/MasimConfig.ts"
+/** The masim files shipped with the package, and loading any masim file. */
+export * as MasimFiles from "./sim/MasimFiles.ts"
+/** The analytic access model of masim workloads. */
+export * as AccessModel from "./sim/AccessModel.ts"
+/** The simulated machine: processes, physical memory, NUMA nodes, memory effects of actions. */
+export * as SimMachine from "./sim/SimMachine.ts"
+/** Simulated processes. */
+export * as SimProcess from "./sim/SimProcess.ts"
+/** Process-like address space layouts and mapping events. */
+export * as ProcessLayout from "./sim/ProcessLayout.ts"
+/** Physical memory layout (System RAM, NUMA nodes) and frame allocation. */
+export * as PhysMem from "./sim/PhysMem.ts"
+/** The vaddr/fvaddr/paddr ops sets of a simulated machine, ready for a registry. */
+export * as SimOps from "./sim/SimOps.ts"
+
 /** The kdamond and its control surface. */
 export * as Kdamond from "./engine/Kdamond.ts"
 /** Monitoring events. */

@@ -116,9 +116,10 @@ const accumulate = (
     let pos = span.offset + (lo - span.start)
     const stop = span.offset + (hi - span.start)
     while (pos < stop) {
-      const col = Math.min(Math.floor(pos / colBytes), width - 1)
-      const colEnd = (col + 1) * colBytes
-      const next = Math.min(stop, colEnd > pos ? colEnd : stop)
+      let col = Math.min(Math.floor(pos / colBytes), width - 1)
+      // floating-point division can land one column early right at a column boundary
+      if (col < width - 1 && (col + 1) * colBytes <= pos) col++
+      const next = col === width - 1 ? stop : Math.min(stop, (col + 1) * colBytes)
       const bytes = next - pos
       sums[col] = sums[col]! + value * bytes
       weights[col] = weights[col]! + bytes

@@ -36,6 +36,25 @@ export const movingSum = (mvsum: number, nomvsum: number, lenWindow: number, new
   u32(mvsum - Math.floor(nomvsum / lenWindow) + newValue)
 
 /**
+ * The moving-sum window of `updateRegionAccessRate`, in samples: `max_nr_accesses(attrs)`, or 1
+ * when the sampling interval is 0. Hoist it out of per-region loops.
+ */
+export const lenWindowOf = (attrs: Attrs.Attrs): number =>
+  attrs.sampleIntervalUs !== 0 ? Math.max(Attrs.maxNrAccesses(attrs), 1) : 1
+
+/**
+ * Records one sample's result for a region, given the window from {@link lenWindowOf}: the hot
+ * path of every ops set's `checkAccesses`.
+ *
+ * **Gotchas**
+ * Mutates `region`; allocates nothing.
+ */
+export const recordAccess = (region: Region, accessed: boolean, lenWindow: number): void => {
+  region.nrAccessesBp = movingSum(region.nrAccessesBp, u32(region.lastNrAccesses * 10000), lenWindow, accessed ? 10000 : 0)
+  if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
+}
+
+/**
  * Records one sample's result for a region.
  *
  * **Details**
@@ -44,13 +63,11 @@ export const movingSum = (mvsum: number, nomvsum: number, lenWindow: number, new
  * `nrAccesses` on an access.
  *
  * **Gotchas**
- * Mutates `region`; called for every region every sample, so it allocates nothing.
+ * Mutates `region`. Computes the window each call; loops over many regions use
+ * {@link recordAccess} with {@link lenWindowOf} hoisted.
  */
-export const updateRegionAccessRate = (region: Region, accessed: boolean, attrs: Attrs.Attrs): void => {
-  const lenWindow = attrs.sampleIntervalUs !== 0 ? Math.max(Attrs.maxNrAccesses(attrs), 1) : 1
-  region.nrAccessesBp = movingSum(region.nrAccessesBp, u32(region.lastNrAccesses * 10000), lenWindow, accessed ? 10000 : 0)
-  if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
-}
+export const updateRegionAccessRate = (region: Region, accessed: boolean, attrs: Attrs.Attrs): void =>
+  recordAccess(region, accessed, lenWindowOf(attrs))
 
 /**
  * Rescales one region's monitoring results from `oldAttrs` to `newAttrs`.

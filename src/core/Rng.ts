@@ -53,14 +53,15 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
     d = 1
     // Discard the first outputs: sfc32 needs a few rounds to decorrelate from its seed.
   }
+  const st = new Int32Array([a | 0, b | 0, c | 0, d | 0])
   const next32 = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t
+    const a0 = st[0]!, b0 = st[1]!, c0 = st[2]!, d0 = st[3]!
+    const t = (a0 + b0 + d0) | 0
+    st[3] = (d0 + 1) | 0
+    st[0] = b0 ^ (b0 >>> 9)
+    st[1] = (c0 + (c0 << 3)) | 0
+    st[2] = (((c0 << 21) | (c0 >>> 11)) + t) | 0
+    return t >>> 0
   }
   if (state === undefined) for (let i = 0; i < 12; i++) next32()
   const float = (): number => next32() / TWO_32
@@ -72,5 +73,5 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
     const bits = hi * TWO_32 + next32()
     return Math.min(l + Math.floor((bits / TWO_53) * span), r - 1)
   }
-  return { rand, float, next32, state: () => [a, b, c, d] }
+  return { rand, float, next32, state: () => [st[0]! >>> 0, st[1]! >>> 0, st[2]! >>> 0, st[3]! >>> 0] }
 }

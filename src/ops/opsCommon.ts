@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the simulated operations sets, after `mm/damon/ops-common.c`: the DAMOS
- * prioritisation scores, the ops-filter chain of a scheme, the per-scheme `last_applied` memory
- * and the modelled cost of an action. Pure apart from {@link LastApplied}'s own map.
+ * prioritisation scores, the ops-filter chain of a scheme, the sampling state of an instance and
+ * the modelled cost of an action. Pure.
  */
 import * as Attrs from "../model/Attrs.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
@@ -47,6 +47,25 @@ export const hotScore = (ctx: DamonCtx, r: Region, s: Damos): number => {
 /** The coldness of `r`: `99 - hotScore`. Mirrors `damon_cold_score()`. */
 export const coldScore = (ctx: DamonCtx, r: Region, s: Damos): number => DAMOS_MAX_SCORE - hotScore(ctx, r, s)
 
+/**
+ * Slots of the per-instance sampling state (see {@link makeSampleState}): the time of the last
+ * prepare, and the folio cache of the access check (`ALIGN_DOWN(last_addr, last_folio_sz)` kept as
+ * a folio index, the folio size and its reciprocal, the last answer as 0/1).
+ */
+export const SampleSlot = { prepUs: 0, folioIdx: 1, folioSz: 2, folioInv: 3, accessed: 4 } as const
+
+/**
+ * A fresh sampling state: a `Float64Array`, so the hot loops store large doubles without boxing
+ * them (closure variables holding non-small integers allocate on every store). The folio cache
+ * starts as the kernel's statics do: address 0, `PAGE_SIZE`, not accessed.
+ */
+export const makeSampleState = (): Float64Array => {
+  const st = new Float64Array(5)
+  st[SampleSlot.folioSz] = 4096
+  st[SampleSlot.folioInv] = 1 / 4096
+  return st
+}
+
 /** True when the scheme has ops-layer filters. Mirrors `damos_ops_has_filter()`. */
 export const hasOpsFilter = (s: Damos): boolean => s.opsFilters.length > 0
 
@@ -63,29 +82,6 @@ export const implicitYoungFilter: Filter = { type: "young", matching: true, allo
  */
 export const opsChain = (s: Damos, extra?: Filter): FolioFilterChain =>
   makeChain(extra === undefined ? s.opsFilters : [...s.opsFilters, extra], s.coreFiltersAllowed, s.opsFiltersDefaultReject)
-
-/**
- * Per-kdamond memory of each scheme's `last_applied` folio, valid for one apply pass.
- *
- * **Details**
- * The kernel keeps `s->last_applied` and resets it after every apply pass; the model has no such
- * field, so the folio is remembered with the pass it belongs to (`passedSampleIntervals`, which
- * does not change during a pass).
- */
-export class LastApplied {
-  private readonly map = new WeakMap<Damos, { sis: number; folio: number }>()
-
-  /** The folio recorded for `s` in pass `sis`, or `-1`. */
-  get(s: Damos, sis: number): number {
-    const v = this.map.get(s)
-    return v !== undefined && v.sis === sis ? v.folio : -1
-  }
-
-  /** Records `folio` for `s` in pass `sis`. */
-  set(s: Damos, sis: number, folio: number): void {
-    this.map.set(s, { sis, folio })
-  }
-}
 
 /**
  * Modelled costs, in nanoseconds. Per call: `callNs` (a `madvise()` or a folio walk's setup).

@@ -5,7 +5,7 @@
  * accessed bits through the process's page extents; DAMOS actions act like `madvise()` and page
  * migration on the simulated memory. `fvaddr` is the same without `init`/`update`.
  */
-import { updateRegionAccessRate } from "../core/AccessRate.ts"
+import { lenWindowOf, recordAccess } from "../core/AccessRate.ts"
 import { threeRegions } from "../core/ThreeRegions.ts"
 import { DAMON_MIN_REGION_SZ, type DamonCtx } from "../model/DamonCtx.ts"
 import type { Action } from "../model/Damos.ts"
@@ -13,7 +13,16 @@ import * as Target from "../model/Target.ts"
 import { PAGE_SIZE } from "../sim/PageExtent.ts"
 import { makeOutcome, type SimAction, type SimMachine } from "../sim/SimMachine.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "./DamonOps.ts"
-import { actionCostNs, coldScore, DAMOS_MAX_SCORE, hasOpsFilter, hotScore, LastApplied, opsChain } from "./opsCommon.ts"
+import {
+  actionCostNs,
+  coldScore,
+  DAMOS_MAX_SCORE,
+  hasOpsFilter,
+  hotScore,
+  makeSampleState,
+  opsChain,
+  SampleSlot
+} from "./opsCommon.ts"
 
 /** Options of {@link makeVaddrOps}. */
 export interface VaddrOptions {
@@ -52,7 +61,8 @@ const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
 
 /**
  * Builds one vaddr (or fvaddr) instance for one kdamond; all its state (the folio cache of the
- * access check, the sampling window, `last_applied`) lives in the instance.
+ * access check, the sampling window) lives in the instance; `last_applied` is the scheme's
+ * `lastApplied` (a physical folio address).
  *
  * **Details**
  * Mirrors `damon_va_initcall()`'s two registrations. Deviations: the folio cache is per instance
@@ -62,11 +72,7 @@ const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
 export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): DamonOps => {
   const fixed = options.fixed ?? false
   const reportKernel = (options.madviseApplied ?? "kernel") === "kernel"
-  let prepUs = 0
-  let lastAddr = 0
-  let lastFolioSz = PAGE_SIZE
-  let lastAccessed = false
-  const lastApplied = new LastApplied()
+  const st = makeSampleState()
   const outcome = makeOutcome()
 
   const setThreeRegions = (t: Target.Target, nowUs: number): void => {
@@ -95,7 +101,7 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
   const prepareAccessChecks = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
     machine.advance(now)
-    prepUs = now
+    st[SampleSlot.prepUs] = now
     const rand = env.rng.rand
     const targets = ctx.targets
     for (let ti = 0; ti < targets.length; ti++) {
@@ -117,9 +123,14 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
   const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
     const now = env.nowUs()
     machine.advance(now)
-    const from = prepUs
+    const from = st[SampleSlot.prepUs]!
     const rng = env.rng
-    const attrs = ctx.attrs
+    const lenWindow = lenWindowOf(ctx.attrs)
+    // Folio cache in locals (registers) for the loop; written back at the end.
+    let folioIdx = st[SampleSlot.folioIdx]!
+    let folioSz = st[SampleSlot.folioSz]!
+    let folioInv = st[SampleSlot.folioInv]!
+    let lastAccessed = st[SampleSlot.accessed] === 1
     let max = 0
     const targets = ctx.targets
     for (let ti = 0; ti < targets.length; ti++) {
@@ -134,22 +145,29 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
         if (alive) {
           const a = r.samplingAddr
           if (a >= r.start && a < r.end) {
-            if (sameTarget && lastAddr - (lastAddr % lastFolioSz) === a - (a % lastFolioSz)) {
+            if (sameTarget && Math.floor(a * folioInv) === folioIdx) {
               accessed = lastAccessed
             } else {
               const y = p.youngAt(a, from, now, rng)
-              if (y >= 0) lastFolioSz = p.folioSz
+              if (y >= 0 && p.folioSz !== folioSz) {
+                folioSz = p.folioSz
+                folioInv = 1 / folioSz
+              }
               lastAccessed = y === 1
-              lastAddr = a
+              folioIdx = Math.floor(a * folioInv)
               accessed = lastAccessed
             }
           }
         }
-        updateRegionAccessRate(r, accessed, attrs)
+        recordAccess(r, accessed, lenWindow)
         if (r.nrAccesses > max) max = r.nrAccesses
         sameTarget = true
       }
     }
+    st[SampleSlot.folioIdx] = folioIdx
+    st[SampleSlot.folioSz] = folioSz
+    st[SampleSlot.folioInv] = folioInv
+    st[SampleSlot.accessed] = lastAccessed ? 1 : 0
     return max
   }
 
@@ -175,7 +193,7 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
      * folio; like the kernel, no `sz_filter_passed`), or `stat` (counts bytes passing the ops
      * filters; nothing without filters). `lru_prio`/`lru_deprio` are not supported (0 bytes).
      */
-    applyScheme: (ctx, t, r, s, env, out) => {
+    applyScheme: (_ctx, t, r, s, env, out) => {
       out.applied = 0
       out.filterPassed = 0
       out.costNs = 0
@@ -207,10 +225,10 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
       }
       if (s.action === "stat") {
         if (!hasOpsFilter(s)) return
-        const sis = ctx.passedSampleIntervals
-        const req = { action: "stat" as const, chain: opsChain(s), targetNid: -1, dests: [], splitThp: false, skipFolio: lastApplied.get(s, sis) }
+        const req = { action: "stat" as const, chain: opsChain(s), targetNid: -1, dests: [], splitThp: false, skipFolio: s.lastApplied }
         machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
-        if (outcome.lastFolio >= 0) lastApplied.set(s, sis, outcome.lastFolio)
+        // `damos_va_stat_pmd_entry()` records every valid folio it visits.
+        if (outcome.lastFolio >= 0) s.lastApplied = outcome.lastFolio
         out.filterPassed = outcome.passedBytes
         out.costNs = actionCostNs("stat", outcome)
       }
@@ -222,9 +240,7 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
     },
     cleanupTarget: () => {},
     cleanup: () => {
-      lastAddr = 0
-      lastFolioSz = PAGE_SIZE
-      lastAccessed = false
+      st.set(makeSampleState())
     },
     system: machine.metrics
   }

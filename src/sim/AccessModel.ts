@@ -1,0 +1,493 @@
+/**
+ * The analytic access model of a masim workload: decides whether a page of a workload region
+ * was accessed during a time window, in O(1) per check whatever the region size, without ever
+ * generating individual accesses. It has no kernel counterpart; it stands in for the CPU that
+ * sets the accessed bits DAMON reads. It knows nothing of addresses outside the regions, of
+ * residency or of huge pages (callers pass the page's byte range).
+ *
+ * The model (all times in microseconds of workload time, i.e. since the process started):
+ * - The machine executes `throughput` accesses per second (default {@link DEFAULT_THROUGHPUT},
+ *   50e6, roughly what one masim thread achieves). In each phase the patterns share it in
+ *   proportion to their `probability` weights: pattern p runs at `R_p = R * w_p / sum(w)`.
+ * - A **random** pattern over a region of `S` bytes with stride `s` touches the `N = floor(S/s)`
+ *   slots `k * s` (masim: `rand() % (S / s) * s`) uniformly at random: each slot is a Poisson
+ *   process of rate `R_p / N`. A page covering `c` slots is accessed in a window with
+ *   probability `1 - exp(-Λ)`, `Λ = c * ∫ rate`. A page holding no slot (stride > page size) is
+ *   never accessed. Random patterns of the same region and stride sum their rates.
+ * - A **sequential** pattern is a cursor visiting slots `0, s, 2s, ...` (`N' = ceil(S/s)` slots,
+ *   masim's `offset += stride; if (offset >= S) offset = 0`), one slot per access at `R_p`
+ *   accesses per second, restarting at slot 0 at the start of each phase instance. Access number
+ *   `m` of an instance happens at `m / R_p` and touches slot `m mod N'`; a page is accessed in a
+ *   window iff one of its slots is visited (exact, deterministic).
+ * - Phases run in order; with `loop` (default) the whole list repeats forever, without it the
+ *   workload stops after the last phase. Windows that cross phase boundaries are split; windows
+ *   longer than two cycles are evaluated as two cycles for the sequential part (which then
+ *   covers every full phase instance) and exactly for the random part.
+ *
+ * The only randomness is one draw `rng.float() < 1 - exp(-Λ)` per checked page with `Λ > 0`
+ * that no sequential cursor touched (none when `Λ >= 37`, where the probability is 1 in
+ * double precision).
+ */
+import type { Rng } from "../core/Rng.ts"
+import type { MasimConfig } from "./MasimConfig.ts"
+
+/** Default machine access throughput, in accesses per second. */
+export const DEFAULT_THROUGHPUT = 50_000_000
+
+/** Options of {@link AccessModel.make}. */
+export interface AccessModelOptions {
+  /** Accesses per second the phases' patterns share. Defaults to {@link DEFAULT_THROUGHPUT}. */
+  readonly throughput?: number
+  /** Repeat the phases forever (`true`, default) or stop after the last one. */
+  readonly loop?: boolean
+}
+
+const LAMBDA_CERTAIN = 37
+
+/**
+ * A compiled workload: per-phase rate tables plus a reusable window table.
+ *
+ * **Gotchas**
+ * `setWindow` mutates the instance's window tables in place (no allocation); the per-page
+ * queries answer for the last window set. Callers that share a model set the window before
+ * each batch of queries (setting the same window again is free).
+ */
+export class AccessModel {
+  readonly config: MasimConfig
+  readonly throughput: number
+  readonly loop: boolean
+  readonly nrRegions: number
+  readonly nrPhases: number
+  /** Region sizes, in bytes. */
+  readonly regionSize: Float64Array
+  /** Phase start times within a cycle (length `nrPhases + 1`; the last entry is the cycle). */
+  readonly phaseStartUs: Float64Array
+  /** Length of one pass over all phases, in microseconds. */
+  readonly cycleUs: number
+
+  private readonly nStreams: number
+  private readonly streamStride: Float64Array
+  /** `1 / stride` for power-of-two strides (exact), else 0. */
+  private readonly streamInv: Float64Array
+  private readonly streamSlots: Float64Array
+  private readonly streamRate: Float64Array
+  private readonly streamCum: Float64Array
+  private readonly regionStreamOff: Int32Array
+  private readonly regionStreams: Int32Array
+
+  private readonly curStride: Float64Array
+  private readonly curSlots: Float64Array
+  private readonly curRate: Float64Array
+  private readonly prCurOff: Int32Array
+  private readonly prCurs: Int32Array
+
+  private lastLambda = -1
+  private lastProb = 0
+  private winFrom = Number.NaN
+  private winTo = Number.NaN
+  private lastPhase = 0
+  private readonly winLambda: Float64Array
+  private readonly winSeqOff: Int32Array
+  private readonly winSeqStride: Float64Array
+  private readonly winSeqSlots: Float64Array
+  private readonly winSeqStart: Float64Array
+  private readonly winSeqCount: Float64Array
+  private readonly winSeqCursor: Int32Array
+  private readonly segPhase: Int32Array
+  private readonly segU1: Float64Array
+  private readonly segU2: Float64Array
+
+  /** Compiles `config`; see the module doc for the model. */
+  static make(config: MasimConfig, options: AccessModelOptions = {}): AccessModel {
+    return new AccessModel(config, options)
+  }
+
+  private constructor(config: MasimConfig, options: AccessModelOptions) {
+    const throughput = options.throughput ?? DEFAULT_THROUGHPUT
+    if (!(throughput > 0) || !Number.isFinite(throughput)) {
+      throw new RangeError(`throughput must be a positive finite number of accesses per second, got ${throughput}`)
+    }
+    this.config = config
+    this.throughput = throughput
+    this.loop = options.loop ?? true
+    const R = config.regions.length
+    const P = config.phases.length
+    this.nrRegions = R
+    this.nrPhases = P
+    this.regionSize = Float64Array.from(config.regions, (r) => r.size)
+    this.phaseStartUs = new Float64Array(P + 1)
+    for (let p = 0; p < P; p++) this.phaseStartUs[p + 1] = this.phaseStartUs[p]! + config.phases[p]!.durationMs * 1000
+    this.cycleUs = this.phaseStartUs[P]!
+    const perUs = throughput / 1e6
+
+    // Random streams: one per (region, stride) used by any random pattern.
+    const streamKey = new Map<string, number>()
+    const sRegion: Array<number> = []
+    const sStride: Array<number> = []
+    for (const ph of config.phases) {
+      for (const pat of ph.patterns) {
+        if (!pat.random) continue
+        const key = `${pat.regionIndex}:${pat.stride}`
+        if (!streamKey.has(key)) {
+          streamKey.set(key, sRegion.length)
+          sRegion.push(pat.regionIndex)
+          sStride.push(pat.stride)
+        }
+      }
+    }
+    const ns = sRegion.length
+    this.nStreams = ns
+    this.streamStride = Float64Array.from(sStride)
+    this.streamInv = Float64Array.from(sStride, (st) => ((st & (st - 1)) === 0 && st <= 2 ** 30 ? 1 / st : 0))
+    this.streamSlots = Float64Array.from(sRegion, (r, j) => Math.floor(this.regionSize[r]! / sStride[j]!))
+    this.streamRate = new Float64Array(Math.max(1, P * ns))
+    this.streamCum = new Float64Array(Math.max(1, (P + 1) * ns))
+    const curRegion: Array<number> = []
+    const curPhase: Array<number> = []
+    const curStride: Array<number> = []
+    const curRate: Array<number> = []
+    for (let p = 0; p < P; p++) {
+      const ph = config.phases[p]!
+      let weight = 0
+      for (const pat of ph.patterns) weight += pat.probability
+      for (const pat of ph.patterns) {
+        if (pat.probability === 0) continue
+        const rate = (perUs * pat.probability) / weight
+        if (pat.random) {
+          const j = streamKey.get(`${pat.regionIndex}:${pat.stride}`)!
+          const slots = this.streamSlots[j]!
+          if (slots > 0) this.streamRate[p * ns + j] = this.streamRate[p * ns + j]! + rate / slots
+        } else {
+          curRegion.push(pat.regionIndex)
+          curPhase.push(p)
+          curStride.push(pat.stride)
+          curRate.push(rate)
+        }
+      }
+    }
+    for (let p = 0; p < P; p++) {
+      const dur = this.phaseStartUs[p + 1]! - this.phaseStartUs[p]!
+      for (let j = 0; j < ns; j++) {
+        this.streamCum[(p + 1) * ns + j] = this.streamCum[p * ns + j]! + this.streamRate[p * ns + j]! * dur
+      }
+    }
+    this.regionStreamOff = new Int32Array(R + 1)
+    for (let j = 0; j < ns; j++) this.regionStreamOff[sRegion[j]! + 1]!++
+    for (let r = 0; r < R; r++) this.regionStreamOff[r + 1]! += this.regionStreamOff[r]!
+    this.regionStreams = new Int32Array(Math.max(1, ns))
+    {
+      const fill = this.regionStreamOff.slice(0, R)
+      for (let j = 0; j < ns; j++) this.regionStreams[fill[sRegion[j]!]!++] = j
+    }
+
+    const nc = curRegion.length
+    this.curStride = Float64Array.from(curStride)
+    this.curSlots = Float64Array.from(curRegion, (r, c) => Math.ceil(this.regionSize[r]! / curStride[c]!))
+    this.curRate = Float64Array.from(curRate)
+    this.prCurOff = new Int32Array(P * R + 1)
+    for (let c = 0; c < nc; c++) this.prCurOff[curPhase[c]! * R + curRegion[c]! + 1]!++
+    for (let k = 0; k < P * R; k++) this.prCurOff[k + 1]! += this.prCurOff[k]!
+    this.prCurs = new Int32Array(Math.max(1, nc))
+    {
+      const fill = this.prCurOff.slice(0, P * R)
+      for (let c = 0; c < nc; c++) this.prCurs[fill[curPhase[c]! * R + curRegion[c]!]!++] = c
+    }
+
+    this.winLambda = new Float64Array(Math.max(1, ns))
+    this.winSeqOff = new Int32Array(R + 1)
+    // At most 2P + 3 segments; a cursor appears once per segment of its phase (<= 3 instances).
+    const cap = 4 * Math.max(1, nc)
+    this.winSeqStride = new Float64Array(cap)
+    this.winSeqSlots = new Float64Array(cap)
+    this.winSeqStart = new Float64Array(cap)
+    this.winSeqCount = new Float64Array(cap)
+    this.winSeqCursor = new Int32Array(cap)
+    this.segPhase = new Int32Array(2 * P + 4)
+    this.segU1 = new Float64Array(2 * P + 4)
+    this.segU2 = new Float64Array(2 * P + 4)
+  }
+
+  /** The phase index running at workload time `tUs`, or `-1` before the start or after the end. */
+  phaseAt(tUs: number): number {
+    if (!(tUs >= 0) || this.cycleUs === 0) return -1
+    if (!this.loop && tUs >= this.cycleUs) return -1
+    const rem = tUs - Math.floor(tUs / this.cycleUs) * this.cycleUs
+    return this.phaseIndexIn(rem)
+  }
+
+  /** Binary search of the phase containing in-cycle time `rem` (with a last-hit fast path). */
+  private phaseIndexIn(rem: number): number {
+    const starts = this.phaseStartUs
+    const last = this.lastPhase
+    if (rem >= starts[last]! && rem < starts[last + 1]!) return last
+    let lo = 0
+    let hi = this.nrPhases - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (starts[mid]! <= rem) lo = mid
+      else hi = mid - 1
+    }
+    this.lastPhase = lo
+    return lo
+  }
+
+  /** Fills `winLambda` with `F_j(t)` for every stream (sign `+1`) or subtracts it (`-1`). */
+  private addCum(t: number, sign: number): void {
+    const ns = this.nStreams
+    if (ns === 0) return
+    const cycle = this.cycleUs
+    const q = Math.floor(t / cycle)
+    let rem = t - q * cycle
+    let p: number
+    let cycles = q
+    if (rem < 0) rem = 0
+    if (q >= 1 && rem === 0 && !this.loop) {
+      cycles = 0
+      p = this.nrPhases
+    } else {
+      p = this.phaseIndexIn(rem)
+    }
+    const P = this.nrPhases
+    for (let j = 0; j < ns; j++) {
+      let f = cycles * this.streamCum[P * ns + j]! + this.streamCum[p * ns + j]!
+      if (p < P) f += this.streamRate[p * ns + j]! * (rem - this.phaseStartUs[p]!)
+      this.winLambda[j] = this.winLambda[j]! + sign * f
+    }
+  }
+
+  /**
+   * Prepares the window `[fromUs, toUs)` (workload time) for the per-page queries.
+   *
+   * **Gotchas**
+   * Mutates the window tables; a call with the window already set returns at once.
+   */
+  setWindow(fromUs: number, toUs: number): void {
+    if (fromUs === this.winFrom && toUs === this.winTo) return
+    this.winFrom = fromUs
+    this.winTo = toUs
+    const R = this.nrRegions
+    const from = fromUs < 0 ? 0 : fromUs
+    let to = toUs
+    if (!this.loop && to > this.cycleUs) to = this.cycleUs
+    this.winLambda.fill(0)
+    if (!(to > from) || this.cycleUs === 0) {
+      this.winSeqOff.fill(0)
+      return
+    }
+    this.addCum(to, 1)
+    this.addCum(from, -1)
+    for (let j = 0; j < this.nStreams; j++) if (this.winLambda[j]! < 0) this.winLambda[j] = 0
+
+    // Segments of the window, one per phase instance (sequential cursors only).
+    const cycle = this.cycleUs
+    let end = to
+    if (this.loop && end - from > 2 * cycle) end = from + 2 * cycle
+    let nseg = 0
+    let t = from
+    while (t < end && nseg < this.segPhase.length) {
+      const q = Math.floor(t / cycle)
+      const base = q * cycle
+      const p = this.phaseIndexIn(t - base)
+      const instStart = base + this.phaseStartUs[p]!
+      const instEnd = base + this.phaseStartUs[p + 1]!
+      const segEnd = end < instEnd ? end : instEnd
+      if (!(segEnd > t)) break
+      this.segPhase[nseg] = p
+      this.segU1[nseg] = t - instStart
+      this.segU2[nseg] = segEnd - instStart
+      nseg++
+      t = segEnd
+    }
+    let k = 0
+    for (let r = 0; r < R; r++) {
+      this.winSeqOff[r] = k
+      for (let s = 0; s < nseg; s++) {
+        const key = this.segPhase[s]! * R + r
+        for (let idx = this.prCurOff[key]!; idx < this.prCurOff[key + 1]!; idx++) {
+          const c = this.prCurs[idx]!
+          const rate = this.curRate[c]!
+          const n = this.curSlots[c]!
+          const mA = Math.ceil(this.segU1[s]! * rate)
+          const mB = Math.ceil(this.segU2[s]! * rate)
+          const count = mB - mA
+          if (count <= 0) continue
+          this.winSeqCursor[k] = c
+          this.winSeqStride[k] = this.curStride[c]!
+          this.winSeqSlots[k] = n
+          if (count >= n) {
+            this.winSeqStart[k] = 0
+            this.winSeqCount[k] = n
+          } else {
+            this.winSeqStart[k] = mA - Math.floor(mA / n) * n
+            this.winSeqCount[k] = count
+          }
+          k++
+        }
+      }
+    }
+    this.winSeqOff[R] = k
+  }
+
+  /**
+   * Probability that the byte range `[lo, hi)` (offsets in region `r`; a page, or a huge page)
+   * was accessed in the current window: `1` when a sequential cursor visited one of its slots,
+   * else `1 - exp(-Λ)` of the random streams (exactly `1` from `Λ >= 37`), `0` when nothing
+   * can touch it.
+   */
+  pageAccessProbability(r: number, lo: number, hi: number): number {
+    const size = this.regionSize[r]!
+    if (lo < 0) lo = 0
+    if (hi > size) hi = size
+    if (!(hi > lo)) return 0
+    for (let e = this.winSeqOff[r]!; e < this.winSeqOff[r + 1]!; e++) {
+      const s = this.winSeqStride[e]!
+      const n = this.winSeqSlots[e]!
+      const c = this.winSeqCount[e]!
+      // A full sweep touches every slot, and a range at least a stride long holds one.
+      if (c >= n && hi - lo >= s) return 1
+      const kLo = Math.ceil(lo / s)
+      let kHi = Math.ceil(hi / s)
+      if (kHi > n) kHi = n
+      if (kLo >= kHi) continue
+      if (c >= n) return 1
+      const a = this.winSeqStart[e]!
+      const endSlot = a + c
+      if (endSlot <= n) {
+        if (kLo < endSlot && kHi > a) return 1
+      } else if (kHi > a || kLo < endSlot - n) {
+        return 1
+      }
+    }
+    let lambda = 0
+    for (let idx = this.regionStreamOff[r]!; idx < this.regionStreamOff[r + 1]!; idx++) {
+      const j = this.regionStreams[idx]!
+      const l = this.winLambda[j]!
+      if (l === 0) continue
+      // Power-of-two strides multiply by an exact reciprocal; others divide.
+      const inv = this.streamInv[j]!
+      let kLo: number
+      let kHi: number
+      if (inv > 0) {
+        kLo = Math.ceil(lo * inv)
+        kHi = Math.ceil(hi * inv)
+      } else {
+        const s = this.streamStride[j]!
+        kLo = Math.ceil(lo / s)
+        kHi = Math.ceil(hi / s)
+      }
+      const n = this.streamSlots[j]!
+      if (kHi > n) kHi = n
+      if (kHi > kLo) lambda += (kHi - kLo) * l
+    }
+    if (lambda <= 0) return 0
+    if (lambda >= LAMBDA_CERTAIN) return 1
+    // Neighbouring pages share their Λ: remember the last conversion.
+    if (lambda !== this.lastLambda) {
+      this.lastLambda = lambda
+      this.lastProb = -Math.expm1(-lambda)
+    }
+    return this.lastProb
+  }
+
+  /**
+   * Decides whether `[lo, hi)` of region `r` was accessed in the current window, drawing from
+   * `rng` only when the answer is uncertain.
+   */
+  pageAccessed(r: number, lo: number, hi: number, rng: Rng): boolean {
+    const p = this.pageAccessProbability(r, lo, hi)
+    if (p >= 1) return true
+    if (p <= 0) return false
+    return rng.float() < p
+  }
+
+  /**
+   * Expected fraction of the pages of `pageSize` bytes in `[lo, hi)` (offsets in region `r`,
+   * page aligned) accessed during `[fromUs, toUs)`. Used for bulk questions (refaults of paged
+   * out memory, young filters over a range), never for sampling.
+   *
+   * **Details**
+   * Exact for one sequential cursor (the union of its visits over the window's phase instances)
+   * and for random pages with equal slot counts (unequal ones use the average count); distinct
+   * cursors and random streams are combined as independent (`1 - prod(1 - f)`).
+   */
+  touchedFraction(r: number, lo: number, hi: number, pageSize: number, fromUs: number, toUs: number): number {
+    const pages = (hi - lo) / pageSize
+    if (!(pages > 0)) return 0
+    this.setWindow(fromUs, toUs)
+    const size = this.regionSize[r]!
+    const dLo = lo < 0 ? 0 : lo
+    const dHi = hi > size ? size : hi
+    if (!(dHi > dLo)) return 0
+    let untouched = 1
+    const off0 = this.winSeqOff[r]!
+    const off1 = this.winSeqOff[r + 1]!
+    for (let e = off0; e < off1; e++) {
+      // One cursor can appear once per phase instance: take the union of its visits.
+      const cursor = this.winSeqCursor[e]!
+      let seen = false
+      for (let e2 = off0; e2 < e && !seen; e2++) seen = this.winSeqCursor[e2] === cursor
+      if (seen) continue
+      const s = this.winSeqStride[e]!
+      const n = this.winSeqSlots[e]!
+      const kLo = Math.ceil(dLo / s)
+      let kHi = Math.ceil(dHi / s)
+      if (kHi > n) kHi = n
+      if (kLo >= kHi) continue
+      const pieces: Array<readonly [number, number]> = []
+      for (let e2 = e; e2 < off1; e2++) {
+        if (this.winSeqCursor[e2] !== cursor) continue
+        const c = this.winSeqCount[e2]!
+        const a = this.winSeqStart[e2]!
+        if (c >= n) pieces.push([0, n])
+        else {
+          pieces.push([a, Math.min(a + c, n)])
+          if (a + c > n) pieces.push([0, a + c - n])
+        }
+      }
+      pieces.sort((x, y) => x[0] - y[0])
+      let covered = 0
+      let curLo = pieces[0]![0]
+      let curHi = pieces[0]![1]
+      for (let k = 1; k <= pieces.length; k++) {
+        const next = pieces[k]
+        if (next !== undefined && next[0] <= curHi) {
+          if (next[1] > curHi) curHi = next[1]
+          continue
+        }
+        covered += overlap(curLo, curHi, kLo, kHi)
+        if (next !== undefined) {
+          curLo = next[0]
+          curHi = next[1]
+        }
+      }
+      const touchedPages = s >= pageSize ? covered : Math.min(pages, Math.ceil((covered * s) / pageSize))
+      untouched *= 1 - Math.min(1, touchedPages / pages)
+    }
+    for (let idx = this.regionStreamOff[r]!; idx < this.regionStreamOff[r + 1]!; idx++) {
+      const j = this.regionStreams[idx]!
+      const l = this.winLambda[j]!
+      if (l === 0) continue
+      const s = this.streamStride[j]!
+      const kLo = Math.ceil(dLo / s)
+      let kHi = Math.ceil(dHi / s)
+      const n = this.streamSlots[j]!
+      if (kHi > n) kHi = n
+      const slots = kHi - kLo
+      if (slots <= 0) continue
+      let f: number
+      if (s >= pageSize) f = (slots / pages) * -Math.expm1(-l)
+      else {
+        const withData = Math.ceil((dHi - dLo) / pageSize)
+        f = (withData / pages) * -Math.expm1(-(slots / withData) * l)
+      }
+      untouched *= 1 - Math.min(1, f)
+    }
+    return 1 - untouched
+  }
+}
+
+const overlap = (a: number, b: number, c: number, d: number): number => {
+  const lo = a > c ? a : c
+  const hi = b < d ? b : d
+  return hi > lo ? hi - lo : 0
+}

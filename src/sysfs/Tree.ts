@@ -1,0 +1,442 @@
+/**
+ * The file view of the DAMON admin tree: every directory and attribute file the kernel creates
+ * under `/sys/kernel/mm/damon/admin`, with its name, mode (0600 or 0400), `show` format and
+ * `store` parser, over the records of `TreeState.ts`. Mirrors the `kobj_attribute`s and
+ * `*_add_dirs()` functions of `mm/damon/sysfs.c`, `sysfs-schemes.c` and `sysfs-common.c`.
+ * Pure and synchronous: the `state` and `pid` files, the sysfs lock and the kdamonds
+ * themselves are the `Sysfs` service's business; this module only marks them by role.
+ */
+import { Result } from "effect"
+import { actions, filterTypes, goalMetrics, isOpsFilterType } from "../model/Damos.ts"
+import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, type ParseFailure, sysfsStreq } from "./Kstrtox.ts"
+import { type Fault, fault } from "./SysfsError.ts"
+import {
+  type AdminRoot,
+  type ContextDir,
+  type FilterDir,
+  type FiltersDir,
+  fresh,
+  type GoalDir,
+  type KdamondDir,
+  newContext,
+  newDest,
+  newFilter,
+  newGoal,
+  newKdamond,
+  newRegion,
+  newScheme,
+  newTarget,
+  type QuotasDir,
+  type SchemeDir,
+  type TargetDir,
+  type ULRange
+} from "./TreeState.ts"
+
+/** File permission bits: 0600 (read-write) or 0400 (read-only), as the kernel's `__ATTR_*_MODE`. */
+export type Mode = 0o600 | 0o400
+
+/** Files the `Sysfs` service handles itself (they need the kdamonds or a post-write action). */
+export type FileRole = "state" | "pid" | "nr_kdamonds" | "refresh_ms"
+
+/**
+ * The second half of a `store`: run after the text parsed. `locked` stores try-take the global
+ * sysfs lock around `run` (the kernel's `mutex_trylock(&damon_sysfs_lock)`, `-EBUSY` if held).
+ */
+export interface Apply {
+  readonly locked: boolean
+  readonly run: () => Fault | undefined
+}
+
+/** An attribute file. */
+export interface FileNode {
+  readonly kind: "file"
+  readonly mode: Mode
+  /** `show` try-takes the sysfs lock (`memcg_path`, goal `path`, `state`, `pid`). */
+  readonly showLocked: boolean
+  readonly show: () => Result.Result<string, Fault>
+  /** Parses written text without side effects; `undefined` for read-only files. */
+  readonly store: ((buf: string) => Result.Result<Apply, Fault>) | undefined
+  readonly role: FileRole | undefined
+}
+
+/** A directory: its entries in the kernel's creation order (attribute files, then subdirectories). */
+export interface DirNode {
+  readonly kind: "dir"
+  readonly entries: () => ReadonlyArray<readonly [string, Node]>
+}
+
+/** A node of the tree. */
+export type Node = FileNode | DirNode
+
+/** What the view needs from outside: the operations sets. */
+export interface TreeEnv {
+  /** Ids of the registered operations sets (`Damon.opsIds`). */
+  readonly registeredOps: ReadonlyArray<string>
+}
+
+/** The kernel's operations names, in `damon_sysfs_ops_names[]` order. */
+export const kernelOpsNames: ReadonlyArray<string> = ["vaddr", "fvaddr", "paddr"]
+
+/**
+ * Largest count an `nr_*` file accepts; larger counts fail with `ENOMEM` (the kernel would try to
+ * allocate them and, for absurd counts, fail the same way).
+ */
+export const MAX_NR_DIRS = 65536
+
+// --- File builders ----------------------------------------------------------------------
+
+const line = (v: bigint | number | string): Result.Result<string, Fault> => Result.succeed(`${v}\n`)
+const yn = (b: boolean): Result.Result<string, Fault> => Result.succeed(b ? "Y\n" : "N\n")
+
+const ro = (show: () => Result.Result<string, Fault>, role?: FileRole): FileNode => ({
+  kind: "file",
+  mode: 0o400,
+  showLocked: role === "pid",
+  show,
+  store: undefined,
+  role
+})
+
+const rw = <V>(
+  show: () => Result.Result<string, Fault>,
+  parse: (buf: string) => Result.Result<V, Fault>,
+  set: (v: V) => Fault | undefined,
+  options: { readonly locked?: boolean; readonly showLocked?: boolean; readonly role?: FileRole } = {}
+): FileNode => ({
+  kind: "file",
+  mode: 0o600,
+  showLocked: options.showLocked === true,
+  show,
+  store: (buf) => Result.map(parse(buf), (v): Apply => ({ locked: options.locked === true, run: () => set(v) })),
+  role: options.role
+})
+
+const fromParse = <A>(r: Result.Result<A, ParseFailure>, flattenToEinval: boolean): Result.Result<A, Fault> =>
+  Result.mapError(r, (f) => fault(flattenToEinval ? "EINVAL" : f.errno, f.rule))
+
+/** An `unsigned long` file (`kstrtoul`); `flatten`: the store maps every parse error to `EINVAL`. */
+const ulong = (get: () => bigint, set: (v: bigint) => void, flatten = false): FileNode =>
+  rw(() => line(get()), (b) => fromParse(kstrtoul(b), flatten), (v) => void set(v))
+
+/** An `unsigned int` file (`kstrtouint`). */
+const uint = (get: () => number, set: (v: number) => void): FileNode =>
+  rw(() => line(get()), (b) => fromParse(kstrtouint(b), false), (v) => void set(v))
+
+/** An `int` file (`kstrtoint`). */
+const int = (get: () => number, set: (v: number) => void, flatten = false): FileNode =>
+  rw(() => line(get()), (b) => fromParse(kstrtoint(b), flatten), (v) => void set(v))
+
+/** A `bool` file (`kstrtobool`, shown as `Y`/`N`). */
+const bool = (get: () => boolean, set: (v: boolean) => void): FileNode =>
+  rw(() => yn(get()), (b) => fromParse(kstrtobool(b), false), (v) => void set(v))
+
+/** A keyword file: the input must equal one of `names` (`sysfs_streq`), else `EINVAL`. */
+const choice = <A extends string>(
+  names: ReadonlyArray<A>,
+  get: () => A,
+  set: (v: A) => void,
+  admit: (v: A) => boolean = () => true
+): FileNode =>
+  rw(
+    () => line(get()),
+    (buf) => {
+      const v = names.find((n) => sysfsStreq(buf, n))
+      if (v === undefined) return Result.fail(fault("EINVAL", `must be one of ${names.join(", ")}`))
+      return admit(v) ? Result.succeed(v) : Result.fail(fault("EINVAL", `${v} is not allowed in this directory`))
+    },
+    (v) => void set(v)
+  )
+
+/**
+ * A memcg path file: stores the raw text (newline included, as `strscpy()` copies it) under the
+ * sysfs lock and shows it followed by a newline, also under the lock.
+ */
+const pathFile = (get: () => string | null, set: (v: string) => void): FileNode =>
+  rw(() => line(get() ?? ""), (buf) => Result.succeed(cut(buf)), (v) => void set(v), { locked: true, showLocked: true })
+
+const cut = (s: string): string => {
+  const nul = s.indexOf("\0")
+  return nul < 0 ? s : s.slice(0, nul)
+}
+
+/**
+ * An `nr_*` file: `kstrtoint`, negative (or above `max`) is `EINVAL`, then under the sysfs lock
+ * the numbered directories are destroyed and `n` fresh ones created.
+ *
+ * **Details**
+ * Mirrors the `nr_*_store()` functions: parse errors and the range check come before the
+ * try-lock, so a malformed count is `EINVAL` even while the lock is held.
+ */
+const nrFile = (
+  get: () => number,
+  set: (n: number) => void,
+  options: { readonly max?: number; readonly role?: FileRole } = {}
+): FileNode =>
+  rw(
+    () => line(get()),
+    (buf) => {
+      const n = fromParse(kstrtoint(buf), false)
+      if (Result.isFailure(n)) return n
+      if (n.success < 0) return Result.fail(fault("EINVAL", "must be >= 0"))
+      if (options.max !== undefined && n.success > options.max) {
+        return Result.fail(fault("EINVAL", `must be <= ${options.max} (only ${options.max} context per kdamond is supported)`))
+      }
+      if (n.success > MAX_NR_DIRS) return Result.fail(fault("ENOMEM", `more than ${MAX_NR_DIRS} directories`))
+      return Result.succeed(n.success)
+    },
+    (n) => void set(n),
+    { locked: true, ...(options.role === undefined ? {} : { role: options.role }) }
+  )
+
+const dir = (entries: () => ReadonlyArray<readonly [string, Node]>): DirNode => ({ kind: "dir", entries })
+
+/** A directory with an `nr_*` file and numbered children `0..n-1`. */
+const numbered = <A>(
+  nrName: string,
+  items: () => Array<A>,
+  replace: (xs: Array<A>) => void,
+  make: () => A,
+  view: (a: A) => DirNode,
+  options: { readonly max?: number; readonly role?: FileRole } = {}
+): DirNode =>
+  dir(() => [
+    [nrName, nrFile(() => items().length, (n) => replace(fresh(n, make)), options)],
+    ...items().map((a, i) => [String(i), view(a)] as const)
+  ])
+
+const rangeDir = (r: ULRange): DirNode =>
+  dir(() => [["min", ulong(() => r.min, (v) => void (r.min = v))], ["max", ulong(() => r.max, (v) => void (r.max = v))]])
+
+// --- Directories --------------------------------------------------------------------------
+
+const regionsDir = (t: TargetDir): DirNode =>
+  numbered("nr_regions", () => t.regions, (xs) => void (t.regions = xs), newRegion, (r) =>
+    dir(() => [
+      ["start", ulong(() => r.start, (v) => void (r.start = v))],
+      ["end", ulong(() => r.end, (v) => void (r.end = v))]
+    ]))
+
+const targetDir = (t: TargetDir): DirNode =>
+  dir(() => [
+    ["pid_target", int(() => t.pid, (v) => void (t.pid = v), true)],
+    ["obsolete_target", bool(() => t.obsolete, (v) => void (t.obsolete = v))],
+    ["regions", regionsDir(t)]
+  ])
+
+const attrsDir = (c: ContextDir): DirNode => {
+  const a = c.attrs
+  const g = a.goal
+  return dir(() => [
+    [
+      "intervals",
+      dir(() => [
+        ["sample_us", ulong(() => a.sampleUs, (v) => void (a.sampleUs = v))],
+        ["aggr_us", ulong(() => a.aggrUs, (v) => void (a.aggrUs = v))],
+        ["update_us", ulong(() => a.updateUs, (v) => void (a.updateUs = v))],
+        [
+          "intervals_goal",
+          dir(() => [
+            ["access_bp", ulong(() => g.accessBp, (v) => void (g.accessBp = v))],
+            ["aggrs", ulong(() => g.aggrs, (v) => void (g.aggrs = v))],
+            ["min_sample_us", ulong(() => g.minSampleUs, (v) => void (g.minSampleUs = v))],
+            ["max_sample_us", ulong(() => g.maxSampleUs, (v) => void (g.maxSampleUs = v))]
+          ])
+        ]
+      ])
+    ],
+    ["nr_regions", rangeDir(a.nrRegions)]
+  ])
+}
+
+const filterDir = (layer: FiltersDir["layer"], f: FilterDir): DirNode =>
+  dir(() => [
+    [
+      "type",
+      choice(filterTypes, () => f.type, (v) => void (f.type = v), (v) =>
+        layer === "both" || (layer === "ops") === isOpsFilterType(v))
+    ],
+    ["matching", bool(() => f.matching, (v) => void (f.matching = v))],
+    ["allow", bool(() => f.allow, (v) => void (f.allow = v))],
+    ["memcg_path", pathFile(() => f.memcgPath, (v) => void (f.memcgPath = v))],
+    ["addr_start", ulong(() => f.addrStart, (v) => void (f.addrStart = v))],
+    ["addr_end", ulong(() => f.addrEnd, (v) => void (f.addrEnd = v))],
+    ["min", ulong(() => f.min, (v) => void (f.min = v))],
+    ["max", ulong(() => f.max, (v) => void (f.max = v))],
+    ["damon_target_idx", int(() => f.targetIdx, (v) => void (f.targetIdx = v))]
+  ])
+
+const filtersDir = (fs: FiltersDir): DirNode =>
+  numbered("nr_filters", () => fs.items, (xs) => void (fs.items = xs), newFilter, (f) => filterDir(fs.layer, f))
+
+const goalDir = (g: GoalDir): DirNode =>
+  dir(() => [
+    ["target_metric", choice(goalMetrics, () => g.metric, (v) => void (g.metric = v))],
+    ["target_value", ulong(() => g.targetValue, (v) => void (g.targetValue = v))],
+    ["current_value", ulong(() => g.currentValue, (v) => void (g.currentValue = v))],
+    ["nid", int(() => g.nid, (v) => void (g.nid = v))],
+    ["path", pathFile(() => g.path, (v) => void (g.path = v))]
+  ])
+
+const quotasDir = (q: QuotasDir): DirNode =>
+  dir(() => [
+    ["ms", ulong(() => q.ms, (v) => void (q.ms = v), true)],
+    ["bytes", ulong(() => q.sz, (v) => void (q.sz = v), true)],
+    ["reset_interval_ms", ulong(() => q.resetIntervalMs, (v) => void (q.resetIntervalMs = v), true)],
+    ["effective_bytes", ro(() => line(q.effectiveSz))],
+    ["goal_tuner", choice(["consist", "temporal"] as const, () => q.goalTuner, (v) => void (q.goalTuner = v))],
+    [
+      "weights",
+      dir(() => [
+        ["sz_permil", uint(() => q.weights.sz, (v) => void (q.weights.sz = v))],
+        ["nr_accesses_permil", uint(() => q.weights.nrAccesses, (v) => void (q.weights.nrAccesses = v))],
+        ["age_permil", uint(() => q.weights.age, (v) => void (q.weights.age = v))]
+      ])
+    ],
+    ["goals", numbered("nr_goals", () => q.goals, (xs) => void (q.goals = xs), newGoal, goalDir)]
+  ])
+
+const schemeDir = (s: SchemeDir): DirNode => {
+  const w = s.watermarks
+  const st = s.stats
+  const tr = s.triedRegions
+  return dir(() => [
+    ["action", choice(actions, () => s.action, (v) => void (s.action = v))],
+    ["apply_interval_us", ulong(() => s.applyIntervalUs, (v) => void (s.applyIntervalUs = v))],
+    ["target_nid", int(() => s.targetNid, (v) => void (s.targetNid = v))],
+    [
+      "access_pattern",
+      dir(() => [
+        ["sz", rangeDir(s.accessPattern.sz)],
+        ["nr_accesses", rangeDir(s.accessPattern.nrAccesses)],
+        ["age", rangeDir(s.accessPattern.age)]
+      ])
+    ],
+    [
+      "dests",
+      numbered("nr_dests", () => s.dests, (xs) => void (s.dests = xs), newDest, (d) =>
+        dir(() => [
+          ["id", uint(() => d.id, (v) => void (d.id = v))],
+          ["weight", uint(() => d.weight, (v) => void (d.weight = v))]
+        ]))
+    ],
+    ["quotas", quotasDir(s.quotas)],
+    [
+      "watermarks",
+      dir(() => [
+        ["metric", choice(["none", "free_mem_rate"] as const, () => w.metric, (v) => void (w.metric = v))],
+        ["interval_us", ulong(() => w.intervalUs, (v) => void (w.intervalUs = v))],
+        ["high", ulong(() => w.high, (v) => void (w.high = v))],
+        ["mid", ulong(() => w.mid, (v) => void (w.mid = v))],
+        ["low", ulong(() => w.low, (v) => void (w.low = v))]
+      ])
+    ],
+    ["filters", filtersDir(s.filters)],
+    ["core_filters", filtersDir(s.coreFilters)],
+    ["ops_filters", filtersDir(s.opsFilters)],
+    [
+      "stats",
+      dir(() => [
+        ["nr_tried", ro(() => line(st.nrTried))],
+        ["sz_tried", ro(() => line(st.szTried))],
+        ["nr_applied", ro(() => line(st.nrApplied))],
+        ["sz_applied", ro(() => line(st.szApplied))],
+        ["sz_ops_filter_passed", ro(() => line(st.szOpsFilterPassed))],
+        ["qt_exceeds", ro(() => line(st.qtExceeds))],
+        ["nr_snapshots", ro(() => line(st.nrSnapshots))],
+        ["max_nr_snapshots", ulong(() => st.maxNrSnapshots, (v) => void (st.maxNrSnapshots = v))]
+      ])
+    ],
+    [
+      "tried_regions",
+      dir(() => [
+        ["total_bytes", ro(() => line(tr.totalBytes))],
+        ...tr.regions.map((r, i) =>
+          [
+            String(i),
+            dir(() => [
+              ["start", ro(() => line(r.start))],
+              ["end", ro(() => line(r.end))],
+              ["nr_accesses", ro(() => line(r.nrAccesses))],
+              ["age", ro(() => line(r.age))],
+              ["sz_filter_passed", ro(() => line(r.szFilterPassed))]
+            ])
+          ] as const
+        )
+      ])
+    ]
+  ])
+}
+
+/**
+ * The names `operations` accepts: the kernel's three (registered or not; registration is checked
+ * at `on`/`commit`), then any other registered id (an extension for custom operations sets).
+ */
+export const operationsNames = (env: TreeEnv): ReadonlyArray<string> => [
+  ...kernelOpsNames,
+  ...env.registeredOps.filter((id) => !kernelOpsNames.includes(id))
+]
+
+/** The lines of `avail_operations`: registered kernel names in kernel order, then other registered ids. */
+export const availOperations = (env: TreeEnv): ReadonlyArray<string> => [
+  ...kernelOpsNames.filter((id) => env.registeredOps.includes(id)),
+  ...env.registeredOps.filter((id) => !kernelOpsNames.includes(id))
+]
+
+const contextDir = (env: TreeEnv, c: ContextDir): DirNode =>
+  dir(() => [
+    ["avail_operations", ro(() => Result.succeed(availOperations(env).map((n) => `${n}\n`).join("")))],
+    ["operations", choice(operationsNames(env), () => c.operations, (v) => void (c.operations = v))],
+    [
+      "addr_unit",
+      rw(
+        () => line(c.addrUnit),
+        (b) => {
+          const v = fromParse(kstrtoul(b), false)
+          return Result.isSuccess(v) && v.success === 0n ? Result.fail(fault("EINVAL", "must be > 0")) : v
+        },
+        (v) => void (c.addrUnit = v)
+      )
+    ],
+    ["monitoring_attrs", attrsDir(c)],
+    ["targets", numbered("nr_targets", () => c.targets, (xs) => void (c.targets = xs), newTarget, targetDir)],
+    ["schemes", numbered("nr_schemes", () => c.schemes, (xs) => void (c.schemes = xs), newScheme, schemeDir)]
+  ])
+
+const kdamondDir = (env: TreeEnv, k: KdamondDir): DirNode =>
+  dir(() => [
+    ["state", { kind: "file", mode: 0o600, showLocked: true, show: () => line("off"), store: undefined, role: "state" }],
+    ["pid", ro(() => line(-1), "pid")],
+    ["refresh_ms", rw(() => line(k.refreshMs), (b) => fromParse(kstrtouint(b), false), (v) => void (k.refreshMs = v), { role: "refresh_ms" })],
+    [
+      "contexts",
+      numbered("nr_contexts", () => k.contexts, (xs) => void (k.contexts = xs), newContext, (c) => contextDir(env, c), { max: 1 })
+    ]
+  ])
+
+/** The view of the admin root (the directory `/sys/kernel/mm/damon/admin`). */
+export const adminDir = (env: TreeEnv, root: AdminRoot): DirNode =>
+  dir(() => [
+    [
+      "kdamonds",
+      numbered("nr_kdamonds", () => root.kdamonds, (xs) => void (root.kdamonds = xs), newKdamond, (k) =>
+        kdamondDir(env, k), { role: "nr_kdamonds" })
+    ]
+  ])
+
+/** The node at `segments` below `node`, or `undefined`. */
+export const resolve = (node: Node, segments: ReadonlyArray<string>): Node | undefined => {
+  let cur: Node = node
+  for (const name of segments) {
+    if (cur.kind !== "dir") return undefined
+    const next: readonly [string, Node] | undefined = cur.entries().find(([n]) => n === name)
+    if (next === undefined) return undefined
+    cur = next[1]
+  }
+  return cur
+}
+
+/** Every file below `node` with its path (`prefix` joined with `/`), depth first in entry order. */
+export const files = (node: Node, prefix = ""): Array<readonly [string, FileNode]> => {
+  if (node.kind === "file") return [[prefix, node]]
+  return node.entries().flatMap(([name, child]) => files(child, prefix === "" ? name : `${prefix}/${name}`))
+}
