@@ -4,9 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import type { Bench, Metric } from "./Harness.ts"
+import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

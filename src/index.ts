@@ -98,5 +98,7 @@ export * as KdamondClock from "./engine/KdamondClock.ts"
 export * as Damon from "./Damon.ts"
 /** On-demand scheme stats, tried regions, effective quotas, tuned intervals, goal commits. */
 export * as SchemesControl from "./SchemesControl.ts"
+/** The DAMON sysfs admin tree (`/sys/kernel/mm/damon/admin`), in-process. */
+export * as Sysfs from "./sysfs/Sysfs.ts"
 /** Online context commit (`damon_commit_ctx()`), pure. */
 export * as CommitCtx from "./core/CommitCtx.ts"

@@ -212,7 +212,8 @@ describe("Errors", () => {
         yield* write(`${K}/state`, "on")
       }).pipe(Effect.provide(sysfsLayer())))
 
-    it.effect("values above 2^53-1 are EINVAL naming file and value; ULONG_MAX upper pattern bounds mean no limit", () =>
+    const handles: Handles = { all: [] }
+    it.effect("values above 2^53-1 are EINVAL naming file and value; ULONG_MAX upper bounds mean no limit", () =>
       Effect.gen(function*() {
         yield* setupVaddr(1)
         yield* write(`${S0}/quotas/bytes`, "9007199254740992")
@@ -224,8 +225,22 @@ describe("Errors", () => {
         yield* write(`${S0}/access_pattern/sz/min`, "18446744073709551615")
         yield* onFails("EINVAL", `${S0}/access_pattern/sz/min`, "18446744073709551615")
         yield* write(`${S0}/access_pattern/sz/min`, "0")
+        // Upper bounds saturate: an addr filter up to ULONG_MAX, a hugepage filter with no max.
+        yield* writeAll([
+          [`${S0}/core_filters/nr_filters`, "1"],
+          [`${S0}/core_filters/0/type`, "addr"],
+          [`${S0}/core_filters/0/addr_end`, "18446744073709551615"],
+          [`${S0}/ops_filters/nr_filters`, "1"],
+          [`${S0}/ops_filters/0/type`, "hugepage_size"],
+          [`${S0}/ops_filters/0/max`, "18446744073709551615"]
+        ])
         yield* write(`${K}/state`, "on")
-      }).pipe(Effect.provide(sysfsLayer())))
+        const filters = yield* handles.all[0]!.damonCall((ctx) => [...ctx.schemes[0]!.coreFilters, ...ctx.schemes[0]!.opsFilters])
+        assert.deepStrictEqual(filters, [
+          { type: "addr", matching: false, allow: false, addrRange: { start: 0, end: Number.MAX_SAFE_INTEGER } },
+          { type: "hugepage_size", matching: false, allow: false, szRange: { min: 0, max: Number.MAX_SAFE_INTEGER } }
+        ])
+      }).pipe(Effect.provide(sysfsLayer({}, handles))))
 
     it.effect("an unregistered operations set is EINVAL at on, though operations accepts the name", () =>
       Effect.gen(function*() {

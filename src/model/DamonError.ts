@@ -70,6 +70,41 @@ export class OpsFailed extends Data.TaggedError("OpsFailed")<{
   }
 }
 
+/** A number that does not fit its field (`-ERANGE`), e.g. a sysfs write beyond `ULONG_MAX`. */
+export class OutOfRange extends Data.TaggedError("OutOfRange")<{
+  readonly field: string
+  readonly value: string
+  readonly rule: string
+}> {
+  override get message(): string {
+    return `${this.field}: ${this.value} is out of range: ${this.rule}`
+  }
+}
+
+/** Access to a file denied by its mode (`-EACCES`), e.g. writing a read-only sysfs file. */
+export class AccessDenied extends Data.TaggedError("AccessDenied")<{ readonly what: string }> {
+  override get message(): string {
+    return `access denied: ${this.what}`
+  }
+}
+
+/** A directory where a file was expected (`-EISDIR`), or a file where a directory was (`-ENOTDIR`). */
+export class WrongFileType extends Data.TaggedError("WrongFileType")<{
+  readonly what: string
+  readonly expected: "file" | "directory"
+}> {
+  override get message(): string {
+    return `${this.what}: not a ${this.expected}`
+  }
+}
+
+/** A request larger than the implementation accepts (`-ENOMEM`), e.g. millions of sysfs directories. */
+export class OutOfMemory extends Data.TaggedError("OutOfMemory")<{ readonly what: string }> {
+  override get message(): string {
+    return `out of memory: ${this.what}`
+  }
+}
+
 /** Every reason a `DamonError` can carry. */
 export type Reason =
   | InvalidArgument
@@ -80,6 +115,10 @@ export type Reason =
   | PermissionDenied
   | CallbackFailed
   | OpsFailed
+  | OutOfRange
+  | AccessDenied
+  | WrongFileType
+  | OutOfMemory
 
 /** The errno name each reason renders to (sysfs, HTTP). */
 export const errnoOf: Record<Reason["_tag"], string> = {
@@ -90,7 +129,11 @@ export const errnoOf: Record<Reason["_tag"], string> = {
   NotFound: "ENOENT",
   PermissionDenied: "EPERM",
   CallbackFailed: "EFAULT",
-  OpsFailed: "EIO"
+  OpsFailed: "EIO",
+  OutOfRange: "ERANGE",
+  AccessDenied: "EACCES",
+  WrongFileType: "EISDIR",
+  OutOfMemory: "ENOMEM"
 }
 
 /** The public error: a reason plus its errno. */
@@ -100,7 +143,8 @@ export class DamonError extends Data.TaggedError("DamonError")<{ readonly reason
   }
   /** The kernel errno name for this error (`EINVAL`, `EBUSY`, ...). */
   get errno(): string {
-    return errnoOf[this.reason._tag]
+    const reason = this.reason
+    return reason._tag === "WrongFileType" && reason.expected === "directory" ? "ENOTDIR" : errnoOf[reason._tag]
   }
 }
 
@@ -119,6 +163,13 @@ export const callbackFailed = (what: string, cause: unknown): DamonError =>
   new DamonError({ reason: new CallbackFailed({ what, cause }) })
 export const opsFailed = (op: string, cause: unknown): DamonError =>
   new DamonError({ reason: new OpsFailed({ op, cause }) })
+
+export const outOfRange = (field: string, value: unknown, rule: string): DamonError =>
+  new DamonError({ reason: new OutOfRange({ field, value: formatValue(value), rule }) })
+export const accessDenied = (what: string): DamonError => new DamonError({ reason: new AccessDenied({ what }) })
+export const wrongFileType = (what: string, expected: "file" | "directory"): DamonError =>
+  new DamonError({ reason: new WrongFileType({ what, expected }) })
+export const outOfMemory = (what: string): DamonError => new DamonError({ reason: new OutOfMemory({ what }) })
 
 /** Renders a value for an error message: strings quoted, everything else as JSON-ish text. */
 export const formatValue = (value: unknown): string => {

@@ -77,8 +77,9 @@ const u32 = (path: string, v: bigint): Result.Result<number, DamonError> =>
     : Result.succeed(Number(v))
 
 /**
- * An upper access-pattern bound: the kernel's "no limit" (`ULONG_MAX`, or anything at least the
- * library's widest bound) maps to the library's widest bound.
+ * An upper bound (access pattern maxima, addr filter end, hugepage filter max): the kernel's "no
+ * limit" (`ULONG_MAX`, or anything at least the library's widest bound) maps to the library's
+ * widest bound, which no value it compares against can exceed.
  */
 const upper = (v: bigint, widest: number): number => (v >= BigInt(widest) ? widest : Number(v))
 
@@ -130,7 +131,10 @@ export const translateEngineError = (at: string, error: DamonError): DamonError 
     const region = /^targets\[(\d+)\]\.regions\[(\d+)\]\.(start|end)$/.exec(f)
     const indexed = /^(targets|schemes)\[(\d+)\](.*)$/.exec(f)
     if (region !== null) path = `${at}/targets/${region[1]}/regions/${region[2]}/${region[3]}`
-    else if (indexed !== null) path = `${at}/${indexed[1]}/${indexed[2]}${indexed[3] === "" ? "" : ` (${indexed[3].slice(1)})`}`
+    else if (indexed !== null) {
+      const rest = indexed[3] === "" ? "" : ` (${indexed[3].slice(1)})`
+      path = `${at}/${indexed[1]}/${indexed[2]}${rest}`
+    }
     else path = `${at} (${f})`
   }
   return invalidArgument(path, r.value, r.rule)
@@ -180,9 +184,12 @@ const buildTargets = (c: ContextDir, at: string, options: BuildOptions): Result.
         if (r.start > r.end) return yield* bad(`${rp}/start`, r.start, `must be <= end (${r.end})`)
         const prev = t.regions[j - 1]
         if (prev !== undefined && prev.end > r.start) {
-          return yield* bad(`${rp}/start`, r.start, `must be >= the end of region ${j - 1} (${prev.end}): regions must be sorted and non-overlapping`)
+          const rule = `must be >= the end of region ${j - 1} (${prev.end}): regions must be sorted and non-overlapping`
+          return yield* bad(`${rp}/start`, r.start, rule)
         }
-        if (r.start === r.end) return yield* bad(`${rp}/end`, r.end, `must be > start (${r.start}): empty regions are refused`)
+        if (r.start === r.end) {
+          return yield* bad(`${rp}/end`, r.end, `must be > start (${r.start}): empty regions are refused`)
+        }
         regions.push({ start: yield* safe(`${rp}/start`, r.start), end: yield* safe(`${rp}/end`, r.end) })
       }
       out.push({ pid: hasPid ? t.pid : null, regions, obsolete: t.obsolete })
@@ -199,7 +206,9 @@ const buildRange = (
   Result.gen(function*() {
     const min = yield* lower(`${at}/min`, r.min)
     const max = upper(r.max, widest)
-    if (min > max) return yield* bad(`${at}/min`, r.min, `must be <= max (${r.max}): a scheme with min > max matches nothing`)
+    if (min > max) {
+      return yield* bad(`${at}/min`, r.min, `must be <= max (${r.max}): a scheme with min > max matches nothing`)
+    }
     return [min, max] as const
   })
 
@@ -234,7 +243,9 @@ const buildGoals = (
           nid = g.nid
           break
         case "node_eligible_mem_bp":
-          if (ops !== "paddr") return yield* bad(`${gp}/target_metric`, g.metric, `needs the paddr operations set (operations is ${ops})`)
+          if (ops !== "paddr") {
+            return yield* bad(`${gp}/target_metric`, g.metric, `needs the paddr operations set (operations is ${ops})`)
+          }
           nid = g.nid
           break
         default:
@@ -266,23 +277,37 @@ const buildFilter = (f: FilterDir, fp: string, options: BuildOptions): Result.Re
       case "memcg":
         return { type: "memcg", ...base, memcgId: yield* memcgOf(options.memcgs, f.memcgPath, `${fp}/memcg_path`) }
       case "addr": {
-        if (f.addrEnd < f.addrStart) return yield* bad(`${fp}/addr_end`, f.addrEnd, `must be >= addr_start (${f.addrStart})`)
-        const addrRange = { start: yield* safe(`${fp}/addr_start`, f.addrStart), end: yield* safe(`${fp}/addr_end`, f.addrEnd) }
+        if (f.addrEnd < f.addrStart) {
+          return yield* bad(`${fp}/addr_end`, f.addrEnd, `must be >= addr_start (${f.addrStart})`)
+        }
+        const addrRange = {
+          start: yield* safe(`${fp}/addr_start`, f.addrStart),
+          // An end at or above 2^53-1 covers every address the library can hold: "no limit".
+          end: upper(f.addrEnd, ULONG_MAX_SAFE)
+        }
         return { type: "addr", ...base, addrRange }
       }
       case "target":
-        if (f.targetIdx < 0) return yield* bad(`${fp}/damon_target_idx`, f.targetIdx, "must be >= 0: a negative index matches no target")
+        if (f.targetIdx < 0) {
+          return yield* bad(`${fp}/damon_target_idx`, f.targetIdx, "must be >= 0: a negative index matches no target")
+        }
         return { type: "target", ...base, targetIdx: f.targetIdx }
       case "hugepage_size": {
         if (f.min > f.max) return yield* bad(`${fp}/min`, f.min, `must be <= max (${f.max})`)
-        return { type: "hugepage_size", ...base, szRange: { min: yield* safe(`${fp}/min`, f.min), max: yield* safe(`${fp}/max`, f.max) } }
+        const szRange = { min: yield* safe(`${fp}/min`, f.min), max: upper(f.max, ULONG_MAX_SAFE) }
+        return { type: "hugepage_size", ...base, szRange }
       }
       default:
         return { type: f.type, ...base }
     }
   })
 
-const buildScheme = (s: SchemeDir, sp: string, ops: string, options: BuildOptions): Result.Result<SchemeConfig, DamonError> =>
+const buildScheme = (
+  s: SchemeDir,
+  sp: string,
+  ops: string,
+  options: BuildOptions
+): Result.Result<SchemeConfig, DamonError> =>
   Result.gen(function*() {
     const ap = `${sp}/access_pattern`
     const [minSz, maxSz] = yield* buildRange(s.accessPattern.sz, `${ap}/sz`, ULONG_MAX_SAFE, safe)
@@ -314,8 +339,11 @@ const buildScheme = (s: SchemeDir, sp: string, ops: string, options: BuildOption
     }
     // Filters are added core_filters, then ops_filters, then filters (damon_sysfs_mk_scheme()).
     const filters: Array<Filter> = []
-    for (const [name, dir] of [["core_filters", s.coreFilters], ["ops_filters", s.opsFilters], ["filters", s.filters]] as const) {
-      for (let j = 0; j < dir.items.length; j++) filters.push(yield* buildFilter(dir.items[j]!, `${sp}/${name}/${j}`, options))
+    const dirs = [["core_filters", s.coreFilters], ["ops_filters", s.opsFilters], ["filters", s.filters]] as const
+    for (const [name, dir] of dirs) {
+      for (let j = 0; j < dir.items.length; j++) {
+        filters.push(yield* buildFilter(dir.items[j]!, `${sp}/${name}/${j}`, options))
+      }
     }
     const dests: Array<{ nid: number; weight: number }> = []
     for (let j = 0; j < s.dests.length; j++) {
@@ -324,7 +352,14 @@ const buildScheme = (s: SchemeDir, sp: string, ops: string, options: BuildOption
       dests.push({ nid: d.id, weight: d.weight })
     }
     return {
-      pattern: { minSzRegion: minSz, maxSzRegion: maxSz, minNrAccesses: minAcc, maxNrAccesses: maxAcc, minAgeRegion: minAge, maxAgeRegion: maxAge },
+      pattern: {
+        minSzRegion: minSz,
+        maxSzRegion: maxSz,
+        minNrAccesses: minAcc,
+        maxNrAccesses: maxAcc,
+        minAgeRegion: minAge,
+        maxAgeRegion: maxAge
+      },
       action: s.action,
       applyIntervalUs: yield* safe(`${sp}/apply_interval_us`, s.applyIntervalUs),
       quota,
@@ -354,19 +389,25 @@ const buildScheme = (s: SchemeDir, sp: string, ops: string, options: BuildOption
  * A few rules are the library's, not the kernel's, and are reported here by path: empty regions,
  * access-pattern `min > max`, watermarks with `mid > high` or `low > mid` (metric not `none`),
  * a negative `damon_target_idx`, a destination id above `INT_MAX`, `node_eligible_mem_bp` outside
- * paddr, and any value above 2^53-1 (upper access-pattern bounds excepted: they saturate to
- * "no limit"). The kernel reports scheme-level failures as `ENOMEM`; here they are `EINVAL`.
+ * paddr, and any value above 2^53-1 (upper bounds excepted: access-pattern maxima, the addr
+ * filter's `addr_end` and the hugepage filter's `max` saturate to "no limit"). The kernel reports scheme-level
+ * failures as `ENOMEM` (`damon_sysfs_mk_scheme()` returns NULL); here they are `EINVAL`.
  */
 export const buildConfig = (c: ContextDir, at: string, options: BuildOptions): Result.Result<TreeConfig, DamonError> =>
   Result.gen(function*() {
     if (!options.registeredOps.includes(c.operations)) {
-      return yield* bad(`${at}/operations`, c.operations, `is not a registered operations set (registered: ${options.registeredOps.join(", ") || "none"})`)
+      const registered = options.registeredOps.join(", ") || "none"
+      const rule = `is not a registered operations set (registered: ${registered})`
+      return yield* bad(`${at}/operations`, c.operations, rule)
     }
     const addrUnit = yield* safe(`${at}/addr_unit`, c.addrUnit)
     // addr_unit is respected by only DAMON_OPS_PADDR.
-    const minRegionSz = c.operations === "paddr" ? Math.max(Math.floor(DAMON_MIN_REGION_SZ / addrUnit), 1) : DAMON_MIN_REGION_SZ
+    const minRegionSz = c.operations === "paddr"
+      ? Math.max(Math.floor(DAMON_MIN_REGION_SZ / addrUnit), 1)
+      : DAMON_MIN_REGION_SZ
     if (!isPowerOfTwo(minRegionSz)) {
-      return yield* bad(`${at}/addr_unit`, c.addrUnit, `gives min_region_sz ${minRegionSz} (4096 / addr_unit), which is not a power of two`)
+      const rule = `gives min_region_sz ${minRegionSz} (4096 / addr_unit), which is not a power of two`
+      return yield* bad(`${at}/addr_unit`, c.addrUnit, rule)
     }
     const attrs = yield* buildAttrs(c, at)
     const targets = yield* buildTargets(c, at, options)

@@ -27,4 +27,5 @@ export type StateCommand = (typeof stateCommands)[number]
  * **Details**
  * Mirrors the `sysfs_streq()` loop of `state_store()`: exact match, one trailing newline allowed.
  */
-export const parseStateCommand = (buf: string): StateCommand | undefined => stateCommands.find((c) => sysfsStreq(buf, c))
+export const parseStateCommand = (buf: string): StateCommand | undefined =>
+  stateCommands.find((c) => sysfsStreq(buf, c))

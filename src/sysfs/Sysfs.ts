@@ -10,14 +10,21 @@
 import { Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Result, Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { Damon } from "../Damon.ts"
+import type { WalkVisit } from "../engine/Control.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import { commitSchemesQuotaGoals } from "../SchemesControl.ts"
 import { buildAllGoals, buildConfig, type BuildOptions, type TreeConfig, translateEngineError } from "./BuildConfig.ts"
 import { parseStateCommand, type StateCommand, stateCommands } from "./StateCommand.ts"
-import { type Fault, fault, toError } from "./SysfsError.ts"
+import { type Fault, fault, type KernelErrno, toError } from "./SysfsError.ts"
 import { adminDir, type FileNode, type Mode, type Node, operationsNames, resolve, type TreeEnv } from "./Tree.ts"
-import { clearTriedRegions, copyEffectiveQuotas, copyStats, copyTunedIntervals, populateTriedRegion } from "./TreeCopy.ts"
+import {
+  clearTriedRegions,
+  copyEffectiveQuotas,
+  copyStats,
+  copyTunedIntervals,
+  populateTriedRegion
+} from "./TreeCopy.ts"
 import { type ContextDir, type KdamondDir, newRoot } from "./TreeState.ts"
 import { contextFromConfig } from "./WriteConfig.ts"
 
@@ -102,10 +109,28 @@ const parsePath = (path: string): Result.Result<ReadonlyArray<string>, DamonErro
   return Result.succeed(segments)
 }
 
-const utf8Length = (s: string): number => new TextEncoder().encode(s).length
+/**
+ * The pieces a `write(2)` loop hands to a sysfs `store`: kernfs passes at most `PAGE_SIZE` bytes
+ * per call (`kernfs_fop_write_iter()`), and a writer retries the short write with the rest.
+ */
+const pages = (text: string): ReadonlyArray<string> => {
+  const bytes = new TextEncoder().encode(text)
+  if (bytes.length <= PAGE_SIZE) return [text]
+  const out: Array<string> = []
+  const decoder = new TextDecoder()
+  for (let i = 0; i < bytes.length; i += PAGE_SIZE) out.push(decoder.decode(bytes.subarray(i, i + PAGE_SIZE)))
+  return out
+}
 
-/** `PAGE_SIZE`: kernfs refuses longer writes to a sysfs attribute (`atomic_write_len`). */
+/** Fails with the typed error for `errno` at `path` (writing `value`, or reading when `undefined`). */
+const failAt = (path: string, value: string | undefined, errno: KernelErrno, rule: string) =>
+  Effect.fail(toError(path, value, fault(errno, rule)))
+
+const LOCK_HELD = "a state command holds the sysfs lock"
+
+/** `PAGE_SIZE`: the most kernfs hands to one sysfs `store` call. */
 const PAGE_SIZE = 4096
+
 
 /**
  * Builds the admin tree over the `Damon` runtime; kdamonds it starts live in child scopes of the
@@ -157,7 +182,7 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const withLock = <A>(path: string, value: string | undefined, effect: Effect.Effect<A, DamonError>) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
-          if (locked) return Effect.fail(toError(path, value, fault("EBUSY", "a state command holds the sysfs lock")))
+          if (locked) return failAt(path, value, "EBUSY", LOCK_HELD)
           locked = true
           return restore(effect).pipe(Effect.ensuring(Effect.sync(() => void (locked = false))))
         })
@@ -166,7 +191,9 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const fromResult = <A>(r: Result.Result<A, DamonError>): Effect.Effect<A, DamonError> =>
       Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(r.failure)
 
-    const locate = (path: string): Effect.Effect<{ readonly segments: ReadonlyArray<string>; readonly node: Node }, DamonError> =>
+    const locate = (
+      path: string
+    ): Effect.Effect<{ readonly segments: ReadonlyArray<string>; readonly node: Node }, DamonError> =>
       Effect.suspend(() => {
         const segments = parsePath(path)
         if (Result.isFailure(segments)) return Effect.fail(segments.failure)
@@ -230,7 +257,10 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
         ? Effect.fail(toError(path, cmd, fault("EINVAL", `kdamond ${index} was never turned on`)))
         : Effect.succeed(rt.handle)
 
-    /** Errors of `damonCall`/`damosWalk`/`commit`: a stopped kdamond is `ECANCELED` (R2), config errors name the tree path. */
+    /**
+     * Errors of `damonCall`/`damosWalk`/`commit`: a stopped kdamond is `ECANCELED` (R2), config
+     * errors name the tree path.
+     */
     const mapCallError = (at: string, path: string, cmd: string) => (e: DamonError): DamonError => {
       if (e.reason._tag === "NotRunning") return toError(path, cmd, fault("ECANCELED", e.message))
       return translateEngineError(at, e)
@@ -243,12 +273,13 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const turnOn = (index: number, kd: KdamondDir, c: ContextDir, path: string, cmd: string) =>
       Effect.gen(function*() {
         const rt = runtimeOf(kd)
-        if (yield* isRunning(rt)) return yield* Effect.fail(toError(path, cmd, fault("EBUSY", `kdamond ${index} is already running`)))
+        if (yield* isRunning(rt)) return yield* failAt(path, cmd, "EBUSY", `kdamond ${index} is already running`)
         yield* destroyCtx(rt)
         const at = `kdamonds/${index}/contexts/0`
         const config = yield* fromResult(buildConfig(c, at, buildOptions))
         const scope = yield* Scope.fork(layerScope)
-        const started = yield* Effect.exit(Scope.provide(scope)(damon.start(config, { ...startOptions(index), exclusive: false })))
+        const start = damon.start(config, { ...startOptions(index), exclusive: false })
+        const started = yield* Effect.exit(Scope.provide(scope)(start))
         if (Exit.isFailure(started)) {
           yield* Scope.close(scope, Exit.void)
           return yield* Effect.failCause(started.cause).pipe(Effect.mapError((e) => translateEngineError(at, e)))
@@ -263,17 +294,24 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const turnOff = (index: number, kd: KdamondDir, path: string, cmd: string) =>
       Effect.gen(function*() {
         const rt = runtimes.get(kd)
-        if (rt?.handle === undefined) return yield* Effect.fail(toError(path, cmd, fault("EINVAL", `kdamond ${index} was never turned on`)))
-        yield* rt.handle.stop.pipe(Effect.mapError(() => toError(path, cmd, fault("EPERM", `kdamond ${index} is not running`))))
+        if (rt?.handle === undefined) return yield* failAt(path, cmd, "EINVAL", `kdamond ${index} was never turned on`)
+        const stopped = toError(path, cmd, fault("EPERM", `kdamond ${index} is not running`))
+        yield* rt.handle.stop.pipe(Effect.mapError(() => stopped))
         if (rt.refresh !== undefined) yield* Fiber.interrupt(rt.refresh)
         rt.refresh = undefined
       })
 
-    const handleCommand = (index: number, kd: KdamondDir, cmd: StateCommand, path: string): Effect.Effect<void, DamonError> =>
+    const handleCommand = (
+      index: number,
+      kd: KdamondDir,
+      cmd: StateCommand,
+      path: string
+    ): Effect.Effect<void, DamonError> =>
       Effect.gen(function*() {
         const c = kd.contexts[0]
         if (cmd !== "off" && (kd.contexts.length !== 1 || c === undefined)) {
-          return yield* Effect.fail(toError(path, cmd, fault("EINVAL", `needs exactly one context (contexts/nr_contexts is ${kd.contexts.length})`)))
+          const rule = `needs exactly one context (contexts/nr_contexts is ${kd.contexts.length})`
+          return yield* failAt(path, cmd, "EINVAL", rule)
         }
         const at = `kdamonds/${index}/contexts/0`
         const rt = runtimeOf(kd)
@@ -299,7 +337,9 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           }
           case "update_schemes_stats": {
             const k = yield* requireCtx(index, rt, path, cmd)
-            return yield* k.damonCall((ctx) => copyStats(kd.contexts[0]?.schemes ?? [], ctx.schemes)).pipe(Effect.mapError(mapErr))
+            return yield* k.damonCall((ctx) => copyStats(kd.contexts[0]?.schemes ?? [], ctx.schemes)).pipe(
+              Effect.mapError(mapErr)
+            )
           }
           case "update_schemes_effective_quotas": {
             const k = yield* requireCtx(index, rt, path, cmd)
@@ -319,9 +359,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
             const k = yield* requireCtx(index, rt, path, cmd)
             const bytesOnly = cmd === "update_schemes_tried_bytes"
             clearTriedRegions(c!.schemes)
-            return yield* k.damosWalk((visit) => populateTriedRegion(kd.contexts[0]?.schemes ?? [], visit, bytesOnly)).pipe(
-              Effect.mapError(mapErr)
-            )
+            const walkFn = (visit: WalkVisit) => populateTriedRegion(kd.contexts[0]?.schemes ?? [], visit, bytesOnly)
+            return yield* k.damosWalk(walkFn).pipe(Effect.mapError(mapErr))
           }
         }
       })
@@ -335,7 +374,7 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           const { index, dir } = kdamondAt(segments)
           const cmd = parseStateCommand(text)
           if (cmd === undefined) {
-            return Effect.fail(toError(path, text, fault("EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)))
+            return failAt(path, text, "EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)
           }
           return handleCommand(index, dir, cmd, path)
         })
@@ -366,12 +405,17 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
         )
       })
 
-    const writeFile = (segments: ReadonlyArray<string>, file: FileNode, path: string, text: string): Effect.Effect<void, DamonError> =>
+    const writeFile = (
+      segments: ReadonlyArray<string>,
+      file: FileNode,
+      path: string,
+      text: string
+    ): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
         const parsed = file.store!(text)
         if (Result.isFailure(parsed)) return Effect.fail(toError(path, text, parsed.failure))
         const apply = parsed.success
-        if (apply.locked && locked) return Effect.fail(toError(path, text, fault("EBUSY", "a state command holds the sysfs lock")))
+        if (apply.locked && locked) return failAt(path, text, "EBUSY", LOCK_HELD)
         const f: Fault | undefined = apply.run()
         if (f !== undefined) return Effect.fail(toError(path, text, f))
         if (file.role === "refresh_ms") wakeRefresh(runtimeOf(kdamondAt(segments).dir))
@@ -383,8 +427,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const read = (path: string): Effect.Effect<string, DamonError> =>
       Effect.gen(function*() {
         const { segments, node } = yield* locate(path)
-        if (node.kind === "dir") return yield* Effect.fail(toError(path, undefined, fault("EISDIR", "is a directory")))
-        if (node.showLocked && locked) return yield* Effect.fail(toError(path, undefined, fault("EBUSY", "a state command holds the sysfs lock")))
+        if (node.kind === "dir") return yield* failAt(path, undefined, "EISDIR", "is a directory")
+        if (node.showLocked && locked) return yield* failAt(path, undefined, "EBUSY", LOCK_HELD)
         if (node.role === "state" || node.role === "pid") {
           const rt = runtimes.get(kdamondAt(segments).dir)
           const running = yield* isRunning(rt)
@@ -398,14 +442,15 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const write = (path: string, text: string): Effect.Effect<void, DamonError> =>
       Effect.gen(function*() {
         const { segments, node } = yield* locate(path)
-        if (node.kind === "dir") return yield* Effect.fail(toError(path, text, fault("EISDIR", "is a directory")))
-        if (node.mode === 0o400) return yield* Effect.fail(toError(path, text, fault("EACCES", "read-only file (mode 0400)")))
-        // sysfs_kf_write(): an empty write stores nothing.
+        if (node.kind === "dir") return yield* failAt(path, text, "EISDIR", "is a directory")
+        if (node.mode === 0o400) return yield* failAt(path, text, "EACCES", "read-only file (mode 0400)")
+        // sysfs_kf_write(): an empty write stores nothing. Longer than a page: one store per page.
         if (text.length === 0) return
-        if (utf8Length(text) > PAGE_SIZE) return yield* Effect.fail(toError(path, text, fault("E2BIG", `longer than ${PAGE_SIZE} bytes`)))
-        if (node.role === "state") return yield* writeState(segments, path, text)
-        if (node.role === "nr_kdamonds") return yield* writeNrKdamonds(node, path, text)
-        return yield* writeFile(segments, node, path, text)
+        for (const page of pages(text)) {
+          if (node.role === "state") yield* writeState(segments, path, page)
+          else if (node.role === "nr_kdamonds") yield* writeNrKdamonds(node, path, page)
+          else yield* writeFile(segments, node, path, page)
+        }
       })
 
     const list = (path: string): Effect.Effect<ReadonlyArray<string>, DamonError> =>
@@ -415,13 +460,16 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           : Effect.fail(toError(path, undefined, fault("ENOTDIR", "is not a directory"))))
 
     const stat = (path: string): Effect.Effect<Stat, DamonError> =>
-      Effect.map(locate(path), ({ node }): Stat => (node.kind === "dir" ? { kind: "dir" } : { kind: "file", mode: node.mode }))
+      Effect.map(
+        locate(path),
+        ({ node }): Stat => (node.kind === "dir" ? { kind: "dir" } : { kind: "file", mode: node.mode })
+      )
 
     const kdamondDir = (index: number): Effect.Effect<KdamondDir, DamonError> =>
       Effect.suspend(() => {
         const k = Number.isInteger(index) ? root.kdamonds[index] : undefined
         return k === undefined
-          ? Effect.fail(toError(`kdamonds/${index}`, undefined, fault("ENOENT", `there are ${root.kdamonds.length} kdamonds`)))
+          ? failAt(`kdamonds/${index}`, undefined, "ENOENT", `there are ${root.kdamonds.length} kdamonds`)
           : Effect.succeed(k)
       })
 
@@ -429,7 +477,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
       Effect.flatMap(kdamondDir(index), (k) => {
         const c = k.contexts[0]
         if (k.contexts.length !== 1 || c === undefined) {
-          return Effect.fail(toError(`kdamonds/${index}/contexts/nr_contexts`, undefined, fault("EINVAL", `needs exactly one context (nr_contexts is ${k.contexts.length})`)))
+          const rule = `needs exactly one context (nr_contexts is ${k.contexts.length})`
+          return failAt(`kdamonds/${index}/contexts/nr_contexts`, undefined, "EINVAL", rule)
         }
         return fromResult(buildConfig(c, `kdamonds/${index}/contexts/0`, buildOptions))
       })
@@ -437,7 +486,7 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const writeConfig = (index: number, config: unknown): Effect.Effect<void, DamonError> =>
       Effect.flatMap(kdamondDir(index), (k) =>
         Effect.suspend(() => {
-          if (locked) return Effect.fail(toError(`kdamonds/${index}/contexts`, undefined, fault("EBUSY", "a state command holds the sysfs lock")))
+          if (locked) return failAt(`kdamonds/${index}/contexts`, undefined, "EBUSY", LOCK_HELD)
           const source = decodeConfig(config)
           if (Result.isFailure(source)) return Effect.fail(source.failure)
           const c = contextFromConfig(source.success, operationsNames(env), buildOptions.memcgs)
@@ -450,7 +499,5 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
   })
 
 /** The admin tree layer; needs the `Damon` runtime. */
-export const layer = (options: SysfsOptions = {}): Layer.Layer<Sysfs, never, Damon> => Layer.effect(Sysfs, make(options))
-
-/** Renders an error of the admin tree the way a shell would report a failed `echo` (`EINVAL: ...`). */
-export const describeError = (error: DamonError): string => `${error.errno}: ${error.message}`
+export const layer = (options: SysfsOptions = {}): Layer.Layer<Sysfs, never, Damon> =>
+  Layer.effect(Sysfs, make(options))

@@ -1,18 +1,19 @@
 /**
  * The errors of the admin tree: `DamonError`s whose message names the file path and the value,
- * and whose `errno` is the one the kernel's sysfs returns, including the errnos the library's
- * reason union has no reason of its own for (`ERANGE`, `EACCES`, `EISDIR`, `ENOTDIR`, `E2BIG`,
- * `ENOMEM`). Pure; does not decide which error a file operation gets (see `Tree.ts`).
+ * and whose `errno` is the one the kernel's sysfs returns. Pure; does not decide which error a
+ * file operation gets (see `Tree.ts`).
  */
 import {
+  accessDenied,
   busy,
   canceled,
-  DamonError,
+  type DamonError,
   invalidArgument,
   notFound,
   notRunning,
-  permissionDenied,
-  type Reason
+  outOfMemory,
+  outOfRange,
+  wrongFileType
 } from "../model/DamonError.ts"
 
 /** Every errno a file operation of the admin tree can fail with. */
@@ -25,31 +26,8 @@ export type KernelErrno =
   | "ENOENT"
   | "EISDIR"
   | "ENOTDIR"
-  | "E2BIG"
   | "ENOMEM"
   | "ECANCELED"
-
-/**
- * A `DamonError` whose `errno` is a kernel errno the reason union does not name itself (for
- * example an `InvalidArgument` that the kernel reports as `ERANGE`).
- *
- * **Details**
- * Still a `DamonError` (same `_tag`, same `reason`), so `Effect.catchTag("DamonError")` and
- * `Effect.catchReason` work unchanged; only `errno` is more precise.
- */
-export class SysfsError extends DamonError {
-  readonly kernelErrno: KernelErrno
-  constructor(reason: Reason, kernelErrno: KernelErrno) {
-    super({ reason })
-    this.kernelErrno = kernelErrno
-  }
-  override get errno(): string {
-    return this.kernelErrno
-  }
-}
-
-const withErrno = (error: DamonError, errno: KernelErrno): DamonError =>
-  error.errno === errno ? error : new SysfsError(error.reason, errno)
 
 /** A failure of one file operation before it is tied to a path: the errno and the rule broken. */
 export interface Fault {
@@ -62,9 +40,9 @@ export const fault = (errno: KernelErrno, rule: string): Fault => ({ errno, rule
 
 /**
  * Turns a fault of the file at `path`, caused by writing `value` (or reading, when `value` is
- * `undefined`), into the typed error: the reason mirrors the errno (`EINVAL`/`ERANGE`/`EISDIR`/
- * `ENOTDIR`/`E2BIG`/`ENOMEM` are `InvalidArgument`, `EBUSY` is `Busy`, `EPERM` is `NotRunning`,
- * `EACCES` is `PermissionDenied`, `ENOENT` is `NotFound`, `ECANCELED` is `Canceled`).
+ * `undefined`), into the typed error whose reason mirrors the errno (`EINVAL` InvalidArgument,
+ * `ERANGE` OutOfRange, `EBUSY` Busy, `EPERM` NotRunning, `EACCES` AccessDenied, `ENOENT`
+ * NotFound, `EISDIR`/`ENOTDIR` WrongFileType, `ENOMEM` OutOfMemory, `ECANCELED` Canceled).
  */
 export const toError = (path: string, value: string | undefined, f: Fault): DamonError => {
   const what = value === undefined ? path : `${path} (writing ${JSON.stringify(value)})`
@@ -74,15 +52,20 @@ export const toError = (path: string, value: string | undefined, f: Fault): Damo
     case "EPERM":
       return notRunning(`${what}: ${f.rule}`)
     case "EACCES":
-      return withErrno(permissionDenied(`${what}: ${f.rule}`), "EACCES")
+      return accessDenied(`${what}: ${f.rule}`)
     case "ENOENT":
       return notFound(`${what}: ${f.rule}`)
     case "ECANCELED":
       return canceled(`${what}: ${f.rule}`)
-    default:
-      return withErrno(invalidArgument(path, value ?? "(read)", f.rule), f.errno)
+    case "ERANGE":
+      return outOfRange(path, value ?? "(read)", f.rule)
+    case "EISDIR":
+      return wrongFileType(`${what}: ${f.rule}`, "file")
+    case "ENOTDIR":
+      return wrongFileType(`${what}: ${f.rule}`, "directory")
+    case "ENOMEM":
+      return outOfMemory(`${what}: ${f.rule}`)
+    case "EINVAL":
+      return invalidArgument(path, value ?? "(read)", f.rule)
   }
 }
-
-/** The errno of any error the admin tree returns (`SysfsError`'s precise one, else the reason's). */
-export const errnoOf = (error: DamonError): string => error.errno

@@ -179,7 +179,8 @@ const nrFile = (
       if (Result.isFailure(n)) return n
       if (n.success < 0) return Result.fail(fault("EINVAL", "must be >= 0"))
       if (options.max !== undefined && n.success > options.max) {
-        return Result.fail(fault("EINVAL", `must be <= ${options.max} (only ${options.max} context per kdamond is supported)`))
+        const rule = `must be <= ${options.max} (only ${options.max} context per kdamond is supported)`
+        return Result.fail(fault("EINVAL", rule))
       }
       if (n.success > MAX_NR_DIRS) return Result.fail(fault("ENOMEM", `more than ${MAX_NR_DIRS} directories`))
       return Result.succeed(n.success)
@@ -205,7 +206,10 @@ const numbered = <A>(
   ])
 
 const rangeDir = (r: ULRange): DirNode =>
-  dir(() => [["min", ulong(() => r.min, (v) => void (r.min = v))], ["max", ulong(() => r.max, (v) => void (r.max = v))]])
+  dir(() => [
+    ["min", ulong(() => r.min, (v) => void (r.min = v))],
+    ["max", ulong(() => r.max, (v) => void (r.max = v))]
+  ])
 
 // --- Directories --------------------------------------------------------------------------
 
@@ -402,14 +406,28 @@ const contextDir = (env: TreeEnv, c: ContextDir): DirNode =>
     ["schemes", numbered("nr_schemes", () => c.schemes, (xs) => void (c.schemes = xs), newScheme, schemeDir)]
   ])
 
+/** `state`: shown and written by the `Sysfs` service (it needs the kdamond). */
+const stateFile: FileNode = {
+  kind: "file",
+  mode: 0o600,
+  showLocked: true,
+  show: () => line("off"),
+  store: undefined,
+  role: "state"
+}
+
 const kdamondDir = (env: TreeEnv, k: KdamondDir): DirNode =>
   dir(() => [
-    ["state", { kind: "file", mode: 0o600, showLocked: true, show: () => line("off"), store: undefined, role: "state" }],
+    ["state", stateFile],
     ["pid", ro(() => line(-1), "pid")],
-    ["refresh_ms", rw(() => line(k.refreshMs), (b) => fromParse(kstrtouint(b), false), (v) => void (k.refreshMs = v), { role: "refresh_ms" })],
+    ["refresh_ms", rw(() => line(k.refreshMs), (b) => fromParse(kstrtouint(b), false), (v) => void (k.refreshMs = v), {
+      role: "refresh_ms"
+    })],
     [
       "contexts",
-      numbered("nr_contexts", () => k.contexts, (xs) => void (k.contexts = xs), newContext, (c) => contextDir(env, c), { max: 1 })
+      numbered("nr_contexts", () => k.contexts, (xs) => void (k.contexts = xs), newContext, (c) => contextDir(env, c), {
+        max: 1
+      })
     ]
   ])
 

@@ -23,6 +23,8 @@ import {
 
 const big = (n: number): bigint => BigInt(n)
 
+const NO_MEMCG_PATH = "has no memcg path (layer option memcgs)"
+
 /** The first memcg path registered for `id`. */
 const pathOfMemcg = (memcgs: Readonly<Record<string, number>>, id: number): string | undefined =>
   Object.entries(memcgs).find(([, v]) => v === id)?.[0]
@@ -37,7 +39,8 @@ const schemeDir = (
     const p = s.pattern
     d.action = s.action
     // The library's widest upper bound is the kernel's "no limit", ULONG_MAX.
-    d.accessPattern.sz = { min: big(p.minSzRegion), max: p.maxSzRegion >= ULONG_MAX_SAFE ? U64_MAX : big(p.maxSzRegion) }
+    const maxSz = p.maxSzRegion >= ULONG_MAX_SAFE ? U64_MAX : big(p.maxSzRegion)
+    d.accessPattern.sz = { min: big(p.minSzRegion), max: maxSz }
     d.accessPattern.nrAccesses = { min: big(p.minNrAccesses), max: big(p.maxNrAccesses) }
     d.accessPattern.age = { min: big(p.minAgeRegion), max: big(p.maxAgeRegion) }
     d.applyIntervalUs = big(s.applyIntervalUs)
@@ -53,9 +56,15 @@ const schemeDir = (
       const isMemcg = g.metric === "node_memcg_used_bp" || g.metric === "node_memcg_free_bp"
       const path = isMemcg ? pathOfMemcg(memcgs, g.memcgId) : undefined
       if (isMemcg && path === undefined) {
-        return yield* Result.fail(invalidArgument(`${at}.quota.goals[${j}].memcgId`, g.memcgId, "has no memcg path (layer option memcgs)"))
+        return yield* Result.fail(invalidArgument(`${at}.quota.goals[${j}].memcgId`, g.memcgId, NO_MEMCG_PATH))
       }
-      goals.push({ metric: g.metric, targetValue: big(g.targetValue), currentValue: big(g.currentValue), nid: g.nid, path: path ?? null })
+      goals.push({
+        metric: g.metric,
+        targetValue: big(g.targetValue),
+        currentValue: big(g.currentValue),
+        nid: g.nid,
+        path: path ?? null
+      })
     }
     d.quotas.goals = goals
     d.watermarks = {
@@ -72,7 +81,7 @@ const schemeDir = (
         case "memcg": {
           const path = pathOfMemcg(memcgs, f.memcgId)
           if (path === undefined) {
-            return yield* Result.fail(invalidArgument(`${at}.filters[${j}].memcgId`, f.memcgId, "has no memcg path (layer option memcgs)"))
+            return yield* Result.fail(invalidArgument(`${at}.filters[${j}].memcgId`, f.memcgId, NO_MEMCG_PATH))
           }
           fd.memcgPath = path
           break
@@ -124,10 +133,12 @@ export const contextFromConfig = (
     }
     const derived = b.ops === "paddr" ? Math.max(Math.floor(DAMON_MIN_REGION_SZ / b.addrUnit), 1) : DAMON_MIN_REGION_SZ
     if (b.minRegionSz !== derived) {
-      return yield* Result.fail(invalidArgument("minRegionSz", b.minRegionSz, `the admin tree derives it from addr_unit: must be ${derived}`))
+      const rule = `the admin tree derives it from addr_unit: must be ${derived}`
+      return yield* Result.fail(invalidArgument("minRegionSz", b.minRegionSz, rule))
     }
     if (b.attrs.aggrSamples !== 0) {
-      return yield* Result.fail(invalidArgument("attrs.aggrSamples", b.attrs.aggrSamples, "has no admin tree file: must be 0"))
+      const rule = "has no admin tree file: must be 0"
+      return yield* Result.fail(invalidArgument("attrs.aggrSamples", b.attrs.aggrSamples, rule))
     }
     const c = newContext()
     c.operations = b.ops
@@ -150,6 +161,8 @@ export const contextFromConfig = (
       obsolete: t.obsolete,
       regions: t.regions.map((r) => ({ start: big(r.start), end: big(r.end) }))
     }))
-    for (let i = 0; i < source.schemes.length; i++) c.schemes.push(yield* schemeDir(source.schemes[i]!, `schemes[${i}]`, memcgs))
+    for (let i = 0; i < source.schemes.length; i++) {
+      c.schemes.push(yield* schemeDir(source.schemes[i]!, `schemes[${i}]`, memcgs))
+    }
     return c
   })

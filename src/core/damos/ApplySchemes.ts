@@ -128,13 +128,14 @@ export const applyScheme = (
 }
 
 /**
- * Runs every due, active scheme on the region at `regionIndex`, in list order.
+ * Runs the due, active schemes `due` (in list order) on the region at `regionIndex`.
  *
  * **Details**
- * Mirrors `damon_do_apply_schemes()` (R2): a scheme is skipped when not due, inactive, its quota
- * is full, the region was charged in the previous window (may split it), or it reached
- * `maxNrSnapshots`; otherwise it is applied when it targets the region. A scheme that got past
- * those checks counts a snapshot when the region is (still) the last of its target.
+ * Mirrors `damon_do_apply_schemes()` (R2): a scheme is skipped when its quota is full, the
+ * region was charged in the previous window (may split it), or it reached `maxNrSnapshots`;
+ * otherwise it is applied when it targets the region. A scheme that got past those checks counts
+ * a snapshot when the region is (still) the last of its target. The kernel checks "due" and
+ * "active" per region; neither can change during a pass, so the pass computes `due` once.
  *
  * **Gotchas**
  * Mutates like {@link applyScheme}. Splits keep the current region at `regionIndex` and insert
@@ -146,14 +147,12 @@ export const doApplySchemes = (
   env: OpsEnv,
   target: Target.Target,
   regionIndex: number,
+  due: ReadonlyArray<Damos>,
   hooks: ApplyHooks,
   out: ApplyResult
 ): void => {
-  const schemes = ctx.schemes
-  for (let si = 0; si < schemes.length; si++) {
-    const s = schemes[si]!
-    if (ctx.passedSampleIntervals < s.nextApplySis) continue
-    if (!s.wmarks.activated) continue
+  for (let si = 0; si < due.length; si++) {
+    const s = due[si]!
     if (quotaFull(s.quota)) continue
     if (skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)) continue
     if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
@@ -178,7 +177,7 @@ export const doApplySchemes = (
  * The quota windows run on `nowMs`; system metrics are read at `env.nowUs()`.
  *
  * **Gotchas**
- * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} per pass, nothing per
+ * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} and the due list per pass, nothing per
  * region.
  */
 export const applySchemes = (
@@ -189,18 +188,18 @@ export const applySchemes = (
   hooks: ApplyHooks
 ): boolean => {
   const nowUs = env.nowUs()
-  let hasSchemesToApply = false
+  const due: Array<Damos> = []
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue
     if (!s.wmarks.activated) continue
-    hasSchemesToApply = true
+    due.push(s)
     adjustQuota(ctx, s, nowMs, ops, ops.system, nowUs)
   }
-  if (!hasSchemesToApply) return false
+  if (due.length === 0) return false
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
   for (const t of ctx.targets) {
     if (ops.targetValid !== undefined && !ops.targetValid(ctx, t, env)) continue
-    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, hooks, out)
+    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, due, hooks, out)
   }
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue

@@ -1,0 +1,105 @@
+/**
+ * DAMOS benchmarks: regions processed per second by the pure transform (three schemes with
+ * quotas and prioritisation), and the cost of schemes in a full simulation (the same run with
+ * schemes on and off, side by side).
+ */
+import { Effect, Layer, Result } from "effect"
+import { Damon, DamosConfig, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, Transform } from "effect-damon"
+import { type Bench, median, nowMs } from "./Harness.ts"
+
+const unwrap = <A, E>(r: Result.Result<A, E>): A => {
+  if (Result.isFailure(r)) throw r.failure
+  return r.success
+}
+
+const MiB = 1024 * 1024
+
+const threeSchemes = [
+  { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 10 }, quota: { sz: 64 * MiB, resetIntervalMs: 1000, weightAge: 1 } },
+  { action: "lru_prio", pattern: { minNrAccesses: 5 }, quota: { ms: 2, resetIntervalMs: 1000, weightNrAccesses: 1, weightAge: 1 } },
+  { action: "stat", quota: { sz: 512 * MiB, resetIntervalMs: 100 } }
+]
+
+/** Snapshots of 1000 regions with seeded access counts and ages, one aggregation apart. */
+const snapshots = (count: number, nrRegions: number): Array<Transform.Snapshot> => {
+  const rng = Rng.makeRng(5)
+  return Array.from({ length: count }, (_, i) => ({
+    nowUs: (i + 1) * 100_000,
+    targets: [{
+      regions: Array.from({ length: nrRegions }, (_, r) => ({
+        start: r * 4 * MiB,
+        end: (r + 1) * 4 * MiB,
+        nrAccesses: rng.rand(0, 21),
+        age: rng.rand(0, 100)
+      }))
+    }]
+  }))
+}
+
+const transformRate = (): number => {
+  const schemes = unwrap(DamosConfig.decodeSchemes(threeSchemes, "paddr"))
+  const input = snapshots(200, 1000)
+  const rates: Array<number> = []
+  for (let run = 0; run < 6; run++) {
+    let state = Transform.init(schemes, { opsId: "paddr" })
+    const t0 = nowMs()
+    for (const snapshot of input) state = Transform.step(state, snapshot)[0]
+    const ms = nowMs() - t0
+    if (run > 0) rates.push((input.length * 1000) / (ms / 1000))
+  }
+  return median(rates)
+}
+
+const simulate = (schemes: ReadonlyArray<unknown>): Promise<number> => {
+  const config = unwrap(MasimFiles.loadMasimConfig("stairs"))
+  const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
+  const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const t0 = nowMs()
+    const k = yield* (yield* Damon.Damon).start(
+      { ops: "vaddr", targets: [{ pid: 42 }], schemes, attrs: { minNrRegions: 1000, maxNrRegions: 1000 } },
+      { time: "virtual", seed: 1, stopAtUs: 20_000_000 }
+    )
+    yield* k.join
+    return nowMs() - t0
+  })).pipe(Effect.provide(layer)))
+}
+
+export const damosBench: Bench = {
+  name: "damos",
+  run: async () => {
+    const regionsPerSec = transformRate()
+    const vaddrSchemes = [
+      { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 50 }, quota: { sz: 64 * MiB, resetIntervalMs: 1000, weightAge: 1 } },
+      { action: "cold", pattern: { maxNrAccesses: 2 }, quota: { ms: 2, resetIntervalMs: 1000, weightNrAccesses: 1, weightAge: 1 } },
+      { action: "stat", pattern: { minNrAccesses: 5 } }
+    ]
+    // the JIT settles after a few runs of each variant
+    for (let i = 0; i < 4; i++) {
+      await simulate([])
+      await simulate(vaddrSchemes)
+    }
+    const off: Array<number> = []
+    const on: Array<number> = []
+    for (let i = 0; i < 7; i++) {
+      off.push(await simulate([]))
+      on.push(await simulate(vaddrSchemes))
+    }
+    return {
+      "damos.regionsPerSec": {
+        value: regionsPerSec,
+        unit: "regions/s",
+        goal: ">= 5000000",
+        note: "Transform.step, 3 schemes with quotas and weights, 1000 regions x 200 snapshots, median of 5"
+      },
+      "damos.schemesOnOverOffTime": {
+        value: median(on) / median(off),
+        unit: "time ratio",
+        goal: "<= 1.25",
+        note: `stairs vaddr, 1000 regions, 20 s virtual, 3 schemes vs none, alternating after warm-up, median of 7; medians ${
+          median(on).toFixed(0)
+        } / ${median(off).toFixed(0)} ms`
+      }
+    }
+  }
+}
