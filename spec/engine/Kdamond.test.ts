@@ -115,6 +115,34 @@ describe("Kdamond", () => {
     }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, invalidFromSis: 7 }) }))))
 })
 
+describe("stats", () => {
+  it.effect("stats - counts samples, aggregations, regions, served and cancelled calls with their latency", () =>
+    Effect.gen(function*() {
+      const k = yield* (yield* Damon.Damon).start(config, { time: "real", seed: 1 })
+      const calls = []
+      for (let i = 0; i < 5; i++) calls.push(yield* Effect.forkChild(k.damonCall(() => i), { startImmediately: true }))
+      const late = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
+      yield* TestClock.adjust("50 millis")
+      const waiting = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
+      yield* TestClock.adjust("950 millis")
+      yield* Fiber.joinAll(calls)
+      yield* Fiber.join(late)
+      yield* Fiber.join(waiting)
+      const s = yield* k.stats
+      assert.strictEqual(s.samples, 200)
+      assert.strictEqual(s.aggregations, 10)
+      assert.isTrue(s.nrRegions >= 10)
+      assert.strictEqual(s.callsServed, 7)
+      // the prompt calls waited 0 us; the two aggregation calls waited for the boundary (100 ms, 50 ms)
+      assert.strictEqual(s.callLatencyBuckets[0], 5)
+      assert.strictEqual(s.callLatencySumUs, 150_000)
+      const pending = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
+      yield* k.stop
+      yield* Fiber.await(pending)
+      assert.strictEqual((yield* k.stats).callsCanceled, 1)
+    }).pipe(Effect.provide(TestDamon)))
+})
+
 describe("Events", () => {
   it.effect("events - subscribers see Started, samples, aggregations with snapshots, then Stopped", () =>
     Effect.gen(function*() {

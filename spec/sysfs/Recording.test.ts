@@ -46,6 +46,10 @@ const recording = (k: Kdamond.Kdamond, log: Array<string>): Kdamond.Kdamond => (
     log.push("isRunning")
     return k.isRunning
   }),
+  stats: Effect.suspend(() => {
+    log.push("stats")
+    return k.stats
+  }),
   join: Effect.suspend(() => {
     log.push("join")
     return k.join

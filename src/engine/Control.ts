@@ -14,6 +14,7 @@ import type { DamonCtx } from "../model/DamonCtx.ts"
 import type { Damos } from "../model/Damos.ts"
 import type { Region } from "../model/Region.ts"
 import type { Target } from "../model/Target.ts"
+import { type KdamondStats, recordCallLatency } from "./KdamondStats.ts"
 
 /** When a call is served. */
 export type CallPoint = "sample" | "aggregation"
@@ -29,6 +30,8 @@ export interface CallRequest {
   readonly fn: (ctx: DamonCtx) => unknown
   readonly at: CallPoint
   readonly repeat: boolean
+  /** Kdamond time when the request was made, in microseconds (for latency statistics). */
+  readonly enqueuedUs: number
   state: RequestState
   readonly reply: Deferred.Deferred<unknown, DamonError>
 }
@@ -90,19 +93,26 @@ export interface ControlState {
   walk: WalkRequest | undefined
   /** Set when the kdamond terminates: later requests fail at once (R2 `*_obsolete`). */
   obsolete: boolean
+  /** The kdamond's counters (calls served and their latency, walks). */
+  readonly stats: KdamondStats
+  /** The kdamond's clock, in microseconds. */
+  readonly nowUs: () => number
 }
 
 /** Creates an empty control state. */
-export const makeControlState = (): Effect.Effect<ControlState> =>
+export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effect.Effect<ControlState> =>
   Effect.map(Queue.unbounded<CallRequest>(), (incoming) => ({
     incoming,
     atAggregation: [],
     repeating: [],
     walk: undefined,
-    obsolete: false
+    obsolete: false,
+    stats,
+    nowUs
   }))
 
-const runCall = (req: CallRequest, ctx: DamonCtx): void => {
+const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void => {
+  recordCallLatency(control.stats, control.nowUs() - req.enqueuedUs)
   const outcome = runUserFn("damonCall function", () => req.fn(ctx))
   if (!req.repeat) {
     req.state = "done"
@@ -139,7 +149,7 @@ export const dispatch = (control: ControlState, ctx: DamonCtx, req: CallRequest)
   if (req.repeat) control.repeating.push(req)
   else if (req.at === "aggregation") control.atAggregation.push(req)
   else {
-    runCall(req, ctx)
+    runCall(control, req, ctx)
     return true
   }
   return false
@@ -154,12 +164,12 @@ export const serveAtLoopPoint = (control: ControlState, ctx: DamonCtx, atBoundar
   serveIncoming(control, ctx)
   if (atBoundary && control.atAggregation.length > 0) {
     const batch = control.atAggregation.splice(0, control.atAggregation.length)
-    for (const req of batch) if (req.state === "queued") runCall(req, ctx)
+    for (const req of batch) if (req.state === "queued") runCall(control, req, ctx)
   }
   if (control.repeating.length > 0) {
     for (const req of control.repeating) {
       if (req.state !== "queued") continue
-      if (req.at === "sample" || atBoundary) runCall(req, ctx)
+      if (req.at === "sample" || atBoundary) runCall(control, req, ctx)
     }
     removeSettled(control.repeating)
   }
@@ -186,6 +196,7 @@ export const cancelAllCalls = (control: ControlState, why: string): void => {
   )
   for (const req of all) {
     if (req.state !== "queued") continue
+    control.stats.callsCanceled++
     req.state = "done"
     settle(req.reply, { ok: false, error: canceled(why) })
   }
@@ -203,6 +214,7 @@ export const cancelWalk = (control: ControlState, ctx: DamonCtx, why: string): v
   if (walk === undefined) return
   control.walk = undefined
   for (const s of ctx.schemes) s.walkCompleted = false
+  control.stats.walksCanceled++
   if (walk.state !== "queued") return
   walk.state = "done"
   settle(walk.reply, { ok: false, error: canceled(why) })
@@ -212,6 +224,7 @@ export const cancelWalk = (control: ControlState, ctx: DamonCtx, why: string): v
 export const withdrawWalk = (control: ControlState, ctx: DamonCtx, walk: WalkRequest): void => {
   if (walk.state !== "queued") return
   walk.state = "withdrawn"
+  control.stats.walksCanceled++
   if (control.walk === walk) {
     control.walk = undefined
     for (const s of ctx.schemes) s.walkCompleted = false
@@ -266,5 +279,6 @@ export const completeWalkFor = (control: ControlState, ctx: DamonCtx, scheme: Da
   for (const s of ctx.schemes) s.walkCompleted = false
   control.walk = undefined
   walk.state = "done"
+  control.stats.walksCompleted++
   settle(walk.reply, { ok: true, value: undefined })
 }

@@ -21,7 +21,7 @@ import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, spli
 import { makeRng, type Rng } from "../core/Rng.ts"
 import { initSchedule } from "../core/SetAttrs.ts"
 import { busy, type DamonError, invalidArgument, notRunning, opsFailed } from "../model/DamonError.ts"
-import type { DamonCtx } from "../model/DamonCtx.ts"
+import { type DamonCtx, nrRegions } from "../model/DamonCtx.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
 import {
   type CallPoint,
@@ -41,6 +41,7 @@ import {
 } from "./Control.ts"
 import { type EventHub, makeHub, type MonitorEvent, type StopReason, type TargetSnapshot } from "./Events.ts"
 import { type KdamondClock, makeReal, makeVirtual, type TimeMode } from "./KdamondClock.ts"
+import * as KdamondStats from "./KdamondStats.ts"
 
 /** Options of one kdamond. */
 export interface KdamondOptions {
@@ -111,6 +112,8 @@ export interface Kdamond {
   /** Stops the kdamond and waits for it to exit; `NotRunning` if it already stopped (the kernel's `-EPERM`). */
   readonly stop: Effect.Effect<void, DamonError>
   readonly isRunning: Effect.Effect<boolean>
+  /** A snapshot of the kdamond's own counters (samples, aggregations, regions, call latency). */
+  readonly stats: Effect.Effect<KdamondStats.KdamondStats>
   /** Waits until the kdamond stops and returns why. */
   readonly join: Effect.Effect<StopReason>
 }
@@ -123,6 +126,7 @@ interface LoopState {
   readonly clock: KdamondClock
   readonly rng: Rng
   readonly control: ControlState
+  readonly stats: KdamondStats.KdamondStats
   readonly hub: EventHub
   readonly split: SplitState
   readonly stopAtUs: number
@@ -220,6 +224,7 @@ const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, 
 /** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
 const checkAccesses = (st: LoopState): boolean => {
   st.ctx.passedSampleIntervals++
+  st.stats.samples++
   const check = st.ops.checkAccesses
   if (check !== undefined && !guardOps(st, "checkAccesses", () => {
     st.maxNrAccesses = check(st.ctx, st.env)
@@ -304,6 +309,8 @@ const endAggregation = (st: LoopState, lAggr: number): void => {
   }
   resetAggregated(ctx)
   splitRegions(ctx, st.split, st.rng)
+  st.stats.aggregations = st.nrAggregations
+  st.stats.nrRegions = nrRegions(ctx)
 }
 
 /** `ops.update` when due (R2: the size limit is recomputed at every merge instead). */
@@ -382,7 +389,8 @@ export const start = (
     const clock = options.time === "virtual" ? makeVirtual() : yield* makeReal
     const seed = options.seed ?? (yield* Random.nextIntBetween(0, 0x7fff_ffff))
     const rng = makeRng(seed)
-    const control = yield* makeControlState()
+    const stats = KdamondStats.make()
+    const control = yield* makeControlState(stats, clock.nowUs)
     const hub = yield* makeHub(options.eventBufferSize)
     const stopped = yield* Deferred.make<StopReason>()
     const dueSchemes: Array<number> = []
@@ -393,6 +401,7 @@ export const start = (
       clock,
       rng,
       control,
+      stats,
       hub,
       split: { lastNrRegions: 0 },
       stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
@@ -438,7 +447,14 @@ export const start = (
       Effect.suspend(() => {
         if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
         const reply = Deferred.makeUnsafe<unknown, DamonError>()
-        const req: CallRequest = { fn, at: callOptions?.at ?? "sample", repeat: false, state: "queued", reply }
+        const req: CallRequest = {
+          fn,
+          at: callOptions?.at ?? "sample",
+          repeat: false,
+          enqueuedUs: clock.nowUs(),
+          state: "queued",
+          reply
+        }
         Queue.offerUnsafe(control.incoming, req)
         return Deferred.await(reply).pipe(
           Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
@@ -450,7 +466,14 @@ export const start = (
       Effect.suspend(() => {
         if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
         const reply = Deferred.makeUnsafe<unknown, DamonError>()
-        const req: CallRequest = { fn, at: callOptions?.at ?? "sample", repeat: true, state: "queued", reply }
+        const req: CallRequest = {
+          fn,
+          at: callOptions?.at ?? "sample",
+          repeat: true,
+          enqueuedUs: clock.nowUs(),
+          state: "queued",
+          reply
+        }
         Queue.offerUnsafe(control.incoming, req)
         return Deferred.await(reply).pipe(
           Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
@@ -495,6 +518,7 @@ export const start = (
       events: hub.stream,
       stop,
       isRunning: Effect.sync(() => running),
+      stats: Effect.sync(() => KdamondStats.snapshot(stats)),
       join: Deferred.await(stopped)
     }
   })
