@@ -4,10 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import type { Bench, Metric } from "./Harness.ts"
+import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}
