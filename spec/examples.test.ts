@@ -1,0 +1,44 @@
+/**
+ * Keeps the examples working: each example's `main` runs here (virtual time, or TestClock for
+ * the real-time one) and its output is checked.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { TestClock, TestConsole } from "effect/testing"
+import { main as monitor } from "../examples/01-monitor.ts"
+import { main as pageout } from "../examples/02-pageout-scheme.ts"
+import { main as control } from "../examples/03-call-walk-commit.ts"
+
+const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
+
+describe("examples", () => {
+  it.effect("01-monitor - prints the hottest region each second and the stop reason", () =>
+    Effect.gen(function*() {
+      yield* monitor
+      const out = yield* lines
+      assert.strictEqual(out.filter((l) => l.includes("hottest")).length, 30)
+      assert.strictEqual(out.at(-1), "stopped: TimeLimit")
+    }))
+
+  it.effect("02-pageout-scheme - the resident set shrinks under the pageout scheme", () =>
+    Effect.gen(function*() {
+      yield* pageout
+      const out = yield* lines
+      const resident = out.filter((l) => l.includes("resident")).map((l) => Number(/resident ([\d.]+) MiB/.exec(l)![1]))
+      assert.strictEqual(resident.length, 6)
+      assert.isTrue(resident[0]! > 90 && resident.at(-1)! < 40)
+      assert.match(out.at(-1)!, /^refaulted [\d.]+ MiB in total$/)
+    }))
+
+  it.effect("03-call-walk-commit - damonCall, damosWalk, commit and a refused commit", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(control)
+      for (let i = 0; i < 10 && fiber.pollUnsafe() === undefined; i++) yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const out = yield* lines
+      assert.match(out[0]!, /^regions after 1 s: \d+$/)
+      assert.match(out[1]!, /^hot regions tried by the stat scheme: \d+, \d+ bytes$/)
+      assert.strictEqual(out[2], "after commit: sample 10000 us, schemes stat, cold")
+      assert.strictEqual(out[3], "refused: EINVAL attrs.minNrRegions: 1 is invalid: must be >= 3")
+    }))
+})
