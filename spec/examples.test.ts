@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock, TestConsole } from "effect/testing"
+import { main as tour } from "../examples/00-tour.ts"
 import { main as monitor } from "../examples/01-monitor.ts"
 import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
@@ -12,6 +13,13 @@ import { main as control } from "../examples/03-call-walk-commit.ts"
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
 describe("examples", () => {
+  it.effect("00-tour - the README's tour runs", () =>
+    Effect.gen(function*() {
+      yield* tour
+      const out = yield* lines
+      assert.match(out[0]!, /^\d+ regions; pageout tried on [1-9]\d* regions$/)
+    }))
+
   it.effect("01-monitor - prints the hottest region each second and the stop reason", () =>
     Effect.gen(function*() {
       yield* monitor
