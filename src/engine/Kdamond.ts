@@ -443,43 +443,26 @@ export const start = (
       Effect.forkIn(scope, { startImmediately: true })
     )
 
-    const damonCall = <A>(fn: (ctx: DamonCtx) => A, callOptions?: CallOptions): Effect.Effect<A, DamonError> =>
+    /** Queues a call and waits for its reply; interrupting the wait withdraws the call. */
+    const enqueueCall = (
+      fn: (ctx: DamonCtx) => unknown,
+      at: CallPoint,
+      repeat: boolean
+    ): Effect.Effect<unknown, DamonError> =>
       Effect.suspend(() => {
         if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
         const reply = Deferred.makeUnsafe<unknown, DamonError>()
-        const req: CallRequest = {
-          fn,
-          at: callOptions?.at ?? "sample",
-          repeat: false,
-          enqueuedUs: clock.nowUs(),
-          state: "queued",
-          reply
-        }
+        const req: CallRequest = { fn, at, repeat, enqueuedUs: clock.nowUs(), state: "queued", reply }
         Queue.offerUnsafe(control.incoming, req)
-        return Deferred.await(reply).pipe(
-          Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
-          Effect.map((a) => a as A)
-        )
+        return Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
       })
 
+    const damonCall = <A>(fn: (ctx: DamonCtx) => A, callOptions?: CallOptions): Effect.Effect<A, DamonError> =>
+      Effect.map(enqueueCall(fn, callOptions?.at ?? "sample", false), (a) => a as A)
+
+    // a repeat call's reply only ever completes with a failure (cancelled, or its function threw)
     const damonCallRepeat = (fn: (ctx: DamonCtx) => void, callOptions?: CallOptions): Effect.Effect<never, DamonError> =>
-      Effect.suspend(() => {
-        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
-        const reply = Deferred.makeUnsafe<unknown, DamonError>()
-        const req: CallRequest = {
-          fn,
-          at: callOptions?.at ?? "sample",
-          repeat: true,
-          enqueuedUs: clock.nowUs(),
-          state: "queued",
-          reply
-        }
-        Queue.offerUnsafe(control.incoming, req)
-        return Deferred.await(reply).pipe(
-          Effect.onInterrupt(() => Effect.sync(() => withdraw(req))),
-          Effect.andThen(Effect.never)
-        )
-      })
+      Effect.andThen(enqueueCall(fn, callOptions?.at ?? "sample", true), Effect.never)
 
     const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
