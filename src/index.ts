@@ -100,5 +100,9 @@ export * as Damon from "./Damon.ts"
 export * as SchemesControl from "./SchemesControl.ts"
 /** The DAMON sysfs admin tree (`/sys/kernel/mm/damon/admin`), in-process. */
 export * as Sysfs from "./sysfs/Sysfs.ts"
+/** The loopback HTTP endpoint over the admin tree, with Prometheus metrics. */
+export * as Http from "./http/HttpEndpoint.ts"
+/** Collection and Prometheus formatting of kdamond and scheme metrics. */
+export * as DamonMetrics from "./http/DamonMetrics.ts"
 /** Online context commit (`damon_commit_ctx()`), pure. */
 export * as CommitCtx from "./core/CommitCtx.ts"

@@ -81,7 +81,19 @@ export class Sysfs extends Context.Service<Sysfs, {
    * written if the config is invalid or cannot be expressed; `EBUSY` while a `state` command runs.
    */
   readonly writeConfig: (index: number, config: unknown) => Effect.Effect<void, DamonError>
+  /**
+   * The kdamond handle behind each `kdamonds/<K>/` directory, in index order: the running one, or
+   * the last stopped one (kept until the next `on`), or `undefined` if none. Read-only, for
+   * monitoring the monitor (metrics) through the engine's public API; never takes the lock.
+   */
+  readonly kdamonds: Effect.Effect<ReadonlyArray<KdamondEntry>>
 }>()("effect-damon/sysfs/Sysfs") {}
+
+/** One `kdamonds/<K>/` directory and the kdamond handle it holds, if any. */
+export interface KdamondEntry {
+  readonly index: number
+  readonly kdamond: Kdamond | undefined
+}
 
 /** The kdamond-side state of one `kdamonds/<K>/` directory (the kernel's `damon_sysfs_kdamond->damon_ctx`). */
 interface Runtime {
@@ -495,7 +507,11 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           return Effect.void
         }))
 
-    return Sysfs.of({ read, write, list, stat, readConfig, writeConfig })
+    const kdamonds: Effect.Effect<ReadonlyArray<KdamondEntry>> = Effect.sync(() =>
+      root.kdamonds.map((k, index) => ({ index, kdamond: runtimes.get(k)?.handle }))
+    )
+
+    return Sysfs.of({ read, write, list, stat, readConfig, writeConfig, kdamonds })
   })
 
 /** The admin tree layer; needs the `Damon` runtime. */

@@ -1,0 +1,93 @@
+/**
+ * The job of `effect-damon serve`: a simulated machine running a masim workload as pid 42, the
+ * DAMON runtime over its operations sets, the sysfs admin tree, and the loopback HTTP endpoint
+ * over the tree (`/admin/...`, `/metrics`), running until interrupted. Out-of-process clients
+ * then drive DAMON the way they drive `/sys/kernel/mm/damon/admin`. No kdamond starts by
+ * itself: the tree starts empty, as after boot.
+ */
+import { Console, Effect, Layer, Result } from "effect"
+import type { HttpServer, HttpServerError } from "effect/http"
+import * as Damon from "../Damon.ts"
+import type { KdamondOptions } from "../engine/Kdamond.ts"
+import * as Endpoint from "../http/HttpEndpoint.ts"
+import type { DamonError } from "../model/DamonError.ts"
+import * as OpsRegistry from "../ops/OpsRegistry.ts"
+import { SimMachine } from "../sim/SimMachine.ts"
+import { simOps } from "../sim/SimOps.ts"
+import * as Sysfs from "../sysfs/Sysfs.ts"
+import { loadWorkload } from "./Demo.ts"
+
+/** Options of `serve` (the CLI flags). */
+export interface ServeOptions {
+  /** TCP port; 0 = any free port (the URL printed tells which). */
+  readonly port: number
+  /** Bind address; 127.0.0.1 by default (loopback only: the endpoint has no authentication). */
+  readonly host: string
+  /** A shipped masim config name (`stairs`, `zigzag`, ...) or a path to a masim file. */
+  readonly workload: string
+  /** Seed of the machine's layout and of every kdamond `on` starts. */
+  readonly seed: number
+  /** Time of the kdamonds: `real` (wall clock) or `virtual` (as fast as the CPU allows). */
+  readonly time: NonNullable<KdamondOptions["time"]>
+}
+
+/** Defaults of the optional flags. */
+export const defaultServeOptions: Omit<ServeOptions, "port"> = {
+  host: Endpoint.defaultHost,
+  workload: "stairs",
+  seed: 1,
+  time: "real"
+}
+
+/** The pid of the workload process (as in the demo). */
+export const workloadPid = 42
+
+/**
+ * Everything `serve` runs, as one layer: the HTTP endpoint over the admin tree over the runtime
+ * over the simulated machine's operations sets. `vaddr`/`fvaddr` targets must name a process of
+ * the machine (pid 42). Fails with `InvalidArgument` for a bad workload, `ServeError` when the
+ * port cannot be bound. Releasing it closes the server and stops every kdamond.
+ */
+export const serveLayer = (
+  options: ServeOptions
+): Layer.Layer<Sysfs.Sysfs | HttpServer.HttpServer, DamonError | HttpServerError.ServeError> =>
+  Layer.unwrap(
+    Effect.gen(function*() {
+      const config = loadWorkload(options.workload)
+      if (Result.isFailure(config)) return yield* Effect.fail(config.failure)
+      const machine = SimMachine.withMasim(config.success, { seed: options.seed, pid: workloadPid, loop: true })
+      if (Result.isFailure(machine)) return yield* Effect.fail(machine.failure)
+      const m = machine.success
+      const tree = Sysfs.layer({
+        start: { time: options.time, seed: options.seed },
+        processExists: (pid) => m.process(pid) !== undefined
+      }).pipe(Layer.provide(Damon.layer), Layer.provide(OpsRegistry.layer(simOps(m))))
+      return Endpoint.layer({ port: options.port, host: options.host }).pipe(Layer.provideMerge(tree))
+    })
+  )
+
+/**
+ * Runs `serve`: builds {@link serveLayer}, reports the URL to `onListening` (by default prints
+ * it), then waits until interrupted (Ctrl-C / SIGTERM under `NodeRuntime.runMain`), when the
+ * server closes and the kdamonds stop.
+ */
+export const runServe = (
+  options: ServeOptions,
+  onListening: (url: string) => Effect.Effect<void> = (url) => Console.log(banner(url, options))
+): Effect.Effect<never, DamonError | HttpServerError.ServeError> =>
+  Effect.gen(function*() {
+    yield* onListening(yield* Endpoint.url)
+    return yield* Effect.never
+  }).pipe(
+    Effect.provide(serveLayer(options)),
+    Effect.onInterrupt(() => Console.log("effect-damon serve: stopped"))
+  )
+
+/** What `serve` prints once it listens. */
+export const banner = (url: string, options: ServeOptions): string =>
+  [
+    `effect-damon serve: listening on ${url}`,
+    `  admin tree: ${url}/admin/  (GET a file, GET a directory with a trailing slash, PUT to write)`,
+    `  metrics:    ${url}/metrics`,
+    `  workload '${options.workload}' as pid ${workloadPid}, ${options.time} time, seed ${options.seed}; Ctrl-C to stop`
+  ].join("\n")
