@@ -83,11 +83,6 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
     const reportEvery = options.reportEvery > 0 ? options.reportEvery : Math.max(1, Math.floor(aggregations / 10))
     const registry = OpsRegistry.layer(simOps(machine.success))
     const runtime = Damon.layer.pipe(Layer.provide(registry))
-    yield* Console.log(
-      `effect-damon demo: masim '${config.success.name}' (${config.success.regions.length} regions, ` +
-        `${formatSize(config.success.regions.reduce((n, r) => n + r.size, 0))}), ops ${options.ops}, ` +
-        `${durationMs / 1000} s of virtual time, seed ${options.seed}`
-    )
     const snapshots: Array<Snapshot> = []
     const started = yield* Effect.scoped(Effect.gen(function*() {
       const damon = yield* Damon.Damon
@@ -110,6 +105,13 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
         Effect.gen(function*() {
           if (lastSeq !== 0 && event.seq !== lastSeq + 1) dropped += event.seq - lastSeq - 1
           lastSeq = event.seq
+          if (event._tag === "Started") {
+            yield* Console.log(
+              `effect-damon demo: masim '${config.success.name}' (${config.success.regions.length} regions, ` +
+                `${formatSize(config.success.regions.reduce((n, r) => n + r.size, 0))}), ops ${options.ops}, ` +
+                `${durationMs / 1000} s of virtual time, seed ${options.seed}`
+            )
+          }
           if (event._tag !== "Aggregated") return
           const snapshot: Snapshot = event
           snapshots.push(snapshot)
