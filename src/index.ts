@@ -100,6 +100,10 @@ export * as Damon from "./Damon.ts"
 export * as SchemesControl from "./SchemesControl.ts"
 /** The DAMON sysfs admin tree (`/sys/kernel/mm/damon/admin`), in-process. */
 export * as Sysfs from "./sysfs/Sysfs.ts"
+/** DAMON_RECLAIM: proactive reclamation module (`/sys/module/damon_reclaim/parameters`). */
+export * as DamonReclaim from "./modules/DamonReclaim.ts"
+/** DAMON_LRU_SORT: LRU-lists sorting module (`/sys/module/damon_lru_sort/parameters`). */
+export * as DamonLruSort from "./modules/DamonLruSort.ts"
 /** The loopback HTTP endpoint over the admin tree, with Prometheus metrics. */
 export * as Http from "./http/HttpEndpoint.ts"
 /** Collection and Prometheus formatting of kdamond and scheme metrics. */
