@@ -9,7 +9,7 @@
  */
 import { Context, Effect, Layer, Result, Scope, Semaphore } from "effect"
 import { Damon } from "../Damon.ts"
-import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
+import type { KdamondOptions } from "../engine/Kdamond.ts"
 import { canceled, type DamonError } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import { buildLruSort, type LruSortBuild } from "./LruSortCtx.ts"
@@ -25,7 +25,7 @@ import {
 } from "./LruSortParams.ts"
 import { applyPatch, noSuchParam, readOnlyParam, show, store } from "./ModuleParams.ts"
 import * as ModuleRuntime from "./ModuleRuntime.ts"
-import { type DefaultRegion, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
+import { type DamonModule, type DefaultRegion, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
 
 export type { DefaultRegion, SchemeStats, SystemRam } from "./ModulesCommon.ts"
 export {
@@ -48,48 +48,17 @@ export interface DamonLruSortOptions {
   readonly params?: LruSortParamsInput
 }
 
-/** DAMON_LRU_SORT. */
-export class DamonLruSort extends Context.Service<DamonLruSort, {
-  /** The input parameters, typed. */
-  readonly params: Effect.Effect<LruSortParams>
-  /**
-   * Writes input parameters, all or nothing; a running module sees them after {@link commitInputs}.
-   * Errors name the kernel parameter (`damon_lru_sort.<name>`) and the value.
-   */
-  readonly set: (patch: LruSortParamsInput) => Effect.Effect<void, DamonError>
-  /** Whether the module's kdamond runs (`enabled` reads `damon_is_running()`). */
-  readonly enabled: Effect.Effect<boolean>
-  /**
-   * Writes `enabled = Y`: builds the parameter context and starts it exclusively. `Busy` while
-   * any other DAMON user runs; an invalid parameter is an `InvalidArgument` naming it. Nothing
-   * when already running.
-   */
-  readonly enable: Effect.Effect<void, DamonError>
-  /** Writes `enabled = N`: stops the kdamond. Nothing when not running. */
-  readonly disable: Effect.Effect<void>
-  /**
-   * Writes `commit_inputs = Y`: applies every input parameter to the running kdamond in one
-   * `damonCall` and returns its outcome. An invalid parameter stops the module and is returned;
-   * `Canceled` when the module is not running.
-   */
-  readonly commitInputs: Effect.Effect<void, DamonError>
-  /** `kdamond_pid`: the running kdamond's pid, or `-1`. */
-  readonly kdamondPid: Effect.Effect<number>
-  /** The kdamond of the current (or last, until `disable`) run, to observe it. */
-  readonly kdamond: Effect.Effect<Kdamond | undefined>
-  /** The statistics parameters of both schemes, as last copied by the repeat call. */
-  readonly stats: Effect.Effect<LruSortStats>
-  /** Reads `/sys/module/damon_lru_sort/parameters/<name>`: the kernel's text, trailing newline included. */
-  readonly read: (name: string) => Effect.Effect<string, DamonError>
-  /**
-   * Writes `/sys/module/damon_lru_sort/parameters/<name>` as `echo text > file` does: `ENOENT`
-   * for an unknown name, `EACCES` for a read-only one, `EINVAL`/`ERANGE` for bad text (nothing
-   * changes).
-   */
-  readonly write: (name: string, text: string) => Effect.Effect<void, DamonError>
-  /** The parameter file names, sorted. */
-  readonly parameters: ReadonlyArray<string>
-}>()("effect-damon/modules/DamonLruSort") {}
+/**
+ * DAMON_LRU_SORT. `stats` holds both schemes' statistics (`hot`, `cold`).
+ *
+ * **Details**
+ * `commitInputs` applies every input parameter to the running kdamond in one `damonCall` and
+ * returns its outcome; an invalid parameter stops the module and is returned; `Canceled` when
+ * the module is not running.
+ */
+export class DamonLruSort extends Context.Service<DamonLruSort, DamonModule<LruSortParams, LruSortParamsInput, LruSortStats>>()(
+  "effect-damon/modules/DamonLruSort"
+) {}
 
 const ENABLED = { name: "enabled", kind: "bool" } as const
 const COMMIT_INPUTS = { name: "commit_inputs", kind: "bool" } as const

@@ -14,7 +14,7 @@ import { canceled, type DamonError } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import { applyPatch, noSuchParam, type ParamValue, readOnlyParam, show, store } from "./ModuleParams.ts"
 import * as ModuleRuntime from "./ModuleRuntime.ts"
-import { type DefaultRegion, type SchemeStats, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
+import { type DamonModule, type DefaultRegion, type SchemeStats, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
 import { buildReclaim, checkCommitInputs, type ReclaimBuild } from "./ReclaimCtx.ts"
 import {
   defaults,
@@ -40,48 +40,18 @@ export interface DamonReclaimOptions {
   readonly params?: ReclaimParamsInput
 }
 
-/** DAMON_RECLAIM. */
-export class DamonReclaim extends Context.Service<DamonReclaim, {
-  /** The input parameters, typed. */
-  readonly params: Effect.Effect<ReclaimParams>
-  /**
-   * Writes input parameters, all or nothing; a running module sees them after {@link commitInputs}.
-   * Errors name the kernel parameter (`damon_reclaim.<name>`) and the value.
-   */
-  readonly set: (patch: ReclaimParamsInput) => Effect.Effect<void, DamonError>
-  /** Whether the module's kdamond runs (`enabled`). */
-  readonly enabled: Effect.Effect<boolean>
-  /**
-   * Writes `enabled = Y`: builds the parameter context and starts it exclusively. `Busy` while
-   * any other DAMON user runs; an invalid parameter is an `InvalidArgument` naming it. Nothing
-   * when already enabled.
-   */
-  readonly enable: Effect.Effect<void, DamonError>
-  /** Writes `enabled = N`: stops the kdamond. Nothing when not running. */
-  readonly disable: Effect.Effect<void>
-  /**
-   * Writes `commit_inputs = Y` and, while enabled, waits until the kdamond applied the
-   * parameters (`commit_inputs` reads `N` again). Fails with the error that disabled the module
-   * when a parameter is invalid, `Canceled` if the module stops first. While disabled the request
-   * stays pending and is applied after the next enable, as in the kernel.
-   */
-  readonly commitInputs: Effect.Effect<void, DamonError>
-  /** `kdamond_pid`: the running kdamond's pid, or `-1`. */
-  readonly kdamondPid: Effect.Effect<number>
-  /** The kdamond of the current (or last, until `disable`) run, to observe it. */
-  readonly kdamond: Effect.Effect<Kdamond | undefined>
-  /** The statistics parameters, as last copied by the repeat call. */
-  readonly stats: Effect.Effect<SchemeStats>
-  /** Reads `/sys/module/damon_reclaim/parameters/<name>`: the kernel's text, trailing newline included. */
-  readonly read: (name: string) => Effect.Effect<string, DamonError>
-  /**
-   * Writes `/sys/module/damon_reclaim/parameters/<name>` as `echo text > file` does: `ENOENT` for
-   * an unknown name, `EACCES` for a read-only one, `EINVAL`/`ERANGE` for bad text (nothing changes).
-   */
-  readonly write: (name: string, text: string) => Effect.Effect<void, DamonError>
-  /** The parameter file names, sorted. */
-  readonly parameters: ReadonlyArray<string>
-}>()("effect-damon/modules/DamonReclaim") {}
+/**
+ * DAMON_RECLAIM.
+ *
+ * **Details**
+ * `commitInputs` writes `commit_inputs = Y` and, while enabled, waits until the kdamond applied
+ * the parameters (`commit_inputs` reads `N` again). It fails with the error that disabled the
+ * module when a parameter is invalid, `Canceled` if the module stops first. While disabled the
+ * request stays pending and is applied after the next enable, as in the kernel.
+ */
+export class DamonReclaim extends Context.Service<DamonReclaim, DamonModule<ReclaimParams, ReclaimParamsInput, SchemeStats>>()(
+  "effect-damon/modules/DamonReclaim"
+) {}
 
 /** `commit_inputs`: idle (`N`), requested (`Y`), or handed to the kdamond for commit (`Y`). */
 type CommitState = "idle" | "pending" | "applying"

@@ -6,9 +6,10 @@
  * (`damon_modules_new_paddr_ctx_target()`), `addr_unit`, the monitoring region default, and the
  * statistics view. Pure: builds engine config input, starts nothing (see `ModuleRuntime.ts`).
  */
-import { Result } from "effect"
+import { type Effect, Result } from "effect"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
+import type { Kdamond } from "../engine/Kdamond.ts"
 import type { AttrsInput } from "../model/Attrs.ts"
 import type { ConfigInput } from "../model/DamonConfig.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
@@ -309,3 +310,44 @@ export const paddrConfig = (
   addrUnit,
   minRegionSz: minRegionSzOf(addrUnit)
 })
+
+/**
+ * What both modules offer, shaped like their `/sys/module/<module>/parameters/` files plus a
+ * typed view. `P` is the input parameters, `I` a patch of them, `S` the statistics parameters.
+ */
+export interface DamonModule<P, I, S> {
+  /** The input parameters, typed. */
+  readonly params: Effect.Effect<P>
+  /**
+   * Writes input parameters, all or nothing; a running module sees them after `commitInputs`.
+   * Errors name the kernel parameter (`damon_<module>.<name>`) and the value.
+   */
+  readonly set: (patch: I) => Effect.Effect<void, DamonError>
+  /** Whether the module's kdamond runs (`enabled`). */
+  readonly enabled: Effect.Effect<boolean>
+  /**
+   * Writes `enabled = Y`: builds the parameter context and starts it exclusively. `Busy` while
+   * any other DAMON user runs; an invalid parameter is an `InvalidArgument` naming it. Nothing
+   * when already running.
+   */
+  readonly enable: Effect.Effect<void, DamonError>
+  /** Writes `enabled = N`: stops the kdamond. Nothing when not running. */
+  readonly disable: Effect.Effect<void>
+  /** Writes `commit_inputs = Y` (each module documents when the parameters take effect). */
+  readonly commitInputs: Effect.Effect<void, DamonError>
+  /** `kdamond_pid`: the running kdamond's pid, or `-1`. */
+  readonly kdamondPid: Effect.Effect<number>
+  /** The kdamond of the current (or last, until `disable`) run, to observe it. */
+  readonly kdamond: Effect.Effect<Kdamond | undefined>
+  /** The statistics parameters, as last copied by the repeat call. */
+  readonly stats: Effect.Effect<S>
+  /** Reads a parameter file: the kernel's text, trailing newline included. */
+  readonly read: (name: string) => Effect.Effect<string, DamonError>
+  /**
+   * Writes a parameter file as `echo text > file` does: `ENOENT` for an unknown name, `EACCES`
+   * for a read-only one, `EINVAL`/`ERANGE` for bad text (nothing changes).
+   */
+  readonly write: (name: string, text: string) => Effect.Effect<void, DamonError>
+  /** The parameter file names, sorted. */
+  readonly parameters: ReadonlyArray<string>
+}
