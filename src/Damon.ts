@@ -3,10 +3,12 @@
  * (`damon_start()` / `damon_stop()`: exclusive groups, the running count). Each started
  * kdamond is returned as a `Kdamond` handle with `damonCall`, `damosWalk`, events and `stop`.
  */
-import { Context, Effect, Layer, Result, type Scope } from "effect"
+import { Context, Effect, Layer, Result, Schema, type Scope } from "effect"
 import { buildCtx, decodeConfig } from "./core/BuildCtx.ts"
+import { checkMeasurable, checkTargets } from "./core/ConfigChecks.ts"
+import { makeRng } from "./core/Rng.ts"
 import * as Kdamond from "./engine/Kdamond.ts"
-import { checkMeasurable } from "./engine/Kdamond.ts"
+import { decode } from "./internal/validate.ts"
 import { busy, type DamonError } from "./model/DamonError.ts"
 import { OpsRegistry } from "./ops/OpsRegistry.ts"
 
@@ -19,6 +21,20 @@ export interface StartOptions extends Kdamond.KdamondOptions {
   readonly exclusive?: boolean
 }
 
+const check = <A>(rule: string, ok: (a: A) => boolean) => Schema.makeFilter((a: A) => (ok(a) ? undefined : rule))
+
+/** Schema of `StartOptions`: every field optional; unknown fields are refused. */
+export const StartOptionsSchema = Schema.Struct({
+  time: Schema.optionalKey(Schema.Literals(["real", "virtual"])),
+  seed: Schema.optionalKey(Schema.Number.check(check("must be a safe integer", Number.isSafeInteger))),
+  eventBufferSize: Schema.optionalKey(Schema.Number.check(check(
+    "must be an integer in [1, 16777216]",
+    (n: number) => Number.isInteger(n) && n >= 1 && n <= 1 << 24
+  ))),
+  stopAtUs: Schema.optionalKey(Schema.Number.check(check("must be a number >= 0 (Infinity allowed)", (n: number) => n >= 0))),
+  exclusive: Schema.optionalKey(Schema.Boolean)
+})
+
 /** The DAMON runtime of one process. */
 export class Damon extends Context.Service<Damon, {
   /**
@@ -27,7 +43,9 @@ export class Damon extends Context.Service<Damon, {
    *
    * **Details**
    * Mirrors `damon_start()` for one context: `Busy` when an exclusive group runs (or, for an
-   * exclusive start, when anything runs); bad config is an `InvalidArgument` and starts nothing.
+   * exclusive start, when anything runs); bad config or options, a target the ops set cannot
+   * monitor (e.g. a vaddr pid of no live process, the kernel sysfs's `-EINVAL`) or a scheme
+   * needing memory metrics the ops set lacks is an `InvalidArgument` and starts nothing.
    */
   readonly start: (config: unknown, options?: StartOptions) => Effect.Effect<Kdamond.Kdamond, DamonError, Scope.Scope>
   /** Number of running kdamonds (`damon_nr_running_ctxs()`). */
@@ -44,39 +62,46 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
   let nextPid = 1
   const start = (config: unknown, options: StartOptions = {}) =>
     Effect.gen(function*() {
+      const validOptions = decode(StartOptionsSchema, options, "options")
+      if (Result.isFailure(validOptions)) return yield* Effect.fail(validOptions.failure)
       const source = decodeConfig(config)
       if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
       const factory = registry.select(source.success.base.ops)
       if (Result.isFailure(factory)) return yield* Effect.fail(factory.failure)
       const ops = factory.success()
-      const unmeasurable = checkMeasurable(source.success, ops)
-      if (unmeasurable !== undefined) return yield* Effect.fail(unmeasurable)
+      const ctx = buildCtx(source.success)
+      const invalid = checkMeasurable(source.success, ops) ??
+        checkTargets(source.success, ops, ctx, { rng: makeRng(0), nowUs: () => 0 })
+      if (invalid !== undefined) return yield* Effect.fail(invalid)
       const exclusive = options.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
         return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
       }
-      const ctx = buildCtx(source.success)
-      const index = nrRunning
-      nrRunning++
-      if (exclusive) runningExclusive = true
-      const scope = yield* Effect.scope
-      const kdamond = yield* Kdamond.start(
-        {
-          index,
-          pid: nextPid++,
-          ctx,
-          ops,
-          selectOps: registry.select,
-          onStopped: () => {
-            nrRunning--
-            if (nrRunning === 0) runningExclusive = false
-          }
-        },
-        options,
-        scope
-      )
-      yield* Effect.addFinalizer(() => Effect.ignore(kdamond.stop))
-      return kdamond
+      // From here to the finalizer nothing may be interrupted: the running count, the exclusive
+      // flag and the kdamond's stop must stay in step (the kdamond fiber itself is interruptible).
+      return yield* Effect.uninterruptible(Effect.gen(function*() {
+        const index = nrRunning
+        nrRunning++
+        if (exclusive) runningExclusive = true
+        const scope = yield* Effect.scope
+        const kdamond = yield* Kdamond.start(
+          {
+            index,
+            pid: nextPid++,
+            ctx,
+            ops,
+            selectOps: registry.select,
+            onStopped: () => {
+              nrRunning--
+              if (nrRunning === 0) runningExclusive = false
+            }
+          },
+          options,
+          scope
+        )
+        yield* Effect.addFinalizer(() => Effect.ignore(kdamond.stop))
+        return kdamond
+      }))
     })
   return { start, nrRunningCtxs: Effect.sync(() => nrRunning), opsIds: registry.ids }
 })

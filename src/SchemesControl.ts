@@ -6,7 +6,6 @@
  * `update_schemes_effective_quotas`, `update_tuned_intervals`, `commit_schemes_quota_goals`).
  */
 import { Effect, Result, Schema } from "effect"
-import { commitQuotaGoals } from "./core/damos/Commit.ts"
 import { QuotaGoalSchema } from "./core/damos/DamosConfig.ts"
 import type { Kdamond } from "./engine/Kdamond.ts"
 import { decode } from "./internal/validate.ts"
@@ -32,7 +31,8 @@ const GoalsSchema = Schema.Array(Schema.Array(QuotaGoalSchema))
 /**
  * Commits new quota goals into the running schemes, by position, stopping at the shorter list
  * (`commit_schemes_quota_goals`, via `damonCall`): the cheap way to feed `user_input` goals.
- * Goals are validated first; a bad one fails with `InvalidArgument` and changes nothing.
+ * Goals are validated first (and measured metrics need an ops set that measures them); a bad
+ * one fails with `InvalidArgument` and changes nothing.
  */
 export const commitSchemesQuotaGoals = (
   k: Kdamond,
@@ -42,10 +42,7 @@ export const commitSchemesQuotaGoals = (
     const decoded = decode(GoalsSchema, goalsPerScheme, "goals")
     if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
     const goals: ReadonlyArray<ReadonlyArray<QuotaGoal>> = decoded.success
-    return k.damonCall((ctx) => {
-      const n = Math.min(ctx.schemes.length, goals.length)
-      for (let i = 0; i < n; i++) commitQuotaGoals(ctx.schemes[i]!.quota, goals[i]!)
-    })
+    return k.commitQuotaGoals(goals)
   })
 
 /** A region a scheme was applied to, as `tried_regions/<N>/` shows it. */
@@ -69,9 +66,7 @@ export interface SchemeTriedRegions {
 const collectTried = (k: Kdamond, keepRegions: boolean): Effect.Effect<Array<SchemeTriedRegions>, DamonError> =>
   Effect.gen(function*() {
     const perScheme = new Map<number, { regions: Array<TriedRegion>; totalBytes: number }>()
-    let nrSchemes = -1
-    yield* k.damosWalk((v) => {
-      nrSchemes = v.ctx.schemes.length
+    const nrSchemes = yield* k.damosWalk((v) => {
       let entry = perScheme.get(v.schemeIndex)
       if (entry === undefined) {
         entry = { regions: [], totalBytes: 0 }
@@ -88,7 +83,6 @@ const collectTried = (k: Kdamond, keepRegions: boolean): Effect.Effect<Array<Sch
         })
       }
     })
-    if (nrSchemes < 0) nrSchemes = yield* k.damonCall((ctx) => ctx.schemes.length)
     return Array.from({ length: nrSchemes }, (_, i) => perScheme.get(i) ?? { regions: [], totalBytes: 0 })
   })
 

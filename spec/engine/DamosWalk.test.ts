@@ -165,12 +165,17 @@ describe("SchemesControl", () => {
       yield* TestClock.adjust("100 millis")
       const tried = yield* Fiber.join(fiber)
       assert.strictEqual(tried.length, 2)
+      assert.isTrue(tried[0]!.regions.length > 0 && tried[1]!.regions.length > 0)
       assert.isTrue(tried[0]!.regions.every((r) => r.nrAccesses >= 1))
       assert.strictEqual(tried[0]!.totalBytes, tried[0]!.regions.reduce((n, r) => n + r.end - r.start, 0))
       assert.isTrue(tried[1]!.regions.every((r) => r.age >= 2))
+      const before = yield* SchemesControl.schemesStats(k)
       const bytes = yield* Effect.forkChild(SchemesControl.schemesTriedBytes(k), { startImmediately: true })
       yield* TestClock.adjust("100 millis")
-      assert.strictEqual((yield* Fiber.join(bytes)).length, 2)
+      const totals = yield* Fiber.join(bytes)
+      const after = yield* SchemesControl.schemesStats(k)
+      assert.deepStrictEqual(totals, [0, 1].map((i) => after[i]!.szTried - before[i]!.szTried))
+      assert.isTrue(totals[0]! > 0)
     }).pipe(Effect.provide(TestDamon)))
 
   it.effect("commitSchemesQuotaGoals - feeds user_input goals; a bad goal changes nothing", () =>
@@ -185,5 +190,20 @@ describe("SchemesControl", () => {
       const esz = yield* SchemesControl.schemesEffectiveQuotas(k)
       assert.strictEqual(esz.length, 1)
       assert.deepStrictEqual(yield* SchemesControl.tunedIntervals(k), { sampleIntervalUs: 5000, aggrIntervalUs: 100_000 })
+    }).pipe(Effect.provide(TestDamon)))
+
+  it.effect("tunedIntervals - reports the intervals the auto-tuner chose, not the configured ones", () =>
+    Effect.gen(function*() {
+      // only 10% of the space is hot: far below a 40% access goal, so the tuner lengthens the intervals
+      const intervalsGoal = { accessBp: 4000, aggrs: 1, minSampleUs: 1000, maxSampleUs: 50_000 }
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], attrs: { intervalsGoal } }, { time: "real", seed: 1 })
+      yield* TestClock.adjust("2 seconds")
+      const tuned = yield* SchemesControl.tunedIntervals(k)
+      assert.isTrue(tuned.sampleIntervalUs > 5000, `sample ${tuned.sampleIntervalUs}`)
+      assert.strictEqual(tuned.aggrIntervalUs, tuned.sampleIntervalUs * 20)
+      assert.deepStrictEqual(tuned, yield* k.damonCall((ctx) => ({
+        sampleIntervalUs: ctx.attrs.sampleIntervalUs,
+        aggrIntervalUs: ctx.attrs.aggrIntervalUs
+      })))
     }).pipe(Effect.provide(TestDamon)))
 })

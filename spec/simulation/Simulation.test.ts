@@ -40,6 +40,17 @@ const check = (
     })
   }
   if (total > ctx.attrs.maxNrRegions) problems.push(`${total} regions > max ${ctx.attrs.maxNrRegions}`)
+  // lower bound: after the merge, no region exceeds the size limit of damon_apply_min_nr_regions(),
+  // so there are at least ceil(bytes / limit) regions (min_nr_regions, up to alignment)
+  let bytes = 0
+  for (const t of ctx.targets) for (const r of t.regions) bytes += r.end - r.start
+  const align = ctx.minRegionSz
+  const raw = Math.max(Math.floor(bytes / ctx.attrs.minNrRegions), align)
+  const limit = Math.ceil(raw / align) * align
+  if (total < Math.ceil(bytes / limit)) problems.push(`${total} regions < ceil(${bytes} / ${limit}) (min ${ctx.attrs.minNrRegions})`)
+  for (const t of ctx.targets) {
+    for (const r of t.regions) if (r.end - r.start > limit) problems.push(`region [${r.start}, ${r.end}) larger than the limit ${limit}`)
+  }
   return problems
 }
 

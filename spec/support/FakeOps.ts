@@ -23,6 +23,10 @@ export interface FakeOpsOptions {
   readonly freeMemRate?: { value: number }
   /** Give the ops set an `applyScheme` that applies every byte (or throws on the given call). */
   readonly apply?: { readonly failOnCall?: number }
+  /** Only these pids are valid targets (others: `targetValid` false). */
+  readonly validPids?: ReadonlyArray<number | null>
+  /** Give the ops set a `cleanupTarget` hook that throws. */
+  readonly failCleanupTarget?: boolean
 }
 
 const fakeSystem = (freeMemRate: { value: number }): SystemMetrics => ({
@@ -77,7 +81,14 @@ export const makeFakeOps = (options: FakeOpsOptions = {}): DamonOpsFactory => ()
       }
       return max
     },
-    targetValid: (ctx: DamonCtx.DamonCtx) => options.invalidFromSis === undefined || ctx.passedSampleIntervals < options.invalidFromSis,
+    targetValid: (ctx: DamonCtx.DamonCtx, t) =>
+      (options.invalidFromSis === undefined || ctx.passedSampleIntervals < options.invalidFromSis) &&
+      (options.validPids === undefined || options.validPids.includes(t.pid)),
+    ...(options.failCleanupTarget === true ? {
+      cleanupTarget: () => {
+        throw new Error("cleanupTarget failed")
+      }
+    } : {}),
     ...(options.freeMemRate === undefined ? {} : { system: fakeSystem(options.freeMemRate) }),
     ...(options.apply === undefined ? {} : {
       applyScheme: (_ctx, _t, region, _s, _env, out) => {

@@ -34,6 +34,10 @@ const recording = (k: Kdamond.Kdamond, log: Array<string>): Kdamond.Kdamond => (
     log.push("commit")
     return k.commit(config)
   },
+  commitQuotaGoals: (goals) => {
+    log.push("commitQuotaGoals")
+    return k.commitQuotaGoals(goals)
+  },
   get events() {
     log.push("events")
     return k.events
@@ -98,7 +102,7 @@ describe("Recording", () => {
         ["update_schemes_stats", ["damonCall"]],
         ["update_schemes_effective_quotas", ["damonCall"]],
         ["update_tuned_intervals", ["damonCall"]],
-        ["commit_schemes_quota_goals", ["isRunning", "damonCall"]],
+        ["commit_schemes_quota_goals", ["isRunning", "commitQuotaGoals"]],
         ["commit", ["isRunning", "commit"]],
         ["clear_schemes_tried_regions", []]
       ]

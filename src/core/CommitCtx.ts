@@ -35,6 +35,7 @@ export const checkCommit = (dst: DamonCtx, src: CommitSource): DamonError | unde
       return invalidArgument(`targets[${i}].obsolete`, true, `there is no running target ${i} to remove`)
     }
   }
+  // decoded configs are valid already; a hand-built source must not fail half-way in setAttrs
   return Attrs.check(src.base.attrs)
 }
 

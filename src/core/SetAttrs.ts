@@ -63,8 +63,5 @@ export const initSchedule = (ctx: DamonCtx): void => {
   if (ctx.attrs.aggrSamples === 0) {
     ctx.attrs = { ...ctx.attrs, aggrSamples: Math.floor(ctx.attrs.aggrIntervalUs / sampleInterval) }
   }
-  for (const s of ctx.schemes) {
-    const interval = s.applyIntervalUs !== 0 ? s.applyIntervalUs : ctx.attrs.aggrIntervalUs
-    s.nextApplySis = Math.floor(interval / sampleInterval)
-  }
+  for (const s of ctx.schemes) setNextApplySis(ctx, s)
 }

@@ -17,7 +17,13 @@ import type { Target } from "../model/Target.ts"
 import { type KdamondStats, recordCallLatency } from "./KdamondStats.ts"
 
 /** When a call is served. */
-export type CallPoint = "sample" | "aggregation"
+/**
+ * When a call is served: `sample` as soon as the kdamond is between phases (while it waits for
+ * the next sample, or at the loop's call point); `loop` only at the loop's call point, right
+ * after sampling, where the kernel's `kdamond_call()` serves every call; `aggregation` at the
+ * next aggregation boundary's call point (after the merge, before the reset).
+ */
+export type CallPoint = "sample" | "loop" | "aggregation"
 
 /**
  * Lifecycle of a request: `queued` until served; `done` after its (only) run or cancellation;
@@ -32,6 +38,8 @@ export interface CallRequest {
   readonly repeat: boolean
   /** Kdamond time when the request was made, in microseconds (for latency statistics). */
   readonly enqueuedUs: number
+  /** How many times the function ran (a repeat call runs many times). */
+  runs: number
   state: RequestState
   readonly reply: Deferred.Deferred<unknown, DamonError>
 }
@@ -52,7 +60,8 @@ export interface WalkVisit {
 export interface WalkRequest {
   readonly walkFn: (visit: WalkVisit) => void
   state: RequestState
-  readonly reply: Deferred.Deferred<void, DamonError>
+  /** Completes with the number of schemes the walk covered. */
+  readonly reply: Deferred.Deferred<number, DamonError>
 }
 
 /** Completes a request's reply exactly once. */
@@ -86,6 +95,8 @@ export const runUserFn = <A>(
 export interface ControlState {
   /** FIFO of calls not yet seen by the kdamond: the kdamond's request queue. */
   readonly incoming: Queue.Queue<CallRequest>
+  /** Calls waiting for the loop's call point, FIFO. */
+  readonly atLoop: Array<CallRequest>
   /** Calls waiting for the next aggregation boundary, FIFO. */
   readonly atAggregation: Array<CallRequest>
   /** Repeat calls, run at every serving point of their kind until withdrawn or cancelled. */
@@ -103,6 +114,7 @@ export interface ControlState {
 export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effect.Effect<ControlState> =>
   Effect.map(Queue.unbounded<CallRequest>(), (incoming) => ({
     incoming,
+    atLoop: [],
     atAggregation: [],
     repeating: [],
     walk: undefined,
@@ -112,7 +124,10 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
   }))
 
 const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void => {
-  recordCallLatency(control.stats, control.nowUs() - req.enqueuedUs)
+  // queueing latency is the wait before the first run; later runs of a repeat call are not waits
+  if (req.runs === 0) recordCallLatency(control.stats, control.nowUs() - req.enqueuedUs)
+  else control.stats.callsServed++
+  req.runs++
   const outcome = runUserFn("damonCall function", () => req.fn(ctx))
   if (!req.repeat) {
     req.state = "done"
@@ -124,52 +139,52 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
 }
 
 /**
- * Serves the calls that arrived so far in FIFO order: `sample` calls run now, `aggregation`
- * calls and repeat calls are set aside for their serving points. Returns how many ran.
+ * Serves the calls that arrived so far in FIFO order: `sample` calls run now, `loop`,
+ * `aggregation` and repeat calls are set aside for their serving points.
  *
  * **Details**
  * This is the prompt-service path: the kdamond calls it while it waits for a sample, so a
  * caller does not wait for a sample boundary (the kernel's `kdamond_call()` runs only after
  * sampling).
  */
-export const serveIncoming = (control: ControlState, ctx: DamonCtx): number => {
-  let ran = 0
+export const serveIncoming = (control: ControlState, ctx: DamonCtx): void => {
   for (let exit = Queue.takeUnsafe(control.incoming); exit !== undefined; exit = Queue.takeUnsafe(control.incoming)) {
-    if (Exit.isSuccess(exit) && dispatch(control, ctx, exit.value)) ran++
+    if (Exit.isSuccess(exit)) dispatch(control, ctx, exit.value)
   }
-  return ran
 }
 
 /**
- * Handles one request taken from the queue: runs a `sample` call now (returns true), sets an
- * `aggregation` or repeat call aside for its serving point.
+ * Handles one request taken from the queue: runs a `sample` call now, sets `loop`,
+ * `aggregation` and repeat calls aside for their serving points.
  */
-export const dispatch = (control: ControlState, ctx: DamonCtx, req: CallRequest): boolean => {
-  if (req.state !== "queued") return false
+export const dispatch = (control: ControlState, ctx: DamonCtx, req: CallRequest): void => {
+  if (req.state !== "queued") return
   if (req.repeat) control.repeating.push(req)
+  else if (req.at === "loop") control.atLoop.push(req)
   else if (req.at === "aggregation") control.atAggregation.push(req)
-  else {
-    runCall(control, req, ctx)
-    return true
-  }
-  return false
+  else runCall(control, req, ctx)
 }
 
 /**
  * The kernel point of `kdamond_call(ctx, false)`: after sampling (and merging, at a boundary),
- * before schemes. Serves new calls, then, at a boundary, the calls that waited for it, then the
- * repeat calls due at this point.
+ * before schemes. Serves new calls, the calls that waited for this point, at a boundary those
+ * that waited for it, then the repeat calls due here; drops withdrawn calls from the lists.
  */
 export const serveAtLoopPoint = (control: ControlState, ctx: DamonCtx, atBoundary: boolean): void => {
   serveIncoming(control, ctx)
+  if (control.atLoop.length > 0) {
+    const batch = control.atLoop.splice(0, control.atLoop.length)
+    for (const req of batch) if (req.state === "queued") runCall(control, req, ctx)
+  }
   if (atBoundary && control.atAggregation.length > 0) {
     const batch = control.atAggregation.splice(0, control.atAggregation.length)
     for (const req of batch) if (req.state === "queued") runCall(control, req, ctx)
   }
+  removeSettled(control.atAggregation)
   if (control.repeating.length > 0) {
     for (const req of control.repeating) {
       if (req.state !== "queued") continue
-      if (req.at === "sample" || atBoundary) runCall(control, req, ctx)
+      if (req.at !== "aggregation" || atBoundary) runCall(control, req, ctx)
     }
     removeSettled(control.repeating)
   }
@@ -191,6 +206,7 @@ export const cancelAllCalls = (control: ControlState, why: string): void => {
     if (Exit.isSuccess(exit)) all.push(exit.value)
   }
   all.push(
+    ...control.atLoop.splice(0, control.atLoop.length),
     ...control.atAggregation.splice(0, control.atAggregation.length),
     ...control.repeating.splice(0, control.repeating.length)
   )
@@ -215,7 +231,6 @@ export const cancelWalk = (control: ControlState, ctx: DamonCtx, why: string): v
   control.walk = undefined
   for (const s of ctx.schemes) s.walkCompleted = false
   control.stats.walksCanceled++
-  if (walk.state !== "queued") return
   walk.state = "done"
   settle(walk.reply, { ok: false, error: canceled(why) })
 }
@@ -280,5 +295,5 @@ export const completeWalkFor = (control: ControlState, ctx: DamonCtx, scheme: Da
   control.walk = undefined
   walk.state = "done"
   control.stats.walksCompleted++
-  settle(walk.reply, { ok: true, value: undefined })
+  settle(walk.reply, { ok: true, value: ctx.schemes.length })
 }

@@ -12,8 +12,9 @@
 import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Random, Result, type Scope, type Stream } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { type CommitSource, commitCtx } from "../core/CommitCtx.ts"
+import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"
+import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { type ApplyHooks, applySchemes } from "../core/damos/ApplySchemes.ts"
-import { needsSystemMetrics } from "../core/damos/DamosConfig.ts"
 import { setFiltersDefaultReject } from "../core/damos/Filters.ts"
 import { minWaitUs } from "../core/damos/Watermarks.ts"
 import { tuneIntervals } from "../core/IntervalsTune.ts"
@@ -21,7 +22,9 @@ import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, spli
 import { makeRng, type Rng } from "../core/Rng.ts"
 import { initSchedule } from "../core/SetAttrs.ts"
 import { busy, type DamonError, invalidArgument, notRunning, opsFailed } from "../model/DamonError.ts"
+import { sampleDivisor } from "../model/Attrs.ts"
 import { type DamonCtx, nrRegions } from "../model/DamonCtx.ts"
+import type { QuotaGoal } from "../model/Damos.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
 import {
   type CallPoint,
@@ -59,8 +62,10 @@ export interface KdamondOptions {
 export interface CallOptions {
   /**
    * `"sample"` (default): run as soon as the kdamond is between phases (while it waits for the
-   * next sample, or at the loop's call point). `"aggregation"`: run at the next aggregation
-   * boundary, after the merge and before the reset, to see the complete window's counts.
+   * next sample, or at the loop's call point). `"loop"`: run at the loop's call point, right
+   * after sampling, exactly where the kernel's `kdamond_call()` runs. `"aggregation"`: run at
+   * the next aggregation boundary, after the merge and before the reset, to see the complete
+   * window's counts.
    */
   readonly at?: CallPoint
 }
@@ -71,7 +76,9 @@ export interface CallOptions {
  * **Details**
  * Guarantees of `damonCall` (the kernel's `damon_call()`, improved):
  * - exclusive: `fn` runs on the kdamond fiber between two loop phases, never concurrently with a
- *   phase or with another function, so it may read and modify the context freely;
+ *   phase or with another function, so it may read and modify the context freely; a `"sample"`
+ *   call may run between preparing and checking a sample (regions it creates then count as not
+ *   accessed for that sample), `"loop"` calls only where the kernel serves calls;
  * - ordered: calls with the same `at` run in the order they were made (FIFO);
  * - at most once: a function runs once, or never (withdrawn or cancelled);
  * - completion or a typed failure: the result of `fn`; `CallbackFailed` if `fn` throws (the
@@ -80,7 +87,10 @@ export interface CallOptions {
  *   after it ran, the result is simply dropped.
  */
 export interface Kdamond {
-  /** Position of the kdamond among running ones when it started (`kdamond.<index>`). */
+  /**
+   * Number of kdamonds running when it started, as the kernel names its thread
+   * (`kdamond.<index>`); it can repeat over time, `pid` does not.
+   */
   readonly index: number
   /** A process-like id, unique in its runtime. */
   readonly pid: number
@@ -96,17 +106,27 @@ export interface Kdamond {
    * Visits every region a scheme is applied to during the next full apply pass of every scheme
    * (`damos_walk()`). One walk at a time (`Busy`); `Canceled` when the kdamond stops, when the
    * context has no schemes, or when every scheme is deactivated by watermarks; `NotRunning` if
-   * stopped. Interrupting the caller withdraws the walk and leaves no state behind.
+   * stopped. Interrupting the caller withdraws the walk and leaves no state behind. Completes
+   * with the number of schemes the walk covered.
    */
-  readonly damosWalk: (walkFn: (visit: WalkVisit) => void) => Effect.Effect<void, DamonError>
+  readonly damosWalk: (walkFn: (visit: WalkVisit) => void) => Effect.Effect<number, DamonError>
   /**
    * Replaces the running context's parameters (attrs, targets, schemes, ops set) the way
-   * `damon_commit_ctx()` does, through `damonCall`: position-matched schemes, targets, filters
-   * and goals; stats and quota state kept; regions of kept targets kept; results rescaled when
-   * the intervals change. Atomic: an invalid config fails with `InvalidArgument` and changes
-   * nothing, and the kdamond runs on.
+   * `damon_commit_ctx()` does, through a (prompt) `damonCall`: position-matched
+   * schemes, targets, filters and goals; stats and quota state kept; regions of kept targets
+   * kept; results rescaled when the intervals change. Atomic: an invalid config (including a
+   * target the ops set cannot monitor, or a scheme needing metrics it lacks) fails with
+   * `InvalidArgument` and changes nothing, and the kdamond runs on. If an ops hook throws while
+   * the old ops set cleans up after a committed change, the kdamond stops (`OpsFailed`, the
+   * kernel's `maybe_corrupted`) and the commit fails with that error.
    */
   readonly commit: (config: unknown) => Effect.Effect<void, DamonError>
+  /**
+   * Commits quota goals into the running schemes by position, stopping at the shorter list
+   * (`damos_commit_quota_goals()` through a `damonCall`); goals with measured metrics need an
+   * ops set with memory metrics (`InvalidArgument` otherwise, nothing changed).
+   */
+  readonly commitQuotaGoals: (goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoal>>) => Effect.Effect<void, DamonError>
   /** Monitoring events (see `Events.ts` for the buffering policy). */
   readonly events: Stream.Stream<MonitorEvent>
   /** Stops the kdamond and waits for it to exit; `NotRunning` if it already stopped (the kernel's `-EPERM`). */
@@ -136,6 +156,8 @@ interface LoopState {
   readonly dueSchemes: Array<number>
   szLimit: number
   maxNrAccesses: number
+  /** Between `prepareAccessChecks` and `checkAccesses`: a commit switching ops must re-prepare. */
+  prepared: boolean
   nrAggregations: number
   stopReason: StopReason | undefined
 }
@@ -297,7 +319,7 @@ const endAggregation = (st: LoopState, lAggr: number): void => {
     ctx.nextIntervalsTuneSis += ctx.attrs.aggrSamples * goal.aggrs
     tuneIntervals(ctx)
   }
-  ctx.nextAggregationSis = lAggr + Math.floor(ctx.attrs.aggrIntervalUs / Math.max(ctx.attrs.sampleIntervalUs, 1))
+  ctx.nextAggregationSis = lAggr + Math.floor(ctx.attrs.aggrIntervalUs / sampleDivisor(ctx.attrs))
   st.nrAggregations++
   if (st.hub.hasSubscribers()) {
     const atUs = st.clock.nowUs()
@@ -317,7 +339,7 @@ const endAggregation = (st: LoopState, lAggr: number): void => {
 const updateOps = (st: LoopState, lUpdate: number): boolean => {
   const ctx = st.ctx
   if (ctx.passedSampleIntervals < lUpdate) return true
-  ctx.nextOpsUpdateSis = lUpdate + Math.floor(ctx.attrs.opsUpdateIntervalUs / Math.max(ctx.attrs.sampleIntervalUs, 1))
+  ctx.nextOpsUpdateSis = lUpdate + Math.floor(ctx.attrs.opsUpdateIntervalUs / sampleDivisor(ctx.attrs))
   const update = st.ops.update
   return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
 }
@@ -333,7 +355,9 @@ const iterate = (st: LoopState): Effect.Effect<boolean> =>
     if (!(yield* waitActivation(st))) return false
     const prepare = st.ops.prepareAccessChecks
     if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return false
+    st.prepared = true
     yield* waitServing(st, lSampleUs)
+    st.prepared = false
     if (!checkAccesses(st)) return false
     const atBoundary = ctx.passedSampleIntervals >= lAggr
     if (atBoundary) mergeAtBoundary(st)
@@ -415,6 +439,7 @@ export const start = (
       dueSchemes,
       szLimit: 0,
       maxNrAccesses: 0,
+      prepared: false,
       nrAggregations: 0,
       stopReason: undefined
     }
@@ -433,7 +458,7 @@ export const start = (
         // each iteration yields at its sample wait
       }
     })
-    const fiber = yield* loop.pipe(
+    const fiber = yield* Effect.interruptible(loop).pipe(
       Effect.onExit((exit) => {
         if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
         return finish(
@@ -443,19 +468,25 @@ export const start = (
       Effect.forkIn(scope, { startImmediately: true })
     )
 
-    /** Queues a call and waits for its reply; interrupting the wait withdraws the call. */
+    /**
+     * Queues a call and waits for its reply; interrupting the wait withdraws the call. The queue
+     * and the withdrawal hook are set up uninterruptibly, so no interruption can lose track of a
+     * queued call.
+     */
     const enqueueCall = (
       fn: (ctx: DamonCtx) => unknown,
       at: CallPoint,
       repeat: boolean
     ): Effect.Effect<unknown, DamonError> =>
-      Effect.suspend(() => {
-        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
-        const reply = Deferred.makeUnsafe<unknown, DamonError>()
-        const req: CallRequest = { fn, at, repeat, enqueuedUs: clock.nowUs(), state: "queued", reply }
-        Queue.offerUnsafe(control.incoming, req)
-        return Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
-      })
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+          const reply = Deferred.makeUnsafe<unknown, DamonError>()
+          const req: CallRequest = { fn, at, repeat, enqueuedUs: clock.nowUs(), runs: 0, state: "queued", reply }
+          Queue.offerUnsafe(control.incoming, req)
+          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
+        })
+      )
 
     const damonCall = <A>(fn: (ctx: DamonCtx) => A, callOptions?: CallOptions): Effect.Effect<A, DamonError> =>
       Effect.map(enqueueCall(fn, callOptions?.at ?? "sample", false), (a) => a as A)
@@ -464,15 +495,23 @@ export const start = (
     const damonCallRepeat = (fn: (ctx: DamonCtx) => void, callOptions?: CallOptions): Effect.Effect<never, DamonError> =>
       Effect.andThen(enqueueCall(fn, callOptions?.at ?? "sample", true), Effect.never)
 
-    const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<void, DamonError> =>
-      Effect.suspend(() => {
-        if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
-        if (control.walk !== undefined) return Effect.fail(busy(`kdamond.${deps.index} already has a pending damosWalk`))
-        const reply = Deferred.makeUnsafe<void, DamonError>()
-        const walk: WalkRequest = { walkFn, state: "queued", reply }
-        control.walk = walk
-        return Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk))))
-      })
+    const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<number, DamonError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+          if (control.walk !== undefined) return Effect.fail(busy(`kdamond.${deps.index} already has a pending damosWalk`))
+          const reply = Deferred.makeUnsafe<number, DamonError>()
+          const walk: WalkRequest = { walkFn, state: "queued", reply }
+          control.walk = walk
+          return restore(Deferred.await(reply)).pipe(
+            Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk)))
+          )
+        })
+      )
+
+    /** Runs `f` as a prompt call on the kdamond; its returned error fails the caller. */
+    const onKdamond = (f: () => DamonError | undefined): Effect.Effect<void, DamonError> =>
+      Effect.flatMap(enqueueCall(f, "sample", false), (error) => (error === undefined ? Effect.void : Effect.fail(error as DamonError)))
 
     const commit = (config: unknown): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
@@ -480,9 +519,16 @@ export const start = (
         if (Result.isFailure(source)) return Effect.fail(source.failure)
         const factory = deps.selectOps(source.success.base.ops)
         if (Result.isFailure(factory)) return Effect.fail(factory.failure)
-        return damonCall(() => commitInLoop(st, source.success, factory.success)).pipe(
-          Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
-        )
+        return onKdamond(() => commitInLoop(st, source.success, factory.success))
+      })
+
+    const commitQuotaGoals = (goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoal>>): Effect.Effect<void, DamonError> =>
+      onKdamond(() => {
+        const unmeasurable = checkGoalsMeasurable(goalsPerScheme, st.ops)
+        if (unmeasurable !== undefined) return unmeasurable
+        const n = Math.min(st.ctx.schemes.length, goalsPerScheme.length)
+        for (let i = 0; i < n; i++) commitQuotaGoalsOf(st.ctx.schemes[i]!.quota, goalsPerScheme[i]!)
+        return undefined
       })
 
     const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
@@ -498,6 +544,7 @@ export const start = (
       damonCallRepeat,
       damosWalk,
       commit,
+      commitQuotaGoals,
       events: hub.stream,
       stop,
       isRunning: Effect.sync(() => running),
@@ -506,35 +553,56 @@ export const start = (
     }
   })
 
-/**
- * Rejects schemes that read memory state (watermarks, measured goal metrics) when the ops set
- * cannot measure it.
- */
-export const checkMeasurable = (source: CommitSource, ops: DamonOps): DamonError | undefined => {
+/** Rejects goals with measured metrics when the ops set has no memory metrics. */
+const checkGoalsMeasurable = (
+  goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoal>>,
+  ops: DamonOps
+): DamonError | undefined => {
   if (ops.system !== undefined) return undefined
-  const i = source.schemes.findIndex(needsSystemMetrics)
-  return i < 0
-    ? undefined
-    : invalidArgument(`schemes[${i}]`, source.base.ops, "uses watermarks or goal metrics the operations set cannot measure")
+  for (let i = 0; i < goalsPerScheme.length; i++) {
+    const j = goalsPerScheme[i]!.findIndex((g) => g.metric !== "user_input")
+    if (j >= 0) {
+      return invalidArgument(
+        `goals[${i}][${j}].metric`,
+        goalsPerScheme[i]![j]!.metric,
+        `needs memory metrics the "${ops.id}" operations set does not provide`
+      )
+    }
+  }
+  return undefined
 }
 
 /**
- * The commit itself, on the kdamond: validate against the running state, commit, clean up
- * destroyed targets and switch the ops instance when the id changed.
+ * The commit itself, on the kdamond: validate against the running state and the new ops set,
+ * commit, switch the ops instance when the id changed (preparing the current sample for the new
+ * one when the commit came between prepare and check), then let the old one clean up the
+ * destroyed targets and itself. A hook that throws after the context changed leaves an ops set
+ * in an unknown state: the kdamond stops with `OpsFailed` (the kernel's `maybe_corrupted`) and
+ * the commit reports it.
  */
 const commitInLoop = (st: LoopState, source: CommitSource, factory: DamonOpsFactory): DamonError | undefined => {
   const ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
-  const unmeasurable = checkMeasurable(source, ops)
-  if (unmeasurable !== undefined) return unmeasurable
+  const invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  if (invalid !== undefined) return invalid
   const result = commitCtx(st.ctx, source)
   if (result._tag === "Failed") return result.error
-  const cleanupTarget = st.ops.cleanupTarget
-  if (cleanupTarget !== undefined) for (const t of result.destroyed) cleanupTarget(st.ctx, t)
-  if (ops !== st.ops) {
-    st.ops.cleanup?.(st.ctx)
-    st.ops = ops
+  const old = st.ops
+  st.ops = ops
+  const cleanupTarget = old.cleanupTarget
+  let ok = true
+  if (cleanupTarget !== undefined) {
+    for (const t of result.destroyed) {
+      ok = guardOps(st, "cleanupTarget", () => cleanupTarget(st.ctx, t))
+      if (!ok) break
+    }
   }
-  return undefined
+  if (ok && ops !== old && old.cleanup !== undefined) ok = guardOps(st, "cleanup", () => old.cleanup!(st.ctx))
+  const prepare = ops.prepareAccessChecks
+  if (ok && ops !== old && st.prepared && prepare !== undefined) {
+    ok = guardOps(st, "prepareAccessChecks", () => prepare(st.ctx, st.env))
+  }
+  const reason = st.stopReason
+  return !ok && reason?._tag === "OpsFailed" ? opsFailed(reason.op, reason.message) : undefined
 }
 
 const withdraw = (req: CallRequest): void => {

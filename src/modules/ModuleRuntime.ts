@@ -68,8 +68,18 @@ export const make = (damon: Damon["Service"], parent: Scope.Scope, options: Kdam
       }
       const run: ModuleRun = { kdamond: started.value, scope }
       current = run
-      // The repeat call ends with Canceled when the kdamond stops; nobody waits for it.
-      yield* Effect.forkIn(Effect.ignore(run.kdamond.damonCallRepeat(onCall)), scope, { startImmediately: true })
+      // The repeat call ends with Canceled when the kdamond stops; nobody waits for it. If it ever
+      // fails otherwise (its function threw), the module's stats and commits are dead: stop it.
+      const repeat = run.kdamond.damonCallRepeat(onCall).pipe(
+        Effect.catch((e) =>
+          e.reason._tag === "Canceled" || e.reason._tag === "NotRunning"
+            ? Effect.void
+            : Effect.logError(`module repeat call failed, stopping the module: ${e.message}`).pipe(
+              Effect.andThen(Effect.ignore(run.kdamond.stop))
+            )
+        )
+      )
+      yield* Effect.forkIn(repeat, scope, { startImmediately: true })
       return run
     })
 

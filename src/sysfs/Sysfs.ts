@@ -10,10 +10,16 @@
 import { Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Result, Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { Damon } from "../Damon.ts"
-import type { WalkVisit } from "../engine/Control.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
 import type { DamonError } from "../model/DamonError.ts"
-import { commitSchemesQuotaGoals } from "../SchemesControl.ts"
+import {
+  commitSchemesQuotaGoals,
+  schemesEffectiveQuotas,
+  schemesStats,
+  schemesTriedBytes,
+  schemesTriedRegions,
+  tunedIntervals
+} from "../SchemesControl.ts"
 import { buildAllGoals, buildConfig, type BuildOptions, type TreeConfig, translateEngineError } from "./BuildConfig.ts"
 import { parseStateCommand, type StateCommand, stateCommands } from "./StateCommand.ts"
 import { type Fault, fault, type KernelErrno, toError } from "./SysfsError.ts"
@@ -23,7 +29,7 @@ import {
   copyEffectiveQuotas,
   copyStats,
   copyTunedIntervals,
-  populateTriedRegion
+  populateTriedRegions
 } from "./TreeCopy.ts"
 import { type ContextDir, type KdamondDir, newRoot } from "./TreeState.ts"
 import { contextFromConfig } from "./WriteConfig.ts"
@@ -249,8 +255,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
             const c = kd.contexts[0]
             if (locked || kd.contexts.length !== 1 || c === undefined) return
             copyTunedIntervals(c.attrs, ctx.attrs)
-            copyStats(c.schemes, ctx.schemes)
-            copyEffectiveQuotas(c.schemes, ctx.schemes)
+            copyStats(c.schemes, ctx.schemes.map((s) => s.stat))
+            copyEffectiveQuotas(c.schemes, ctx.schemes.map((s) => s.quota.esz))
           }).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false)))
           if (!served) return
         }
@@ -349,30 +355,30 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           }
           case "update_schemes_stats": {
             const k = yield* requireCtx(index, rt, path, cmd)
-            return yield* k.damonCall((ctx) => copyStats(kd.contexts[0]?.schemes ?? [], ctx.schemes)).pipe(
-              Effect.mapError(mapErr)
-            )
+            const stats = yield* schemesStats(k).pipe(Effect.mapError(mapErr))
+            return copyStats(kd.contexts[0]?.schemes ?? [], stats)
           }
           case "update_schemes_effective_quotas": {
             const k = yield* requireCtx(index, rt, path, cmd)
-            return yield* k.damonCall((ctx) => copyEffectiveQuotas(kd.contexts[0]?.schemes ?? [], ctx.schemes)).pipe(
-              Effect.mapError(mapErr)
-            )
+            const eszs = yield* schemesEffectiveQuotas(k).pipe(Effect.mapError(mapErr))
+            return copyEffectiveQuotas(kd.contexts[0]?.schemes ?? [], eszs)
           }
           case "update_tuned_intervals": {
             const k = yield* requireCtx(index, rt, path, cmd)
-            return yield* k.damonCall((ctx) => {
-              const dir = kd.contexts[0]
-              if (dir !== undefined) copyTunedIntervals(dir.attrs, ctx.attrs)
-            }).pipe(Effect.mapError(mapErr))
+            const intervals = yield* tunedIntervals(k).pipe(Effect.mapError(mapErr))
+            const dir = kd.contexts[0]
+            if (dir !== undefined) copyTunedIntervals(dir.attrs, intervals)
+            return
           }
           case "update_schemes_tried_bytes":
           case "update_schemes_tried_regions": {
             const k = yield* requireCtx(index, rt, path, cmd)
             const bytesOnly = cmd === "update_schemes_tried_bytes"
             clearTriedRegions(c!.schemes)
-            const walkFn = (visit: WalkVisit) => populateTriedRegion(kd.contexts[0]?.schemes ?? [], visit, bytesOnly)
-            return yield* k.damosWalk(walkFn).pipe(Effect.mapError(mapErr))
+            const tried = yield* (bytesOnly
+              ? Effect.map(schemesTriedBytes(k), (totals) => totals.map((totalBytes) => ({ regions: [], totalBytes })))
+              : schemesTriedRegions(k)).pipe(Effect.mapError(mapErr))
+            return populateTriedRegions(kd.contexts[0]?.schemes ?? [], tried, bytesOnly)
           }
         }
       })

@@ -7,9 +7,8 @@
  * **Gotchas**
  * Every function mutates the tree records it is given.
  */
-import type { WalkVisit } from "../engine/Control.ts"
-import type { Attrs } from "../model/Attrs.ts"
-import type { Damos } from "../model/Damos.ts"
+import type { Stat } from "../model/Damos.ts"
+import type { SchemeTriedRegions } from "../SchemesControl.ts"
 import { U64_MAX } from "./Kstrtox.ts"
 import type { AttrsDir, SchemeDir } from "./TreeState.ts"
 
@@ -22,11 +21,11 @@ const ul = (n: number): bigint => BigInt(Math.floor(n))
  * **Details**
  * Mirrors `damon_sysfs_schemes_update_stats()` in `mm/damon/sysfs-schemes.c`.
  */
-export const copyStats = (dirs: ReadonlyArray<SchemeDir>, schemes: ReadonlyArray<Damos>): void => {
-  const n = Math.min(dirs.length, schemes.length)
+export const copyStats = (dirs: ReadonlyArray<SchemeDir>, stats: ReadonlyArray<Stat>): void => {
+  const n = Math.min(dirs.length, stats.length)
   for (let i = 0; i < n; i++) {
     const d = dirs[i]!.stats
-    const s = schemes[i]!.stat
+    const s = stats[i]!
     d.nrTried = ul(s.nrTried)
     d.szTried = ul(s.szTried)
     d.nrApplied = ul(s.nrApplied)
@@ -44,10 +43,10 @@ export const copyStats = (dirs: ReadonlyArray<SchemeDir>, schemes: ReadonlyArray
  * **Details**
  * Mirrors `damos_sysfs_update_effective_quotas()` in `mm/damon/sysfs-schemes.c`.
  */
-export const copyEffectiveQuotas = (dirs: ReadonlyArray<SchemeDir>, schemes: ReadonlyArray<Damos>): void => {
-  const n = Math.min(dirs.length, schemes.length)
+export const copyEffectiveQuotas = (dirs: ReadonlyArray<SchemeDir>, eszs: ReadonlyArray<number>): void => {
+  const n = Math.min(dirs.length, eszs.length)
   for (let i = 0; i < n; i++) {
-    const esz = schemes[i]!.quota.esz
+    const esz = eszs[i]!
     dirs[i]!.quotas.effectiveSz = esz >= Number.MAX_SAFE_INTEGER ? U64_MAX : ul(esz)
   }
 }
@@ -59,7 +58,10 @@ export const copyEffectiveQuotas = (dirs: ReadonlyArray<SchemeDir>, schemes: Rea
  * **Details**
  * Mirrors `damon_sysfs_upd_tuned_intervals()` in `mm/damon/sysfs.c`.
  */
-export const copyTunedIntervals = (dir: AttrsDir, attrs: Attrs): void => {
+export const copyTunedIntervals = (
+  dir: AttrsDir,
+  attrs: { readonly sampleIntervalUs: number; readonly aggrIntervalUs: number }
+): void => {
   dir.sampleUs = ul(attrs.sampleIntervalUs)
   dir.aggrUs = ul(attrs.aggrIntervalUs)
 }
@@ -78,8 +80,8 @@ export const clearTriedRegions = (dirs: ReadonlyArray<SchemeDir>): void => {
 }
 
 /**
- * Accounts one region a scheme was applied to: adds its size to the scheme's
- * `tried_regions/total_bytes` and, unless `bytesOnly`, appends `tried_regions/<N>/` with its
+ * Fills each scheme directory's `tried_regions/` from one walk's result: `total_bytes` and,
+ * unless `bytesOnly`, one `tried_regions/<N>/` per region in the order they were tried, with its
  * start, end, `nr_accesses` (`nr_accesses_bp / 10000`), age (before the action's age reset) and
  * the bytes that passed the ops filters.
  *
@@ -87,17 +89,23 @@ export const clearTriedRegions = (dirs: ReadonlyArray<SchemeDir>): void => {
  * Mirrors `damos_sysfs_populate_region_dir()` in `mm/damon/sysfs-schemes.c`; a scheme without a
  * directory (removed by the user) is skipped.
  */
-export const populateTriedRegion = (dirs: ReadonlyArray<SchemeDir>, visit: WalkVisit, bytesOnly: boolean): void => {
-  const d = dirs[visit.schemeIndex]
-  if (d === undefined) return
-  const r = visit.region
-  d.triedRegions.totalBytes += ul(r.end - r.start)
-  if (bytesOnly) return
-  d.triedRegions.regions.push({
-    start: ul(r.start),
-    end: ul(r.end),
-    nrAccesses: Math.floor(r.nrAccessesBp / 10000),
-    age: r.age,
-    szFilterPassed: ul(visit.szFilterPassed)
-  })
+export const populateTriedRegions = (
+  dirs: ReadonlyArray<SchemeDir>,
+  perScheme: ReadonlyArray<SchemeTriedRegions>,
+  bytesOnly: boolean
+): void => {
+  const n = Math.min(dirs.length, perScheme.length)
+  for (let i = 0; i < n; i++) {
+    const d = dirs[i]!.triedRegions
+    const tried = perScheme[i]!
+    d.totalBytes = ul(tried.totalBytes)
+    if (bytesOnly) continue
+    d.regions = tried.regions.map((r) => ({
+      start: ul(r.start),
+      end: ul(r.end),
+      nrAccesses: r.nrAccesses,
+      age: r.age,
+      szFilterPassed: ul(r.szFilterPassed)
+    }))
+  }
 }

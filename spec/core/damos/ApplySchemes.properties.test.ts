@@ -2,10 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
 import { type ApplyHooks, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
 import { makeRng, type Rng } from "../../../src/core/Rng.ts"
-import { actions, type Stat } from "../../../src/model/Damos.ts"
+import { actions, type Damos, type Stat } from "../../../src/model/Damos.ts"
 import type { DamonCtx } from "../../../src/model/DamonCtx.ts"
 import type { Target } from "../../../src/model/Target.ts"
-import type { DamonOps } from "../../../src/ops/DamonOps.ts"
+import type { ApplyResult, DamonOps } from "../../../src/ops/DamonOps.ts"
 import { ctxOf, envAt, makeDue, region, scheme } from "./fixtures.ts"
 
 const MIN = 4096
@@ -81,6 +81,226 @@ const randomOps = (rng: Rng): DamonOps => ({
   },
   getSchemeScore: (_c, _t, r) => (r.nrAccesses * 5 + r.age) % 100
 })
+
+const ULONG_MAX = 2n ** 64n - 1n
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const BP = 10000n
+
+/** `damon_feed_loop_next_input()` as `mm/damon/core.c` writes it (u64 arithmetic). */
+const kernelFeedLoop = (last: bigint, score: bigint): bigint => {
+  const goal = 10000n
+  const minInput = 10000n
+  if (score === goal) return last
+  if (score >= goal * 2n) return minInput
+  const over = score > goal
+  const diff = over ? score - goal : goal - score
+  const compensation = last < ULONG_MAX / diff ? (last * diff) / goal : (last / goal) * diff
+  if (over) return last - compensation > minInput ? last - compensation : minInput
+  return last < ULONG_MAX - compensation ? last + compensation : ULONG_MAX
+}
+
+/** A user_input goal the test steers: the kernel scores it `current * 10000 / target`. */
+interface ModelGoal {
+  readonly targetValue: number
+  currentValue: number
+}
+
+/**
+ * The test's own model of one scheme's quota (`damos_adjust_quota()` and
+ * `damos_set_effective_quota()` of R2, kernel-semantics 4.4), fed only with what the ops set was
+ * asked to do: the bytes of every region handed to `applyScheme` and the `costNs` it reported.
+ */
+interface QuotaModel {
+  readonly ms: number
+  readonly sz: number
+  readonly resetIntervalMs: number
+  readonly tuner: "consist" | "temporal"
+  readonly goals: ReadonlyArray<ModelGoal>
+  chargedFrom: number
+  chargedSz: number
+  totalChargedSz: number
+  totalChargedNs: number
+  eszBp: bigint
+  esz: number
+  windowApplied: number
+}
+
+const modelSetEsz = (m: QuotaModel, minRegionSz: number): void => {
+  if (m.ms === 0 && m.goals.length === 0) {
+    m.esz = m.sz
+    return
+  }
+  let esz = ULONG_MAX
+  if (m.goals.length !== 0) {
+    let score = 0n
+    for (const g of m.goals) {
+      const sc = (BigInt(g.currentValue) * BP) / BigInt(g.targetValue)
+      if (sc > score) score = sc
+    }
+    if (m.tuner === "consist") m.eszBp = kernelFeedLoop(m.eszBp > BP ? m.eszBp : BP, score)
+    else if (score >= BP) m.eszBp = 0n
+    else m.eszBp = m.sz !== 0 ? BigInt(m.sz) * BP : ULONG_MAX
+    esz = m.eszBp / BP
+  }
+  if (m.ms !== 0) {
+    const throughput = m.totalChargedNs !== 0
+      ? (BigInt(m.totalChargedSz) * 1_000_000n) / BigInt(m.totalChargedNs)
+      : 4096n * 1024n
+    const timeEsz = throughput * BigInt(m.ms)
+    if (timeEsz < esz) esz = timeEsz
+    if (esz < BigInt(minRegionSz)) esz = BigInt(minRegionSz)
+  }
+  if (m.sz !== 0 && BigInt(m.sz) < esz) esz = BigInt(m.sz)
+  m.esz = Number(esz < MAX_SAFE ? esz : MAX_SAFE)
+}
+
+/** The window bookkeeping of `damos_adjust_quota()` (R2) at `nowMs`. */
+const modelAdjust = (m: QuotaModel, nowMs: number, minRegionSz: number): void => {
+  if (m.chargedFrom === -1) {
+    m.chargedFrom = nowMs
+    modelSetEsz(m, minRegionSz)
+  }
+  if (!(nowMs >= m.chargedFrom && nowMs < m.chargedFrom + m.resetIntervalMs)) {
+    m.totalChargedSz += m.chargedSz
+    m.chargedFrom = nowMs
+    m.chargedSz = 0
+    m.windowApplied = 0
+    modelSetEsz(m, minRegionSz)
+  }
+}
+
+/**
+ * Stub ops whose actions take a modelled time: `callNs` plus `nsPerByte` per applied byte (the
+ * time quota's throughput is measured from it). Applies the whole region, sometimes a part.
+ * Every call is reported to `record`.
+ */
+const timedOps = (
+  rng: Rng,
+  nsPerByte: number,
+  callNs: number,
+  record: (s: Damos, sz: number, o: ApplyResult) => void
+): DamonOps => ({
+  id: "timed",
+  applyScheme: (_c, _t, r, s, _e, o) => {
+    const sz = r.end - r.start
+    o.applied = rng.rand(0, 4) === 0 ? rng.rand(0, sz + 1) : sz
+    o.filterPassed = 0
+    o.costNs = callNs + Math.round(o.applied * nsPerByte)
+    record(s, sz, o)
+  },
+  getSchemeScore: (_c, _t, r) => (r.nrAccesses * 7 + r.age) % 100
+})
+
+/** Targets of 2-48 regions of up to 4 MiB each, so time and goal quotas bind. */
+const bigTargets = (rng: Rng): Array<Target> => {
+  const targets: Array<Target> = []
+  const nrTargets = rng.rand(1, 4)
+  for (let ti = 0; ti < nrTargets; ti++) {
+    const t: Target = { pid: null, regions: [], obsolete: false }
+    let addr = rng.rand(0, 64) * MIN
+    const nrRegions = rng.rand(2, 17)
+    for (let i = 0; i < nrRegions; i++) {
+      if (rng.rand(0, 4) === 0) addr += rng.rand(1, 64) * MIN
+      const size = rng.rand(1, 1025) * MIN
+      t.regions.push(region(addr, addr + size, rng.rand(0, 21), rng.rand(0, 10)))
+      addr += size
+    }
+    targets.push(t)
+  }
+  return targets
+}
+
+/**
+ * Runs 40 apply passes of 1-2 schemes with time quotas (`kind: "time"`) or user_input goals
+ * (`kind: "goals"`), steering the goals' current values between passes, and checks every window
+ * against {@link QuotaModel}. Returns how many windows the quota filled (to within one
+ * `minRegionSz`), so the caller can check the bound was exercised.
+ */
+const checkQuotaWindows = (seed: number, kind: "time" | "goals"): number => {
+  const rng = makeRng(seed)
+  const ctx = ctxOf(bigTargets(rng))
+  const minRegionSz = ctx.minRegionSz
+  const models = new Map<Damos, QuotaModel>()
+  const calls: Array<{ readonly s: Damos; readonly sz: number; readonly applied: number; readonly costNs: number }> = []
+  const nrSchemes = rng.rand(1, 3)
+  for (let i = 0; i < nrSchemes; i++) {
+    const ms = kind === "time" ? rng.rand(1, 6) : rng.rand(0, 3) === 0 ? rng.rand(1, 4) : 0
+    const sz = rng.rand(0, 3) === 0 ? rng.rand(1, 4096) * MIN + rng.rand(0, MIN) : 0
+    const resetIntervalMs = pick(rng, [0, 0, 100, 250, 1000])
+    const tuner = pick(rng, ["consist", "temporal"] as const)
+    const nrGoals = kind === "goals" ? rng.rand(1, 4) : rng.rand(0, 4) === 0 ? 1 : 0
+    const goals: Array<ModelGoal> = Array.from({ length: nrGoals }, () => {
+      const targetValue = rng.rand(1, 1000)
+      return { targetValue, currentValue: rng.rand(0, targetValue * 2) }
+    })
+    const s = scheme(ctx, {
+      action: pick(rng, ["pageout", "cold", "lru_prio", "stat"] as const),
+      quota: {
+        ms,
+        sz,
+        resetIntervalMs,
+        goalTuner: tuner,
+        goals: goals.map((g) => ({ metric: "user_input", targetValue: g.targetValue, currentValue: g.currentValue }))
+      }
+    })
+    models.set(s, {
+      ms,
+      sz,
+      resetIntervalMs,
+      tuner,
+      goals,
+      chargedFrom: -1,
+      chargedSz: 0,
+      totalChargedSz: 0,
+      totalChargedNs: 0,
+      eszBp: 0n,
+      esz: 0,
+      windowApplied: 0
+    })
+  }
+  const nsPerByte = rng.rand(1, 2001) / 100
+  const ops = timedOps(rng, nsPerByte, rng.rand(0, 5000), (s, sz, o) =>
+    calls.push({ s, sz, applied: o.applied, costNs: o.costNs }))
+  let filled = 0
+  let nowMs = 0
+  for (let pass = 0; pass < 40; pass++) {
+    const at = `seed ${seed} pass ${pass}`
+    nowMs += rng.rand(20, 300)
+    for (const [s, m] of models) {
+      m.goals.forEach((g, i) => {
+        if (rng.rand(0, 3) !== 0) return
+        g.currentValue = rng.rand(0, Math.floor((g.targetValue * 5) / 2))
+        s.quota.goals[i]!.currentValue = g.currentValue
+      })
+      modelAdjust(m, nowMs, minRegionSz)
+    }
+    ctx.passedSampleIntervals += 20
+    calls.length = 0
+    applySchemes(ctx, ops, envAt(nowMs * 1000, rng), nowMs, noHooks)
+    for (const c of calls) {
+      const m = models.get(c.s)!
+      m.chargedSz += c.sz
+      m.windowApplied += c.applied
+      m.totalChargedNs += c.costNs
+    }
+    for (const [s, m] of models) {
+      assert.strictEqual(s.quota.esz, m.esz, `${at}: esz is not the kernel formula's`)
+      assert.isTrue(m.chargedSz <= m.esz, `${at}: window charged ${m.chargedSz} > esz ${m.esz}`)
+      assert.isTrue(m.windowApplied <= m.esz, `${at}: window applied ${m.windowApplied} > esz ${m.esz}`)
+      assert.strictEqual(s.quota.chargedSz, m.chargedSz, `${at}: charged bytes`)
+      assert.strictEqual(s.quota.totalChargedNs, m.totalChargedNs, `${at}: charged time`)
+      if (m.chargedSz > 0 && m.esz - m.chargedSz < minRegionSz) filled++
+    }
+    for (const t of ctx.targets) {
+      for (const r of t.regions) {
+        r.nrAccesses = rng.rand(0, 21)
+        r.nrAccessesBp = r.nrAccesses * 10000
+        r.age = rng.rand(0, 10)
+      }
+    }
+  }
+  return filled
+}
 
 const statFields: ReadonlyArray<keyof Stat> = [
   "nrTried",
@@ -172,6 +392,18 @@ describe("ApplySchemes properties", () => {
         assert.isTrue(windowApplied <= windowEsz, `seed ${seed}: applied ${windowApplied} > esz ${windowEsz}`)
       }
     }
+  })
+
+  it("time quotas: esz = min(ms * measured throughput, sz) (at least minRegionSz) and no window charges more", () => {
+    let filled = 0
+    for (let seed = 1; seed <= SEEDS; seed++) filled += checkQuotaWindows(seed * 4099, "time")
+    assert.isAbove(filled, SEEDS, "the time quota rarely bound: the bound was not exercised")
+  })
+
+  it("goal-driven esz (user_input goals, consist and temporal tuners) follows the feedback loop, bounds windows", () => {
+    let filled = 0
+    for (let seed = 1; seed <= SEEDS; seed++) filled += checkQuotaWindows(seed * 65537, "goals")
+    assert.isAbove(filled, SEEDS, "the goal quota rarely bound: the bound was not exercised")
   })
 
   it("filters partition the bytes exactly: passed + filtered = tried candidates", () => {
