@@ -82,7 +82,7 @@ describe("FrameAllocator", () => {
 
 describe("passFraction", () => {
   const e = extent(0, PAGE_SIZE, { active: 0.25, memcgId: 3 })
-  const scratch = { youngReached: false }
+  const scratch = { youngReached: false, passActive: 0 }
 
   it("lets everything pass when a core allow filter matched, and applies the default verdict", () => {
     const chain = makeChain([{ type: "anon", matching: false, allow: true }], true, true)
@@ -112,5 +112,34 @@ describe("passFraction", () => {
     const size = makeChain([{ type: "hugepage_size", matching: true, allow: true, szRange: { min: PAGE_SIZE, max: PAGE_SIZE } }], false, true)
     assert.strictEqual(passFraction(size, e, 0, scratch), 1)
     assert.strictEqual(passFraction(size, { ...e, huge: true }, 0, scratch), 0)
+  })
+
+  it("reports which share of the passing folios is active (the LRU effects follow it)", () => {
+    // An active filter splits the LRU lists: only the active folios (25 %) pass, or only the rest.
+    const onlyActive = makeChain([{ type: "active", matching: true, allow: true }], false, true)
+    assert.strictEqual(passFraction(onlyActive, e, 0, scratch), 0.25)
+    assert.strictEqual(scratch.passActive, 0.25)
+    const onlyInactive = makeChain([{ type: "active", matching: true, allow: false }], false, false)
+    assert.strictEqual(passFraction(onlyInactive, e, 0, scratch), 0.75)
+    assert.strictEqual(scratch.passActive, 0)
+    // Young and active are independent: non-young active folios are 0.7 x 0.25 of all.
+    const activeNotYoung = makeChain(
+      [
+        { type: "young", matching: true, allow: false },
+        { type: "active", matching: true, allow: true }
+      ],
+      false,
+      true
+    )
+    assert.closeTo(passFraction(activeNotYoung, e, 0.3, scratch), 0.7 * 0.25, 1e-12)
+    assert.closeTo(scratch.passActive, 0.7 * 0.25, 1e-12)
+    // Without an active filter the passing folios are active in the extent's proportion.
+    const young = makeChain([{ type: "young", matching: true, allow: false }], false, false)
+    assert.closeTo(passFraction(young, e, 0.3, scratch), 0.7, 1e-12)
+    assert.closeTo(scratch.passActive, 0.7 * 0.25, 1e-12)
+    passFraction(makeChain([], false, true), e, 0, scratch)
+    assert.strictEqual(scratch.passActive, 0)
+    passFraction(makeChain([{ type: "anon", matching: false, allow: true }], true, true), e, 0, scratch)
+    assert.strictEqual(scratch.passActive, 0.25)
   })
 })

@@ -173,6 +173,57 @@ describe("SimMachine DAMOS effects", () => {
     assert.strictEqual(m.metrics.activeMemBp(0), before)
   })
 
+  describe("the LRU effects follow which folios passed the filters", () => {
+    // 16 MiB swept in about 4 ms: activating the pages touched in the last 2 ms makes it partly active.
+    const partlyActive = () => {
+      const m = machineOf(cfg(`big, ${16 * MiB}\n\nsweep\n1000\nbig, 0, 4096, 1\n`), { throughput: 1e6 })
+      const p = m.process(PID)!
+      const start = p.regionStart[0]!
+      const young = makeChain([{ type: "young", matching: true, allow: true }], false, true)
+      m.applyVirtual(PID, start, start + 16 * MiB, req("activate", { chain: young }), 2000, makeOutcome())
+      const e = p.extents.find((x) => x.vStart <= start && start < x.vEnd)!
+      assert.isTrue(e.active > 0.1 && e.active < 0.9, `active share ${e.active}`)
+      return { m, p, start, e, a: e.active }
+    }
+    const onlyActive = makeChain([{ type: "active", matching: true, allow: true }], false, true)
+    const onlyInactive = makeChain([{ type: "active", matching: true, allow: false }], false, false)
+
+    it("deactivate moves exactly the passing active folios; activate the passing inactive ones", () => {
+      const d = partlyActive()
+      d.m.applyVirtual(PID, d.e.vStart, d.e.vEnd, req("deactivate", { chain: onlyActive }), 2000, makeOutcome())
+      assert.strictEqual(d.p.extents.find((x) => x.vStart === d.e.vStart)!.active, 0)
+      const u = partlyActive()
+      const out = makeOutcome()
+      u.m.applyVirtual(PID, u.e.vStart, u.e.vEnd, req("activate", { chain: onlyInactive }), 2000, out)
+      assert.strictEqual(u.p.extents.find((x) => x.vStart === u.e.vStart)!.active, 1)
+      assert.strictEqual(out.affectedBytes, Math.round(((1 - u.a) * (u.e.vEnd - u.e.vStart)) / PAGE) * PAGE)
+    })
+
+    it("pageout reclaims the passing folios; the folios left keep their lists", () => {
+      const { m, p, e, a } = partlyActive()
+      m.applyVirtual(PID, e.vStart, e.vEnd, req("pageout", { chain: onlyInactive }), 2000, makeOutcome())
+      const after = p.extents.find((x) => x.vStart === e.vStart)!
+      assert.closeTo(after.resident, a, 1e-12)
+      assert.closeTo(after.active, 1, 1e-12)
+    })
+
+    it("migrate moves the passing folios with their active flags", () => {
+      const { m, p, e } = partlyActive()
+      const out = makeOutcome()
+      const migrate = req("migrate", { chain: onlyActive, targetNid: 1, splitThp: false })
+      m.applyVirtual(PID, e.vStart, e.vEnd, migrate, 2000, out)
+      assert.isAbove(out.affectedBytes, 0)
+      const inRange = p.extents.filter((x) => x.vStart >= e.vStart && x.vEnd <= e.vEnd)
+      const moved = inRange.filter((x) => x.nid === 1)
+      const stayed = inRange.filter((x) => x.nid !== 1)
+      assert.isAbove(moved.length, 0)
+      assert.isAbove(stayed.length, 0)
+      for (const x of moved) assert.strictEqual(x.active, 1)
+      // The count of moved folios is rounded, so the inactive rest may keep a trace of active.
+      for (const x of stayed) assert.closeTo(x.active, 0, 1e-3)
+    })
+  })
+
   it("hugepage collapses aligned chunks; the accessed bit is then per huge page; nohugepage splits", () => {
     const m = machineOf(twoRegions)
     const p = m.process(PID)!
@@ -344,8 +395,30 @@ describe("SimMachine timeline and metrics", () => {
     assert.isBelow(m.metrics.nodeMemcgUsedBp(0, 3, 0), Math.floor((used0 * 10000) / total0))
   })
 
+  it("walks physical ranges like paddr: lastFolio is the folio at the last address tried, -1 on a free frame", () => {
+    const m = machineOf(twoRegions)
+    const { start } = regionRange(m, 1)
+    const pa = m.translate(PID, start)!
+    const out = makeOutcome()
+    m.applyPhysical(pa, pa + 8 * PAGE, req("stat", { splitThp: false }), 0, out)
+    assert.strictEqual(out.passedBytes, 8 * PAGE)
+    assert.strictEqual(out.lastFolio, pa + 7 * PAGE)
+    // The highest frame in use is followed by free frames: a walk ending there has no last folio.
+    let top = 0
+    for (const o of m.pageOwners()) for (const e of o.extents) top = Math.max(top, e.pStart + (e.vEnd - e.vStart))
+    const tail = makeOutcome()
+    m.applyPhysical(top - PAGE, top + 4 * PAGE, req("stat", { splitThp: false }), 0, tail)
+    assert.strictEqual(tail.passedBytes, PAGE)
+    assert.strictEqual(tail.lastFolio, -1)
+  })
+
   it("has reclaimable unmapped page cache when asked", () => {
     const m = machineOf(twoRegions, { pageCacheBytes: 16 * MiB })
+    // The page cache owns extents but is not a process.
+    const owners = m.pageOwners()
+    assert.strictEqual(owners[0]!.pid, 0)
+    assert.deepStrictEqual(owners.slice(1), m.processes())
+    assert.isUndefined(m.process(0))
     const used = m.usedBytes(0)
     const out = makeOutcome()
     const unmapped = makeChain([{ type: "unmapped", matching: true, allow: true }], false, true)

@@ -1,8 +1,10 @@
 /**
  * The `paddr` operations set over the simulated machine: monitors physical memory, like
  * `mm/damon/paddr.c`. A sampled physical address is followed through the reverse map to the
- * owning process page; free frames have no folio and are never accessed. DAMOS actions act on
- * the folios of the physical range (reclaim, LRU (de)activation, migration, stat). No `init`,
+ * owning process page; free frames have no folio and are never accessed. DAMOS actions walk the
+ * physical range as the kernel does (from the region start in `folio_size` steps, past
+ * `last_applied` a page at a time; `SimMachine.applyPhysical`) and act on the folios found
+ * (reclaim, LRU (de)activation, migration, stat). No `init`,
  * `update` or `targetValid`: regions come from the user or the biggest System RAM
  * (`SimMachine.setRegionBiggestSystemRamDefault`).
  */

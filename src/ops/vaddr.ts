@@ -227,7 +227,8 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
         if (!hasOpsFilter(s)) return
         const req = { action: "stat" as const, chain: opsChain(s), targetNid: -1, dests: [], splitThp: false, skipFolio: s.lastApplied }
         machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
-        // `damos_va_stat_pmd_entry()` records every valid folio it visits.
+        // `damos_va_stat_pmd_entry()` makes every valid folio it visits `last_applied` (so the old
+        // one is skipped only when met first, see `SimMachine.applyVirtual`).
         if (outcome.lastFolio >= 0) s.lastApplied = outcome.lastFolio
         out.filterPassed = outcome.passedBytes
         out.costNs = actionCostNs("stat", outcome)

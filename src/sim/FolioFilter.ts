@@ -36,12 +36,18 @@ export const makeChain = (
 export interface ChainScratch {
   /** Some folio reached the young filter (so its accessed bit got cleared). */
   youngReached: boolean
+  /**
+   * Fraction of the extent's resident folios that are active and pass (at most the returned
+   * fraction and `e.active`): the LRU effects of an action follow which folios passed.
+   */
+  passActive: number
 }
 
 /**
  * Fraction of `e`'s resident folios that pass `chain`, given the fraction `young` of them that
  * were accessed since their accessed bits were last cleared. Young and active folios are taken
- * as independent sub-populations; every other attribute is uniform over an extent.
+ * as independent sub-populations; every other attribute is uniform over an extent. The fraction
+ * of the resident folios that are active and pass goes to `scratch.passActive`.
  *
  * **Details**
  * Mirrors `damos_pa_filter_out()` / `damos_va_filter_out()`: when `coreAllowed` every folio
@@ -51,13 +57,20 @@ export interface ChainScratch {
  */
 export const passFraction = (chain: FolioFilterChain, e: PageExtent, young: number, scratch: ChainScratch): number => {
   scratch.youngReached = false
-  if (chain.coreAllowed) return 1
+  if (chain.coreAllowed) {
+    scratch.passActive = e.active
+    return 1
+  }
   const filters = chain.filters
-  if (filters.length === 0) return chain.defaultReject ? 0 : 1
+  if (filters.length === 0) {
+    scratch.passActive = chain.defaultReject ? 0 : e.active
+    return chain.defaultReject ? 0 : 1
+  }
   const folioSz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
   const nY = chain.hasYoung ? 2 : 1
   const nA = chain.hasActive ? 2 : 1
   let pass = 0
+  let passActive = 0
   for (let yi = 0; yi < nY; yi++) {
     const wy = chain.hasYoung ? (yi === 0 ? young : 1 - young) : 1
     if (wy <= 0) continue
@@ -95,8 +108,14 @@ export const passFraction = (chain: FolioFilterChain, e: PageExtent, young: numb
           break
         }
       }
-      if (verdict) pass += wy * wa
+      if (verdict) {
+        pass += wy * wa
+        if (ai === 0) passActive += wy * wa
+      }
     }
   }
+  // Without an active filter the verdict does not depend on the LRU list: the passing folios
+  // are active in the extent's proportion.
+  scratch.passActive = chain.hasActive ? passActive : pass * e.active
   return pass
 }

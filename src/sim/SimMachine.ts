@@ -107,7 +107,10 @@ export interface SimActionRequest {
   readonly dests: ReadonlyArray<MigrateDest>
   /** Split huge pages that straddle the range ends (madvise) instead of visiting them whole. */
   readonly splitThp: boolean
-  /** Physical address of a folio to skip (the scheme's `last_applied`), or `-1`. */
+  /**
+   * Physical address of a folio to skip (the scheme's `last_applied`), or `-1`: wherever the
+   * physical walk meets it, but only as the first present folio of a virtual walk.
+   */
   readonly skipFolio: number
 }
 
@@ -145,6 +148,24 @@ interface TimelineEntry {
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
 const alignDown = (x: number, a: number): number => Math.floor(x / a) * a
 const mod = (x: number, m: number): number => ((x % m) + m) % m
+const clamp01 = (x: number): number => (x <= 0 ? 0 : x >= 1 ? 1 : x)
+
+/** A visited run of folios of paddr's walk, as a virtual range of its owner. */
+interface PhysPiece {
+  readonly p: SimProcess
+  readonly e: PageExtent
+  readonly vs: number
+  ve: number
+}
+
+/** Appends the physical range `[ps, pe)` of `e` to `work`, extending the last piece when contiguous. */
+const pushPiece = (work: Array<PhysPiece>, e: PageExtent, ps: number, pe: number): void => {
+  const vs = e.vStart + (ps - e.pStart)
+  const ve = e.vStart + (pe - e.pStart)
+  const last = work[work.length - 1]
+  if (last !== undefined && last.e === e && last.ve === vs) last.ve = ve
+  else work.push({ p: e.owner, e, vs, ve })
+}
 
 const validateSpec = (spec: ProcessSpec, i: number): DamonError | undefined => {
   const at = `processes[${i}]`
@@ -209,7 +230,7 @@ export class SimMachine {
   private physIndex: Array<PageExtent> = []
   private physDirty = true
   private physCursor = 0
-  private readonly scratch: ChainScratch = { youngReached: false }
+  private readonly scratch: ChainScratch = { youngReached: false, passActive: 0 }
 
   /**
    * Builds a machine; bad options are an `InvalidArgument` naming the field.
@@ -364,6 +385,14 @@ export class SimMachine {
   /** Every process, by pid. */
   processes(): ReadonlyArray<SimProcess> {
     return [...this.procs.values()]
+  }
+
+  /**
+   * Every owner of page extents: the processes (by pid) and, first when the machine has one, the
+   * unmapped page cache (pid 0, not a process). For inspecting the whole of physical memory.
+   */
+  pageOwners(): ReadonlyArray<SimProcess> {
+    return [...this.owners]
   }
 
   /**
@@ -748,6 +777,8 @@ export class SimMachine {
   /**
    * Applies `req` to `[start, end)` of process `pid`'s virtual address space at `nowUs`,
    * accumulating into `out`. A dead or unknown process counts the whole range as unmapped.
+   * Huge folios at either end are taken whole (unless `req.splitThp`) and `req.skipFolio` is
+   * skipped only as the first present folio, like vaddr's page-table walks (see `applyRange`).
    *
    * **Gotchas**
    * Mutates page state and `out`.
@@ -766,8 +797,21 @@ export class SimMachine {
   }
 
   /**
-   * Applies `req` to the physical range `[start, end)` at `nowUs`: every folio in it, through
-   * the reverse map; free frames have no folio and are skipped.
+   * Applies `req` to the folios of the physical range `[start, end)` at `nowUs` the way paddr's
+   * DAMOS actions walk it, through the reverse map; free frames have no folio and are skipped.
+   * `out.lastFolio` is the folio found at the walk's last address (`-1` when none).
+   *
+   * **Details**
+   * Mirrors the walk of `damon_pa_pageout()`, `damon_pa_de_activate()` (older kernels:
+   * `damon_pa_mark_accessed_or_deactivate()`), `damon_pa_migrate()` and `damon_pa_stat()` in
+   * `mm/damon/paddr.c`: `addr` starts at `start`; the folio containing `addr`
+   * (`damon_get_folio(PHYS_PFN(addr))`, i.e. `page_folio()`) is handled whole and `addr`
+   * advances by its `folio_size()`; with no folio, or at `req.skipFolio` (the scheme's
+   * `last_applied`, fixed during the walk: `damon_pa_invalid_damos_folio()`), `addr` advances by
+   * `PAGE_SIZE`; the walk ends once `addr >= end`. So a walk entering a huge folio past its head
+   * keeps that offset into the following 2 MiB chunks (base pages before it are not visited),
+   * ends less than one folio past `end`, and never visits a folio that only ends inside `start`.
+   * A page of a mapping counts as a folio for `lastFolio` whether or not it is resident.
    *
    * **Gotchas**
    * Mutates page state and `out`.
@@ -775,33 +819,90 @@ export class SimMachine {
   applyPhysical(start: number, end: number, req: SimActionRequest, nowUs: number, out: SimActionOutcome): void {
     this.advance(nowUs)
     if (this.physDirty) this.rebuildPhysIndex()
-    const ps = alignDown(start, PAGE_SIZE)
-    const pe = alignUp(end, PAGE_SIZE)
-    const work: Array<{ p: SimProcess; vs: number; ve: number; pEnd: number }> = []
-    let lo = 0
-    let hi = this.physIndex.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      const e = this.physIndex[mid]!
-      if (e.pStart + (e.vEnd - e.vStart) <= ps) lo = mid + 1
-      else hi = mid
-    }
-    for (let i = lo; i < this.physIndex.length; i++) {
-      const e = this.physIndex[i]!
-      if (e.pStart >= pe) break
-      const a = Math.max(ps, e.pStart)
-      const b = Math.min(pe, e.pStart + (e.vEnd - e.vStart))
-      if (b > a) work.push({ p: e.owner, vs: e.vStart + (a - e.pStart), ve: e.vStart + (b - e.pStart), pEnd: b })
-    }
+    const work: Array<PhysPiece> = []
+    const last = this.physWalk(start, end, req.skipFolio, work)
     const acc = { affected: 0, passed: 0 }
-    for (const w of work) this.applyRange(w.p, w.vs, w.ve, req, nowUs, out, acc)
-    // Like the kernel's walk, the last folio is the one at the end of the range, if any.
-    const last = work[work.length - 1]
-    if (last === undefined || last.pEnd !== pe) out.lastFolio = -1
+    for (const w of work) this.actRange(w.p, w.vs, w.ve, req, nowUs, out, acc)
+    out.lastFolio = last
     out.affectedBytes += Math.round(acc.affected) * PAGE_SIZE
     out.passedBytes += Math.round(acc.passed) * PAGE_SIZE
   }
 
+  /**
+   * The folios paddr's walk over `[start, end)` visits (see {@link applyPhysical}), as virtual
+   * ranges of their owners appended to `work`; returns the folio at the last address tried.
+   * Runs of folios are stepped arithmetically, so the cost is per extent, not per folio.
+   */
+  private physWalk(start: number, end: number, skip: number, work: Array<PhysPiece>): number {
+    const idx = this.physIndex
+    const n = idx.length
+    let addr = start
+    let last = -1
+    // First extent ending after the page of `start`.
+    let lo = 0
+    let hi = n
+    const p0 = alignDown(start, PAGE_SIZE)
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const e = idx[mid]!
+      if (e.pStart + (e.vEnd - e.vStart) <= p0) lo = mid + 1
+      else hi = mid
+    }
+    let i = lo
+    while (addr < end) {
+      const pa = alignDown(addr, PAGE_SIZE)
+      while (i < n && idx[i]!.pStart + (idx[i]!.vEnd - idx[i]!.vStart) <= pa) i++
+      if (i >= n) return -1
+      const e = idx[i]!
+      if (pa < e.pStart) {
+        // Free frames up to the next extent: one page at a time, no folio.
+        addr += e.pStart - pa
+        last = -1
+        continue
+      }
+      const eEnd = e.pStart + (e.vEnd - e.vStart)
+      if (e.huge) {
+        const fs = alignDown(pa - e.pStart, HUGE_PAGE_SIZE) + e.pStart
+        if (fs === skip) {
+          // last_applied: page by page through it, to the first page after it.
+          addr += fs + HUGE_PAGE_SIZE - pa
+          last = skip
+          continue
+        }
+        let k = Math.min((eEnd - fs) / HUGE_PAGE_SIZE, Math.ceil((end - addr) / HUGE_PAGE_SIZE))
+        const ahead = skip - fs
+        if (ahead > 0 && ahead < k * HUGE_PAGE_SIZE && ahead % HUGE_PAGE_SIZE === 0) k = ahead / HUGE_PAGE_SIZE
+        pushPiece(work, e, fs, fs + k * HUGE_PAGE_SIZE)
+        addr += k * HUGE_PAGE_SIZE
+        last = fs + (k - 1) * HUGE_PAGE_SIZE
+      } else {
+        if (pa === skip) {
+          addr += PAGE_SIZE
+          last = skip
+          continue
+        }
+        let k = Math.min((eEnd - pa) / PAGE_SIZE, Math.ceil((end - addr) / PAGE_SIZE))
+        const ahead = skip - pa
+        if (ahead > 0 && ahead < k * PAGE_SIZE && ahead % PAGE_SIZE === 0) k = ahead / PAGE_SIZE
+        pushPiece(work, e, pa, pa + k * PAGE_SIZE)
+        addr += k * PAGE_SIZE
+        last = pa + (k - 1) * PAGE_SIZE
+      }
+    }
+    return last
+  }
+
+  /**
+   * Applies `req` to `[start0, end0)` of `p` like vaddr's walks: huge folios at either end whole
+   * (unless `req.splitThp`, madvise-style), and `req.skipFolio` skipped only as the first present
+   * folio of the walk.
+   *
+   * **Details**
+   * Mirrors `damos_va_stat_pmd_entry()` in `mm/damon/vaddr.c`: a folio is invalid when it is
+   * `s->last_applied` (`damos_va_invalid_folio()`), but every valid folio visited becomes
+   * `last_applied` at once, so the old one can only be met first. Non-present pages (a resident
+   * share of 0) do not count as met. `out.lastFolio` is the last present folio visited.
+   */
   private applyRange(
     p: SimProcess,
     start0: number,
@@ -837,28 +938,70 @@ export class SimMachine {
     splitAt(list, end)
     const i0 = lowerBound(list, start)
     let i = i0
-    let first = true
+    let first = req.skipFolio >= 0
     while (i < list.length && list[i]!.vStart < end) {
       const e = list[i]!
       this.settle(e, nowUs)
-      const fsz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
-      if (first && req.skipFolio >= 0 && e.pStart === req.skipFolio) {
+      const present = e.resident > 0
+      if (first && present && e.pStart === req.skipFolio) {
         first = false
+        const fsz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
         if (e.vEnd - e.vStart > fsz) splitAt(list, e.vStart + fsz)
         i++
         continue
       }
-      first = false
+      if (present) first = false
       const span = this.actOn(p, list, i, req, nowUs, out, acc)
-      const last = list[i + span - 1]!
-      const lastFsz = last.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
-      out.lastFolio = last.pStart + (last.vEnd - last.vStart) - lastFsz
+      if (present) {
+        const last = list[i + span - 1]!
+        const lastFsz = last.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
+        out.lastFolio = last.pStart + (last.vEnd - last.vStart) - lastFsz
+      }
       i += span
     }
     coalesce(list, i0, i)
   }
 
-  /** Acts on the whole extent `list[i]`; returns how many extents it spans afterwards. */
+  /**
+   * Applies `req` to exactly `[start, end)` of `p` (whole folios, all mapped: a piece of
+   * paddr's walk), with no skipping.
+   */
+  private actRange(
+    p: SimProcess,
+    start: number,
+    end: number,
+    req: SimActionRequest,
+    nowUs: number,
+    out: SimActionOutcome,
+    acc: { affected: number; passed: number }
+  ): void {
+    const list = p.extents
+    this.touch()
+    if (req.action === "hugepage" || req.action === "collapse") {
+      this.collapseRange(p, start, end, nowUs, acc)
+      return
+    }
+    splitAt(list, start)
+    splitAt(list, end)
+    const i0 = lowerBound(list, start)
+    let i = i0
+    while (i < list.length && list[i]!.vStart < end) {
+      this.settle(list[i]!, nowUs)
+      i += this.actOn(p, list, i, req, nowUs, out, acc)
+    }
+    coalesce(list, i0, i)
+  }
+
+  /**
+   * Acts on the whole extent `list[i]`; returns how many extents it spans afterwards.
+   *
+   * **Details**
+   * The LRU effects follow which folios passed the filters (`ChainScratch.passActive`):
+   * deactivation (`folio_deactivate()`) moves the passing active folios to the inactive list,
+   * activation (`folio_activate()`) the passing inactive ones to the active list; reclaim takes
+   * the passing folios off the LRU and migration moves them with their flags, so the folios left
+   * keep the rest of each list.
+   */
   private actOn(
     p: SimProcess,
     list: Array<PageExtent>,
@@ -874,9 +1017,11 @@ export class SimMachine {
     const residentPages = e.resident * n
     out.folios += Math.round(residentPages / fpages)
     let f = 1
+    let passActive = e.active
     if (req.chain !== null) {
       const young = req.chain.hasYoung ? p.touchedFraction(e, e.youngSinceUs, nowUs) : 0
       f = passFraction(req.chain, e, young, this.scratch)
+      passActive = Math.min(f, this.scratch.passActive)
       if (this.scratch.youngReached) e.youngSinceUs = nowUs
     }
     const passed = f * residentPages
@@ -884,7 +1029,11 @@ export class SimMachine {
     switch (req.action) {
       case "pageout":
         if (passed > 0) {
-          e.resident = f >= 1 ? 0 : e.resident * (1 - f)
+          if (f >= 1) e.resident = 0
+          else {
+            e.resident = e.resident * (1 - f)
+            e.active = clamp01((e.active - passActive) / (1 - f))
+          }
           e.huge = false
           e.pagedOutAtUs = nowUs
           e.refaultBase = e.resident
@@ -892,11 +1041,11 @@ export class SimMachine {
         }
         return 1
       case "deactivate":
-        e.active = e.active * (1 - f)
+        e.active = clamp01(e.active - passActive)
         acc.affected += passed
         return 1
       case "activate":
-        e.active = e.active + (1 - e.active) * f
+        e.active = clamp01(e.active + (f - passActive))
         acc.affected += passed
         return 1
       case "willneed": {
@@ -915,7 +1064,7 @@ export class SimMachine {
         }
         return 1
       case "migrate":
-        return this.migrate(list, i, f, req, acc)
+        return this.migrate(list, i, f, passActive, req, acc)
       default:
         return 1
     }
@@ -925,12 +1074,15 @@ export class SimMachine {
    * Migrates the first `f` of `list[i]`'s folios: to `targetNid`, or split among `dests` by
    * weighted interleave (folio index `vm_pgoff >> order + (addr - vm_start) >> (PAGE_SHIFT +
    * order)` modulo the total weight). The folios of each destination move as one consecutive
-   * run (node totals are exact; the per-folio placement is not reproduced).
+   * run (node totals are exact; the per-folio placement is not reproduced). The `k` passing
+   * folios are the first `k` of the extent; `passActive` (the fraction of all folios that are
+   * active and pass) sets their active share and that of the folios left behind.
    */
   private migrate(
     list: Array<PageExtent>,
     i: number,
     f: number,
+    passActive: number,
     req: SimActionRequest,
     acc: { affected: number; passed: number }
   ): number {
@@ -954,6 +1106,13 @@ export class SimMachine {
         plan.push({ nid: d.nid, count: below(x0 + k, lo, d.weight) - below(x0, lo, d.weight) })
         lo += d.weight
       }
+    }
+    const activePass = clamp01(passActive / f)
+    if (k < nFolios && activePass !== e.active) {
+      const activeStay = clamp01((e.active * nFolios - activePass * k) / (nFolios - k))
+      splitAt(list, e.vStart + k * fsz)
+      list[i]!.active = activePass
+      list[i + 1]!.active = activeStay
     }
     const resident = e.resident
     let cursor = e.vStart
