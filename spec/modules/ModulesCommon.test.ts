@@ -8,6 +8,7 @@ import {
   monitorRegion,
   paddrConfig,
   statsOf,
+  withRegionWrittenBack,
   wmarksOf,
   zeroStats
 } from "../../src/modules/ModulesCommon.ts"
@@ -106,5 +107,13 @@ describe("ModulesCommon", () => {
     const once = statsOf(zeroStats, stat)
     assert.deepStrictEqual(once, { nrTried: 2, bytesTried: 8192, nrApplied: 1, bytesApplied: 4096, nrQuotaExceeds: 3 })
     assert.deepStrictEqual(statsOf(once, stat), { nrTried: 4, bytesTried: 16384, nrApplied: 2, bytesApplied: 8192, nrQuotaExceeds: 6 })
+  })
+
+  it("withRegionWrittenBack - writes the chosen region back only when both bounds are 0", () => {
+    const region = { start: 4096, end: 8192 }
+    const unset = { monitorRegionStart: 0, monitorRegionEnd: 0, addrUnit: 1 }
+    assert.deepStrictEqual(withRegionWrittenBack(unset, region), { monitorRegionStart: 4096, monitorRegionEnd: 8192, addrUnit: 1 })
+    const set = { monitorRegionStart: 0, monitorRegionEnd: 12288, addrUnit: 1 }
+    assert.strictEqual(withRegionWrittenBack(set, region), set)
   })
 })

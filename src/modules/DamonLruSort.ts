@@ -25,7 +25,7 @@ import {
 } from "./LruSortParams.ts"
 import { applyPatch, noSuchParam, readOnlyParam, show, store } from "./ModuleParams.ts"
 import * as ModuleRuntime from "./ModuleRuntime.ts"
-import { type DamonModule, type DefaultRegion, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
+import { type DamonModule, type DefaultRegion, statsOf, type SystemRam, withRegionWrittenBack, zeroStats } from "./ModulesCommon.ts"
 
 export type { DefaultRegion, SchemeStats, SystemRam } from "./ModulesCommon.ts"
 export {
@@ -88,10 +88,7 @@ export const make = (
 
     const build = (): Result.Result<LruSortBuild, DamonError> => {
       const built = buildLruSort(params, options.memory.systemRamRanges(), defaultRegion)
-      // The kernel writes the default region back through its pointer arguments.
-      if (Result.isSuccess(built) && params.monitorRegionStart === 0 && params.monitorRegionEnd === 0) {
-        params = { ...params, monitorRegionStart: built.success.region.start, monitorRegionEnd: built.success.region.end }
-      }
+      if (Result.isSuccess(built)) params = withRegionWrittenBack(params, built.success.region)
       return built
     }
 

@@ -14,7 +14,7 @@ import { canceled, type DamonError } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import { applyPatch, noSuchParam, type ParamValue, readOnlyParam, show, store } from "./ModuleParams.ts"
 import * as ModuleRuntime from "./ModuleRuntime.ts"
-import { type DamonModule, type DefaultRegion, type SchemeStats, statsOf, type SystemRam, zeroStats } from "./ModulesCommon.ts"
+import { type DamonModule, type DefaultRegion, type SchemeStats, statsOf, type SystemRam, withRegionWrittenBack, zeroStats } from "./ModulesCommon.ts"
 import { buildReclaim, checkCommitInputs, type ReclaimBuild } from "./ReclaimCtx.ts"
 import {
   defaults,
@@ -86,10 +86,7 @@ export const make = (
 
     const build = (): Result.Result<ReclaimBuild, DamonError> => {
       const built = buildReclaim(params, options.memory.systemRamRanges(), defaultRegion)
-      // The kernel writes the default region back through its pointer arguments.
-      if (Result.isSuccess(built) && params.monitorRegionStart === 0 && params.monitorRegionEnd === 0) {
-        params = { ...params, monitorRegionStart: built.success.region.start, monitorRegionEnd: built.success.region.end }
-      }
+      if (Result.isSuccess(built)) params = withRegionWrittenBack(params, built.success.region)
       return built
     }
 

@@ -4,9 +4,8 @@
  * its field. Mirrors the `module_param*()` declarations of `mm/damon/lru_sort.c` (defaults from
  * its static initialisers). Pure; what the parameters mean is in `LruSortCtx.ts`.
  */
-import { Effect, Schema } from "effect"
-import { ULong } from "../internal/validate.ts"
-import type { InputParam } from "./ModuleParams.ts"
+import { Schema } from "effect"
+import { addrUnitParam, boolParam, type InputParam, ulongParam } from "./ModuleParams.ts"
 import {
   monAttrsTable,
   type MonAttrsParams,
@@ -85,30 +84,27 @@ export const defaults: LruSortParams = {
   addrUnit: 1
 }
 
-const ul = (value: number) => ULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
-const bool = (value: boolean) => Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
-const NonZeroULong = ULong.check(Schema.makeFilter((n: number) => (n !== 0 ? undefined : "must not be 0")))
 
 /** Schema of the typed parameters: every field optional, defaulting to the kernel's value. */
 export const LruSortParamsSchema = Schema.Struct({
-  activeMemBp: ul(defaults.activeMemBp),
-  autotuneMonitoringIntervals: bool(defaults.autotuneMonitoringIntervals),
-  filterYoungPages: bool(defaults.filterYoungPages),
-  hotThresAccessFreq: ul(defaults.hotThresAccessFreq),
-  coldMinAgeUs: ul(defaults.coldMinAgeUs),
-  quotaMs: ul(defaults.quotaMs),
-  quotaResetIntervalMs: ul(defaults.quotaResetIntervalMs),
-  wmarksIntervalUs: ul(defaults.wmarksIntervalUs),
-  wmarksHigh: ul(defaults.wmarksHigh),
-  wmarksMid: ul(defaults.wmarksMid),
-  wmarksLow: ul(defaults.wmarksLow),
-  sampleIntervalUs: ul(defaults.sampleIntervalUs),
-  aggrIntervalUs: ul(defaults.aggrIntervalUs),
-  minNrRegions: ul(defaults.minNrRegions),
-  maxNrRegions: ul(defaults.maxNrRegions),
-  monitorRegionStart: ul(defaults.monitorRegionStart),
-  monitorRegionEnd: ul(defaults.monitorRegionEnd),
-  addrUnit: NonZeroULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaults.addrUnit)))
+  activeMemBp: ulongParam(defaults.activeMemBp),
+  autotuneMonitoringIntervals: boolParam(defaults.autotuneMonitoringIntervals),
+  filterYoungPages: boolParam(defaults.filterYoungPages),
+  hotThresAccessFreq: ulongParam(defaults.hotThresAccessFreq),
+  coldMinAgeUs: ulongParam(defaults.coldMinAgeUs),
+  quotaMs: ulongParam(defaults.quotaMs),
+  quotaResetIntervalMs: ulongParam(defaults.quotaResetIntervalMs),
+  wmarksIntervalUs: ulongParam(defaults.wmarksIntervalUs),
+  wmarksHigh: ulongParam(defaults.wmarksHigh),
+  wmarksMid: ulongParam(defaults.wmarksMid),
+  wmarksLow: ulongParam(defaults.wmarksLow),
+  sampleIntervalUs: ulongParam(defaults.sampleIntervalUs),
+  aggrIntervalUs: ulongParam(defaults.aggrIntervalUs),
+  minNrRegions: ulongParam(defaults.minNrRegions),
+  maxNrRegions: ulongParam(defaults.maxNrRegions),
+  monitorRegionStart: ulongParam(defaults.monitorRegionStart),
+  monitorRegionEnd: ulongParam(defaults.monitorRegionEnd),
+  addrUnit: addrUnitParam(defaults.addrUnit)
 })
 
 /** A typed patch: any subset of the input parameters. */

@@ -6,7 +6,7 @@
  * field of a module's typed parameter record, decoded with Schema. Pure; does not know what a
  * parameter means to its module (see `ReclaimParams.ts`, `LruSortParams.ts`).
  */
-import { Result, Schema } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { decode, ULong } from "../internal/validate.ts"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import {
@@ -134,3 +134,15 @@ export const noSuchParam = (prefix: string, name: string): DamonError =>
 /** `-EACCES`: a 0400 parameter file opened for writing (`kernfs_fop_open()` refuses it, even for root). */
 export const readOnlyParam = (prefix: string, name: string): DamonError =>
   accessDenied(`/sys/module/${prefix}/parameters/${name} is read-only (mode 0400)`)
+
+/** Schema of an `unsigned long` parameter defaulting to `value`. */
+export const ulongParam = (value: number) => ULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+/** Schema of a `bool` parameter defaulting to `value`. */
+export const boolParam = (value: boolean) => Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+/** Schema of `addr_unit`: an `unsigned long` that must not be 0, defaulting to `value`. */
+export const addrUnitParam = (value: number) =>
+  ULong.check(Schema.makeFilter((n: number) => (n !== 0 ? undefined : "must not be 0"))).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(value))
+  )

@@ -351,3 +351,13 @@ export interface DamonModule<P, I, S> {
   /** The parameter file names, sorted. */
   readonly parameters: ReadonlyArray<string>
 }
+
+/**
+ * The parameters after a build: when both monitoring-region bounds are 0, the region the build
+ * chose (the default), as the kernel writes it back through its pointer arguments
+ * (`damon_set_region_biggest_system_ram_default()`); otherwise `params` unchanged.
+ */
+export const withRegionWrittenBack = <P extends RegionParams>(params: P, region: AddrRange): P =>
+  params.monitorRegionStart === 0 && params.monitorRegionEnd === 0
+    ? { ...params, monitorRegionStart: region.start, monitorRegionEnd: region.end }
+    : params

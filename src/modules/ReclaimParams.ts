@@ -4,9 +4,8 @@
  * its field. Mirrors the `module_param*()` declarations of `mm/damon/reclaim.c` (defaults from its
  * static initialisers). Pure; what the parameters mean is in `ReclaimCtx.ts`.
  */
-import { Effect, Schema } from "effect"
-import { ULong } from "../internal/validate.ts"
-import type { InputParam } from "./ModuleParams.ts"
+import { Schema } from "effect"
+import { addrUnitParam, boolParam, type InputParam, ulongParam } from "./ModuleParams.ts"
 import {
   monAttrsTable,
   type MonAttrsParams,
@@ -84,29 +83,27 @@ export const defaults: ReclaimParams = {
   skipAnon: false
 }
 
-const ul = (value: number) => ULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
-const NonZeroULong = ULong.check(Schema.makeFilter((n: number) => (n !== 0 ? undefined : "must not be 0")))
 
 /** Schema of the typed parameters: every field optional, defaulting to the kernel's value. */
 export const ReclaimParamsSchema = Schema.Struct({
-  minAgeUs: ul(defaults.minAgeUs),
-  quotaMs: ul(defaults.quotaMs),
-  quotaSz: ul(defaults.quotaSz),
-  quotaResetIntervalMs: ul(defaults.quotaResetIntervalMs),
-  quotaMemPressureUs: ul(defaults.quotaMemPressureUs),
-  quotaAutotuneFeedback: ul(defaults.quotaAutotuneFeedback),
-  wmarksIntervalUs: ul(defaults.wmarksIntervalUs),
-  wmarksHigh: ul(defaults.wmarksHigh),
-  wmarksMid: ul(defaults.wmarksMid),
-  wmarksLow: ul(defaults.wmarksLow),
-  sampleIntervalUs: ul(defaults.sampleIntervalUs),
-  aggrIntervalUs: ul(defaults.aggrIntervalUs),
-  minNrRegions: ul(defaults.minNrRegions),
-  maxNrRegions: ul(defaults.maxNrRegions),
-  monitorRegionStart: ul(defaults.monitorRegionStart),
-  monitorRegionEnd: ul(defaults.monitorRegionEnd),
-  addrUnit: NonZeroULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaults.addrUnit))),
-  skipAnon: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(defaults.skipAnon)))
+  minAgeUs: ulongParam(defaults.minAgeUs),
+  quotaMs: ulongParam(defaults.quotaMs),
+  quotaSz: ulongParam(defaults.quotaSz),
+  quotaResetIntervalMs: ulongParam(defaults.quotaResetIntervalMs),
+  quotaMemPressureUs: ulongParam(defaults.quotaMemPressureUs),
+  quotaAutotuneFeedback: ulongParam(defaults.quotaAutotuneFeedback),
+  wmarksIntervalUs: ulongParam(defaults.wmarksIntervalUs),
+  wmarksHigh: ulongParam(defaults.wmarksHigh),
+  wmarksMid: ulongParam(defaults.wmarksMid),
+  wmarksLow: ulongParam(defaults.wmarksLow),
+  sampleIntervalUs: ulongParam(defaults.sampleIntervalUs),
+  aggrIntervalUs: ulongParam(defaults.aggrIntervalUs),
+  minNrRegions: ulongParam(defaults.minNrRegions),
+  maxNrRegions: ulongParam(defaults.maxNrRegions),
+  monitorRegionStart: ulongParam(defaults.monitorRegionStart),
+  monitorRegionEnd: ulongParam(defaults.monitorRegionEnd),
+  addrUnit: addrUnitParam(defaults.addrUnit),
+  skipAnon: boolParam(defaults.skipAnon)
 })
 
 /** A typed patch: any subset of the input parameters. */
