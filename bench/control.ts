@@ -4,7 +4,7 @@
  * 1000 concurrent callers, and the cost a pending damosWalk adds per region it visits.
  */
 import { Deferred, Effect, Fiber, Layer, Result } from "effect"
-import { ApplySchemes, BuildCtx, Damon, type DamonOps, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps } from "effect-damon"
+import { ApplySchemes, BuildCtx, Damon, type DamonOps, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, World } from "effect-damon"
 import { completeWalkFor, makeControlState, visitWalk, type WalkRequest } from "../src/engine/Control.ts"
 import * as KdamondStats from "../src/engine/KdamondStats.ts"
 import { type Bench, median, nowMs } from "./Harness.ts"
@@ -22,13 +22,13 @@ const percentile = (xs: ReadonlyArray<number>, p: number): number => {
 const runtimeLayer = () => {
   const config = unwrap(MasimFiles.loadMasimConfig("stairs"))
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
-  return Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  return Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerReal]))
 }
 
 /** End-to-end latency of sequential damonCalls on a real-time kdamond (default intervals). */
 const latencies = (): Promise<Array<number>> =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: 42 }] }, { time: "real", seed: 1 })
+    const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: 42 }] }, { seed: 1 })
     const out: Array<number> = []
     for (let i = 0; i < 3000; i++) {
       const t0 = nowMs()
@@ -41,7 +41,7 @@ const latencies = (): Promise<Array<number>> =>
 /** Calls per second with 1000 callers looping concurrently for about one second. */
 const throughput = (): Promise<number> =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: 42 }] }, { time: "real", seed: 1 })
+    const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: 42 }] }, { seed: 1 })
     let calls = 0
     const deadline = nowMs() + 1000
     const caller = Effect.gen(function*() {

@@ -4,7 +4,7 @@
  * schemes on and off, side by side).
  */
 import { Effect, Layer, Result } from "effect"
-import { Damon, DamosConfig, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, Transform } from "effect-damon"
+import { Damon, DamosConfig, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, Transform, World } from "effect-damon"
 import { type Bench, median, nowMs } from "./Harness.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {
@@ -53,12 +53,12 @@ const transformRate = (): number => {
 const simulate = (schemes: ReadonlyArray<unknown>): Promise<number> => {
   const config = unwrap(MasimFiles.loadMasimConfig("stairs"))
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
-  const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
   return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const t0 = nowMs()
     const k = yield* (yield* Damon.Damon).start(
       { ops: "vaddr", targets: [{ pid: 42 }], schemes, attrs: { minNrRegions: 1000, maxNrRegions: 1000 } },
-      { time: "virtual", seed: 1, stopAtUs: 20_000_000 }
+      { seed: 1, stopAtUs: 20_000_000 }
     )
     yield* k.join
     return nowMs() - t0

@@ -5,7 +5,7 @@
  * vaddr ops over the simulated machine) in virtual time.
  */
 import { Effect, Layer, Result } from "effect"
-import { Damon, MasimConfig, MasimFiles, OpsRegistry, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimConfig, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
 import { type Bench, gc, median, nowMs } from "./Harness.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {
@@ -36,14 +36,14 @@ const runVirtual = (
   virtualUs: number
 ): Promise<RunResult> => {
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
-  const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
   return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const damon = yield* Damon.Damon
     let regionSamples = 0
     let samples = 0
     let nrRegions = 0
     const t0 = nowMs()
-    const k = yield* damon.start({ ops: "vaddr", targets: [{ pid: 42 }], attrs }, { time: "virtual", seed: 1, stopAtUs: virtualUs })
+    const k = yield* damon.start({ ops: "vaddr", targets: [{ pid: 42 }], attrs }, { seed: 1, stopAtUs: virtualUs })
     yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
       nrRegions = ctx.targets[0]!.regions.length
       regionSamples += nrRegions
@@ -57,11 +57,11 @@ const runVirtual = (
 /** Heap bytes of a running kdamond per region: heap with N regions minus heap with few, over N. */
 const heapWithRegions = (nrRegions: number): Promise<{ heap: number; regions: number }> => {
   const machine = unwrap(SimMachine.SimMachine.withMasim(oneRegion(64 * GiB), { seed: 1, pid: 42 }))
-  const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerReal]))
   return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const k = yield* (yield* Damon.Damon).start(
       { ops: "vaddr", targets: [{ pid: 42 }], attrs: { minNrRegions: nrRegions, maxNrRegions: nrRegions } },
-      { time: "real", seed: 1 }
+      { seed: 1 }
     )
     yield* Effect.sleep("30 millis")
     return yield* k.damonCall((ctx) => {

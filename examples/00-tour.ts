@@ -4,12 +4,12 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Result, Stream } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World } from "effect-damon"
 
 // an address space: a simulated machine running masim's zigzag as process 42
 const workload = Result.getOrThrow(MasimFiles.loadMasimConfig("zigzag"))
 const machine = Result.getOrThrow(SimMachine.SimMachine.withMasim(workload, { pid: 42 }))
-const DamonLive = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+const DamonLive = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
 
 export const main = Effect.gen(function*() {
   const damon = yield* Damon.Damon
@@ -21,7 +21,7 @@ export const main = Effect.gen(function*() {
       attrs: { sampleIntervalUs: 5_000, aggrIntervalUs: 100_000, minNrRegions: 10, maxNrRegions: 1000 },
       schemes: [{ action: "pageout", pattern: { maxNrAccesses: 0 } }]
     },
-    { time: "virtual", seed: 1, stopAtUs: 60_000_000 }
+    { seed: 1, stopAtUs: 60_000_000 }
   )
   // events: every aggregation's regions, without slowing the kdamond down
   yield* Effect.forkScoped(Stream.runDrain(kdamond.events))

@@ -4,19 +4,19 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Stream } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
 
 export const main = Effect.gen(function*() {
   // a simulated machine running masim's zigzag as process 42
   const workload = yield* Effect.fromResult(MasimFiles.loadMasimConfig("zigzag"))
   const machine = yield* Effect.fromResult(SimMachine.SimMachine.withMasim(workload, { pid: 42, seed: 1 }))
-  const runtime = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const runtime = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
 
   yield* Effect.scoped(Effect.gen(function*() {
     const damon = yield* Damon.Damon
     const kdamond = yield* damon.start(
       { ops: "vaddr", targets: [{ pid: 42 }], attrs: { sampleIntervalUs: 5_000, aggrIntervalUs: 100_000 } },
-      { time: "virtual", seed: 1, stopAtUs: 30_000_000 }
+      { seed: 1, stopAtUs: 30_000_000 }
     )
     yield* kdamond.events.pipe(
       Stream.filter((e) => e._tag === "Aggregated" && e.nrAggregations % 10 === 0),

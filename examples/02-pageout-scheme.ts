@@ -5,14 +5,14 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
 
 const MiB = 2 ** 20
 
 export const main = Effect.gen(function*() {
   const workload = yield* Effect.fromResult(MasimFiles.loadMasimConfig("stairs"))
   const machine = yield* Effect.fromResult(SimMachine.SimMachine.withMasim(workload, { pid: 42, seed: 1 }))
-  const runtime = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const runtime = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
   const pageoutIdle = {
     action: "pageout",
     // never accessed in the window, for at least 50 aggregations (5 s)
@@ -23,7 +23,7 @@ export const main = Effect.gen(function*() {
   const lines = yield* Effect.scoped(Effect.gen(function*() {
     const kdamond = yield* (yield* Damon.Damon).start(
       { ops: "vaddr", targets: [{ pid: 42 }], schemes: [pageoutIdle] },
-      { time: "virtual", seed: 1, stopAtUs: 60_000_000 }
+      { seed: 1, stopAtUs: 60_000_000 }
     )
     // every 10 s of virtual time, on the kdamond: the resident set and the scheme's stats
     const out: Array<string> = []

@@ -6,19 +6,19 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World } from "effect-damon"
 
 export const main = Effect.gen(function*() {
   const workload = yield* Effect.fromResult(MasimFiles.loadMasimConfig("zigzag"))
   const machine = yield* Effect.fromResult(SimMachine.SimMachine.withMasim(workload, { pid: 42, seed: 1 }))
-  const runtime = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  const runtime = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerReal]))
   const config = {
     ops: "vaddr",
     targets: [{ pid: 42 }],
     schemes: [{ action: "stat", pattern: { minNrAccesses: 10 } }]
   }
   yield* Effect.scoped(Effect.gen(function*() {
-    const kdamond = yield* (yield* Damon.Damon).start(config, { time: "real", seed: 1 })
+    const kdamond = yield* (yield* Damon.Damon).start(config, { seed: 1 })
     yield* Effect.sleep("1 second")
 
     // damonCall: runs on the kdamond between loop phases, with exclusive access to the context

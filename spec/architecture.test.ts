@@ -40,8 +40,9 @@ const layer = (path: string): string => {
   if (!path.endsWith(".ts")) return "external"
   if (path.startsWith("model/") || path.startsWith("internal/")) return "model"
   if (path.startsWith("core/")) return "core"
-  if (path === "ops/DamonOps.ts" || path === "ops/OpsRegistry.ts") return "contract"
-  if (path.startsWith("ops/") || path.startsWith("sim/")) return "ops"
+  if (["ops/DamonOps.ts", "ops/OpsRegistry.ts", "ops/AddressSpace.ts", "ops/FolioFilter.ts"].includes(path)) return "contract"
+  if (path.startsWith("ops/")) return "ops"
+  if (path.startsWith("sim/") || path.startsWith("spaces/")) return "adapter"
   if (path.startsWith("engine/")) return "engine"
   if (path === "Damon.ts" || path === "SchemesControl.ts") return "api"
   if (path === "index.ts") return "index"
@@ -82,20 +83,30 @@ describe("architecture", () => {
 
   it("the engine never imports a concrete ops set, the simulator or an interface", () => {
     assert.deepStrictEqual(
-      violations((i) => layer(i.from) === "engine" && ["ops", "api", "interface"].includes(layer(i.target))),
+      violations((i) => layer(i.from) === "engine" && ["ops", "adapter", "api", "interface"].includes(layer(i.target))),
       []
     )
   })
 
-  it("ops sets and the simulator never import the engine or the interfaces", () => {
+  it("ops sets and address-space adapters never import the engine or the interfaces", () => {
     assert.deepStrictEqual(
-      violations((i) => layer(i.from) === "ops" && ["engine", "api", "interface"].includes(layer(i.target))),
+      violations((i) => ["ops", "adapter"].includes(layer(i.from)) && ["engine", "api", "interface"].includes(layer(i.target))),
       []
     )
+  })
+
+  it("the engine, the core and the ops sets import nothing from the simulator or other adapters: they see the port", () => {
+    assert.deepStrictEqual(
+      violations((i) => ["model", "core", "contract", "ops", "engine"].includes(layer(i.from)) && layer(i.target) === "adapter"),
+      []
+    )
+    // the port itself is what the ops sets are written over
+    assert.isTrue(all.some((i) => i.from === "ops/vaddr.ts" && i.target === "ops/AddressSpace.ts"))
+    assert.isTrue(all.some((i) => i.from === "ops/paddr.ts" && i.target === "ops/AddressSpace.ts"))
   })
 
   it("interfaces reach the engine only through its public API (Damon, SchemesControl, the Kdamond handle)", () => {
-    const publicEngine = new Set(["engine/Kdamond.ts", "engine/Events.ts", "engine/KdamondStats.ts"])
+    const publicEngine = new Set(["engine/Kdamond.ts", "engine/Events.ts", "engine/KdamondStats.ts", "engine/World.ts"])
     assert.deepStrictEqual(
       violations((i) =>
         layer(i.from) === "interface" && layer(i.target) === "engine" && !publicEngine.has(i.target) &&

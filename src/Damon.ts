@@ -8,6 +8,7 @@ import { buildCtx, decodeConfig } from "./core/BuildCtx.ts"
 import { checkMeasurable, checkTargets } from "./core/ConfigChecks.ts"
 import { makeRng } from "./core/Rng.ts"
 import * as Kdamond from "./engine/Kdamond.ts"
+import { WorldClock } from "./engine/World.ts"
 import { decode } from "./internal/validate.ts"
 import { busy, type DamonError } from "./model/DamonError.ts"
 import { OpsRegistry } from "./ops/OpsRegistry.ts"
@@ -25,7 +26,6 @@ const check = <A>(rule: string, ok: (a: A) => boolean) => Schema.makeFilter((a: 
 
 /** Schema of `StartOptions`: every field optional; unknown fields are refused. */
 export const StartOptionsSchema = Schema.Struct({
-  time: Schema.optionalKey(Schema.Literals(["real", "virtual"])),
   seed: Schema.optionalKey(Schema.Number.check(check("must be a safe integer", Number.isSafeInteger))),
   eventBufferSize: Schema.optionalKey(Schema.Number.check(check(
     "must be an integer in [1, 16777216]",
@@ -54,9 +54,10 @@ export class Damon extends Context.Service<Damon, {
   readonly opsIds: ReadonlyArray<string>
 }>()("effect-damon/Damon") {}
 
-/** Builds the runtime over an ops registry. */
-export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.gen(function*() {
+/** Builds the runtime over an ops registry and a world clock (shared by all its kdamonds). */
+export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClock> = Effect.gen(function*() {
   const registry = yield* OpsRegistry
+  const world = yield* WorldClock
   let nrRunning = 0
   let runningExclusive = false
   let nextPid = 1
@@ -71,7 +72,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
       const ops = factory.success()
       const ctx = buildCtx(source.success)
       const invalid = checkMeasurable(source.success, ops) ??
-        checkTargets(source.success, ops, ctx, { rng: makeRng(0), nowUs: () => 0 })
+        checkTargets(source.success, ops, ctx, { rng: makeRng(0), nowUs: world.nowUs })
       if (invalid !== undefined) return yield* Effect.fail(invalid)
       const exclusive = options.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
@@ -90,6 +91,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
             pid: nextPid++,
             ctx,
             ops,
+            world,
             selectOps: registry.select,
             onStopped: () => {
               nrRunning--
@@ -106,5 +108,5 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry> = Effect.
   return { start, nrRunningCtxs: Effect.sync(() => nrRunning), opsIds: registry.ids }
 })
 
-/** The runtime layer; needs an `OpsRegistry`. */
-export const layer: Layer.Layer<Damon, never, OpsRegistry> = Layer.effect(Damon, make)
+/** The runtime layer; needs an `OpsRegistry` and a `WorldClock` (`World.layerVirtual` or `World.layerReal`). */
+export const layer: Layer.Layer<Damon, never, OpsRegistry | WorldClock> = Layer.effect(Damon, make)

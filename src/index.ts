@@ -92,8 +92,16 @@ export * as SimOps from "./sim/SimOps.ts"
 export * as Kdamond from "./engine/Kdamond.ts"
 /** Monitoring events. */
 export * as Events from "./engine/Events.ts"
-/** The kdamond clock (real or virtual time). */
-export * as KdamondClock from "./engine/KdamondClock.ts"
+/** World time shared by every kdamond of a runtime (real or virtual). */
+export * as World from "./engine/World.ts"
+/** The address-space port the kernel's operations sets are written over. */
+export * as AddressSpace from "./ops/AddressSpace.ts"
+/** Ops-filter chains evaluated per folio by address spaces. */
+export * as FolioFilter from "./ops/FolioFilter.ts"
+/** A minimal address space: a page table whose accessed bits a program sets. */
+export * as PageTable from "./spaces/PageTable.ts"
+/** The simulated machine behind the address-space port. */
+export * as SimSpace from "./sim/SimSpace.ts"
 /** The DAMON runtime service: start kdamonds. */
 export * as Damon from "./Damon.ts"
 /** On-demand scheme stats, tried regions, effective quotas, tuned intervals, goal commits. */

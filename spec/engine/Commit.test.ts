@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { BuildCtx, CommitCtx, Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target } from "effect-damon"
+import { BuildCtx, CommitCtx, Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target, World } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -22,7 +22,7 @@ const observe = (ctx: DamonCtx.DamonCtx) =>
 describe("commit", () => {
   it.effect("commit - new attrs take effect and rescale; scheme stats and kept regions are preserved", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(base, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(base, { seed: 1 })
       yield* TestClock.adjust("1 second")
       const before = yield* k.damonCall((ctx) => ({
         stat: { ...ctx.schemes[0]!.stat },
@@ -41,11 +41,11 @@ describe("commit", () => {
       const sis0 = yield* k.damonCall((ctx) => ctx.passedSampleIntervals)
       yield* TestClock.adjust("100 millis")
       assert.strictEqual((yield* k.damonCall((ctx) => ctx.passedSampleIntervals)) - sis0, 10)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("commit - a commit that fails validation changes nothing and the kdamond runs on", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(base, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(base, { seed: 1 })
       yield* TestClock.adjust("300 millis")
       const bad = [
         { ...base, attrs: { minNrRegions: 2 } },
@@ -60,11 +60,11 @@ describe("commit", () => {
         assert.strictEqual(yield* k.damonCall(observe), snapshot)
       }
       assert.isTrue(yield* k.isRunning)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("commit - schemes are matched by position: kept ones keep stats, extra ones are added and removed", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(base, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(base, { seed: 1 })
       yield* TestClock.adjust("500 millis")
       const tried = yield* k.damonCall((ctx) => ctx.schemes[0]!.stat.nrTried)
       yield* k.commit({ ...base, schemes: [{ action: "cold" }, { action: "stat" }] })
@@ -72,26 +72,26 @@ describe("commit", () => {
       assert.deepStrictEqual(s, [["cold", tried], ["stat", 0]])
       yield* k.commit({ ...base, schemes: [] })
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes.length), 0)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("commit - obsolete targets are removed by position without re-indexing", () =>
     Effect.gen(function*() {
       const three = { ops: "fake", targets: [{ pid: 1 }, { pid: 2 }, { pid: 3 }] }
-      const k = yield* (yield* Damon.Damon).start(three, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(three, { seed: 1 })
       yield* TestClock.adjust("10 millis")
       yield* k.commit({ ops: "fake", targets: [{ pid: 11 }, { pid: 2, obsolete: true }, { pid: 13 }] })
       assert.deepStrictEqual(yield* k.damonCall((ctx) => ctx.targets.map((t) => t.pid)), [11, 13])
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("commit - switches the operations set online", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(base, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(base, { seed: 1 })
       yield* TestClock.adjust("10 millis")
       yield* k.commit({ ...base, ops: "other" })
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.opsId), "other")
       yield* TestClock.adjust("100 millis")
       assert.isTrue(yield* k.isRunning)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 })
 
 describe("CommitCtx", () => {

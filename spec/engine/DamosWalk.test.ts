@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonError, OpsRegistry, SchemesControl } from "effect-damon"
+import { Damon, type DamonError, OpsRegistry, SchemesControl, World } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -19,7 +19,7 @@ const config = (schemes: ReadonlyArray<unknown>) => ({ ops: "fake", targets: [{}
 describe("damosWalk", () => {
   it.effect("damosWalk - visits exactly the regions and bytes the schemes tried in one pass", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([hotScheme, allScheme]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([hotScheme, allScheme]), { seed: 1 })
       yield* TestClock.adjust("250 millis")
       const before = yield* SchemesControl.schemesStats(k)
       const visits: Array<{ scheme: number; bytes: number; passed: number }> = []
@@ -37,13 +37,13 @@ describe("damosWalk", () => {
       }
       assert.isTrue(visits.some((v) => v.scheme === 0))
       assert.strictEqual(visits.filter((v) => v.scheme === 1).reduce((n, v) => n + v.bytes, 0), 100 * MiB)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - completes after the slowest scheme's pass, visiting each scheme's pass once", () =>
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         config([{ ...allScheme, applyIntervalUs: 100_000 }, { ...allScheme, applyIntervalUs: 300_000 }]),
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       yield* TestClock.adjust("10 millis")
       const seen: Array<[number, number]> = []
@@ -56,11 +56,11 @@ describe("damosWalk", () => {
       yield* Fiber.join(walk)
       assert.deepStrictEqual([...new Set(seen.filter(([s]) => s === 0).map(([, sis]) => sis))], [20])
       assert.deepStrictEqual([...new Set(seen.filter(([s]) => s === 1).map(([, sis]) => sis))], [60])
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - a second walk is Busy; after the first completes a new one runs", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { seed: 1 })
       const first = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       assert.strictEqual(reasonOf(yield* Effect.exit(k.damosWalk(() => undefined))), "Busy")
       yield* TestClock.adjust("100 millis")
@@ -68,21 +68,21 @@ describe("damosWalk", () => {
       const second = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("100 millis")
       assert.isTrue(Exit.isSuccess(yield* Fiber.await(second)))
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - Canceled when the context has no schemes", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([]), { seed: 1 })
       const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("5 millis")
       assert.strictEqual(reasonOf(yield* Fiber.await(walk)), "Canceled")
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - Canceled when every scheme is deactivated by watermarks, calls still served", () =>
     Effect.gen(function*() {
       freeMemRate.value = 450
       const wmarks = { metric: "free_mem_rate", intervalUs: 20_000, high: 500, mid: 400, low: 200 }
-      const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, wmarks }]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, wmarks }]), { seed: 1 })
       yield* TestClock.adjust("10 millis")
       freeMemRate.value = 900 // above high: deactivated
       yield* TestClock.adjust("10 millis")
@@ -95,23 +95,23 @@ describe("damosWalk", () => {
       freeMemRate.value = 300 // in [low, mid): activated again
       yield* TestClock.adjust("100 millis")
       assert.isTrue((yield* k.damonCall((ctx) => ctx.passedSampleIntervals)) > sis)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - Canceled when the kdamond stops; NotRunning afterwards", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { seed: 1 })
       const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("10 millis")
       yield* k.stop
       assert.strictEqual(reasonOf(yield* Fiber.await(walk)), "Canceled")
       assert.strictEqual(reasonOf(yield* Effect.exit(k.damosWalk(() => undefined))), "NotRunning")
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - interrupting the caller withdraws the walk and leaves no completion state", () =>
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         config([{ ...allScheme, applyIntervalUs: 100_000 }, { ...allScheme, applyIntervalUs: 300_000 }]),
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       let visitsOfWithdrawn = 0
       const walk = yield* Effect.forkChild(k.damosWalk(() => void visitsOfWithdrawn++), { startImmediately: true })
@@ -126,11 +126,11 @@ describe("damosWalk", () => {
       yield* Fiber.join(next)
       assert.deepStrictEqual([...seen].sort(), [0, 1]) // the kernel's R2 would skip scheme 0 here
       assert.strictEqual(visitsOfWithdrawn, countAtWithdraw)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("damosWalk - a throwing walk function fails the walk only; the kdamond goes on", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { seed: 1 })
       const walk = yield* Effect.forkChild(k.damosWalk(() => {
         throw new Error("walk boom")
       }), { startImmediately: true })
@@ -140,24 +140,23 @@ describe("damosWalk", () => {
       const again = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("100 millis")
       assert.isTrue(Exit.isSuccess(yield* Fiber.await(again)))
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   // port: damon_test_walk_control_obsolete (mm/damon/tests/core-kunit.h)
   it.effect("damon_test_walk_control_obsolete", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { time: "virtual", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([allScheme]), { seed: 1 })
       yield* k.stop
       // the kernel returns -ECANCELED for an obsolete walk control; a stopped kdamond here
       // refuses new requests at once with NotRunning (the documented improvement)
       assert.strictEqual(reasonOf(yield* Effect.exit(k.damosWalk(() => undefined))), "NotRunning")
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerVirtual)))
 })
 
 describe("SchemesControl", () => {
   it.effect("schemesTriedRegions - reports per scheme regions with pre-reset age and total bytes", () =>
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(config([hotScheme, { ...allScheme, pattern: { minAgeRegion: 2 } }]), {
-        time: "real",
         seed: 1
       })
       yield* TestClock.adjust("500 millis")
@@ -176,12 +175,12 @@ describe("SchemesControl", () => {
       const after = yield* SchemesControl.schemesStats(k)
       assert.deepStrictEqual(totals, [0, 1].map((i) => after[i]!.szTried - before[i]!.szTried))
       assert.isTrue(totals[0]! > 0)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("commitSchemesQuotaGoals - feeds user_input goals; a bad goal changes nothing", () =>
     Effect.gen(function*() {
       const quota = { resetIntervalMs: 100, goals: [{ metric: "user_input", targetValue: 100, currentValue: 10 }] }
-      const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, quota }]), { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, quota }]), { seed: 1 })
       yield* SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "user_input", targetValue: 100, currentValue: 50 }]])
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.currentValue), 50)
       const bad = yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "nope" }]]))
@@ -190,13 +189,13 @@ describe("SchemesControl", () => {
       const esz = yield* SchemesControl.schemesEffectiveQuotas(k)
       assert.strictEqual(esz.length, 1)
       assert.deepStrictEqual(yield* SchemesControl.tunedIntervals(k), { sampleIntervalUs: 5000, aggrIntervalUs: 100_000 })
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("tunedIntervals - reports the intervals the auto-tuner chose, not the configured ones", () =>
     Effect.gen(function*() {
       // only 10% of the space is hot: far below a 40% access goal, so the tuner lengthens the intervals
       const intervalsGoal = { accessBp: 4000, aggrs: 1, minSampleUs: 1000, maxSampleUs: 50_000 }
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], attrs: { intervalsGoal } }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], attrs: { intervalsGoal } }, { seed: 1 })
       yield* TestClock.adjust("2 seconds")
       const tuned = yield* SchemesControl.tunedIntervals(k)
       assert.isTrue(tuned.sampleIntervalUs > 5000, `sample ${tuned.sampleIntervalUs}`)
@@ -205,5 +204,5 @@ describe("SchemesControl", () => {
         sampleIntervalUs: ctx.attrs.sampleIntervalUs,
         aggrIntervalUs: ctx.attrs.aggrIntervalUs
       })))
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonError, Events, OpsRegistry } from "effect-damon"
+import { Damon, type DamonError, Events, OpsRegistry, World } from "effect-damon"
 import { type FakeOpsLog, makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -22,7 +22,7 @@ describe("Kdamond", () => {
       const damon = yield* Damon.Damon
       const k = yield* damon.start(
         { ...config, attrs: { sampleIntervalUs: 1000, aggrIntervalUs: 2000, opsUpdateIntervalUs: 3000 } },
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       yield* TestClock.adjust("3 millis")
       yield* k.stop
@@ -37,15 +37,15 @@ describe("Kdamond", () => {
         "update",
         "prepareAccessChecks"
       ])
-    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, log }) }))))
+    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, log }) })), Effect.provide(World.layerReal)))
 
   it.effect("start - counts sample intervals like the kernel in virtual time", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config, { time: "virtual", seed: 3, stopAtUs: 1_000_000 })
+      const k = yield* (yield* Damon.Damon).start(config, { seed: 3, stopAtUs: 1_000_000 })
       const reason = yield* k.join
       assert.deepStrictEqual(reason, { _tag: "TimeLimit", atUs: 1_000_000 })
       assert.isFalse(yield* k.isRunning)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerVirtual)))
 
   it.effect("start - bad config is an InvalidArgument naming the field and starts nothing", () =>
     Effect.gen(function*() {
@@ -60,41 +60,41 @@ describe("Kdamond", () => {
       const badSz = yield* Effect.exit(damon.start({ ops: "fake", minRegionSz: 3000 }))
       assert.include(String(Option.getOrUndefined(Exit.findErrorOption(badSz))?.message), "minRegionSz: 3000 is invalid: must be a power of two")
       assert.strictEqual(yield* damon.nrRunningCtxs, 0)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("start - exclusive starts are refused with Busy while others run, and block others", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const a = yield* damon.start(config, { time: "virtual", seed: 1 })
+      const a = yield* damon.start(config, { seed: 1 })
       assert.strictEqual(reasonOf(yield* Effect.exit(damon.start(config, { exclusive: true }))), "Busy")
       yield* a.stop
-      const ex = yield* damon.start(config, { time: "virtual", seed: 1, exclusive: true })
+      const ex = yield* damon.start(config, { seed: 1, exclusive: true })
       assert.strictEqual(reasonOf(yield* Effect.exit(damon.start(config))), "Busy")
       assert.strictEqual(yield* damon.nrRunningCtxs, 1)
       yield* ex.stop
-      const b = yield* damon.start(config, { time: "virtual", seed: 1 })
-      const c = yield* damon.start(config, { time: "virtual", seed: 2 })
+      const b = yield* damon.start(config, { seed: 1 })
+      const c = yield* damon.start(config, { seed: 2 })
       assert.strictEqual(yield* damon.nrRunningCtxs, 2)
       assert.deepStrictEqual([b.index, c.index], [0, 1])
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerVirtual)))
 
   it.effect("start - several kdamonds run side by side and stop with their scope", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
       const sis = yield* Effect.scoped(Effect.gen(function*() {
-        const a = yield* damon.start(config, { time: "real", seed: 1 })
-        const b = yield* damon.start({ ...config, attrs: { sampleIntervalUs: 10_000, aggrIntervalUs: 100_000 } }, { time: "real", seed: 2 })
+        const a = yield* damon.start(config, { seed: 1 })
+        const b = yield* damon.start({ ...config, attrs: { sampleIntervalUs: 10_000, aggrIntervalUs: 100_000 } }, { seed: 2 })
         yield* TestClock.adjust("100 millis")
         return [yield* a.damonCall((c) => c.passedSampleIntervals), yield* b.damonCall((c) => c.passedSampleIntervals)]
       }))
       assert.deepStrictEqual(sis, [20, 10])
       assert.strictEqual(yield* damon.nrRunningCtxs, 0)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("stop - an ops hook that throws stops the kdamond cleanly with OpsFailed", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const k = yield* damon.start(config, { time: "real", seed: 1 })
+      const k = yield* damon.start(config, { seed: 1 })
       const pending = yield* Effect.forkChild(k.damonCall(() => 1, { at: "aggregation" }), { startImmediately: true })
       yield* TestClock.adjust("20 millis")
       const reason = yield* k.join
@@ -102,23 +102,23 @@ describe("Kdamond", () => {
       assert.isTrue(reason._tag === "OpsFailed" && reason.op === "checkAccesses" && reason.message.includes("failed on call 3"))
       assert.strictEqual(reasonOf(yield* Fiber.await(pending)), "Canceled")
       assert.strictEqual(yield* damon.nrRunningCtxs, 0)
-    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, failAt: { hook: "checkAccesses", call: 3 } }) }))))
+    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, failAt: { hook: "checkAccesses", call: 3 } }) })), Effect.provide(World.layerReal)))
 
   it.effect("stop - the kdamond stops by itself when no target is valid", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const k = yield* damon.start(config, { time: "virtual", seed: 1 })
+      const k = yield* damon.start(config, { seed: 1 })
       assert.deepStrictEqual(yield* k.join, { _tag: "NoValidTarget" })
       assert.strictEqual(yield* k.damonCall(() => 0).pipe(Effect.flip, Effect.map((e) => e.reason._tag)), "NotRunning")
-      const noTargets = yield* damon.start({ ops: "fake" }, { time: "virtual", seed: 1 })
+      const noTargets = yield* damon.start({ ops: "fake" }, { seed: 1 })
       assert.deepStrictEqual(yield* noTargets.join, { _tag: "NoValidTarget" })
-    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, invalidFromSis: 7 }) }))))
+    }).pipe(Effect.provide(layerWith({ fake: makeFakeOps({ hot, initRange: range, invalidFromSis: 7 }) })), Effect.provide(World.layerVirtual)))
 })
 
 describe("stats", () => {
   it.effect("stats - counts samples, aggregations, regions, served and cancelled calls with their latency", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config, { seed: 1 })
       const calls = []
       for (let i = 0; i < 5; i++) calls.push(yield* Effect.forkChild(k.damonCall(() => i), { startImmediately: true }))
       const late = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
@@ -140,13 +140,13 @@ describe("stats", () => {
       yield* k.stop
       yield* Fiber.await(pending)
       assert.strictEqual((yield* k.stats).callsCanceled, 1)
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 })
 
 describe("Events", () => {
   it.effect("events - subscribers see Started, samples, aggregations with snapshots, then Stopped", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start(config, { seed: 1 })
       const collected = yield* Effect.forkChild(Stream.runCollect(k.events), { startImmediately: true })
       yield* TestClock.adjust("200 millis")
       yield* k.stop
@@ -162,11 +162,11 @@ describe("Events", () => {
       assert.strictEqual(first.reduce((n, r) => n + (r.end - r.start), 0), 100 * MiB)
       const seqs = events.map((e) => e.seq)
       assert.deepStrictEqual(seqs.slice(1), seqs.slice(1).map((_, i) => seqs[1]! + i))
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("events - a slow subscriber loses the oldest events (sliding buffer) and sees a seq gap", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config, { time: "real", seed: 1, eventBufferSize: 8 })
+      const k = yield* (yield* Damon.Damon).start(config, { seed: 1, eventBufferSize: 8 })
       const slow = k.events.pipe(Stream.tap(() => Effect.sleep("50 millis")))
       const subscription = yield* Effect.forkChild(Stream.runCollect(slow), { startImmediately: true })
       // 200 samples happen while the subscriber handles one event per 50 ms
@@ -178,13 +178,13 @@ describe("Events", () => {
       assert.isTrue(events.length < 200)
       assert.isTrue(seqs.some((s, i) => i > 0 && s !== seqs[i - 1]! + 1))
       assert.strictEqual(events.at(-1)?._tag, "Stopped")
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 
   it.effect("events - subscribing after stop yields Started and Stopped", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(config, { time: "virtual", seed: 1, stopAtUs: 10_000 })
+      const k = yield* (yield* Damon.Damon).start(config, { seed: 1, stopAtUs: 10_000 })
       yield* k.join
       const events = yield* Stream.runCollect(k.events)
       assert.deepStrictEqual(events.map((e) => e._tag), ["Started", "Stopped"])
-    }).pipe(Effect.provide(TestDamon)))
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerVirtual)))
 })

@@ -6,14 +6,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonError, type Events, OpsRegistry, SchemesControl } from "effect-damon"
+import { Damon, type DamonError, type Events, OpsRegistry, SchemesControl, World } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
 const range = { start: 0, end: 100 * MiB }
 const hot = [{ start: 0, end: 10 * MiB }]
 const layerWith = (entries: Parameters<typeof OpsRegistry.layer>[0]) =>
-  Damon.layer.pipe(Layer.provide(OpsRegistry.layer(entries)))
+  Damon.layer.pipe(Layer.provide([OpsRegistry.layer(entries), World.layerReal]))
 const TestDamon = layerWith({
   fake: makeFakeOps({ hot, initRange: range, apply: {}, validPids: [1, 2, null] }),
   brittle: makeFakeOps({ id: "brittle", hot, initRange: range, failCleanupTarget: true }),
@@ -66,7 +66,7 @@ describe("start validation", () => {
 describe("call points", () => {
   it.effect("damonCall - a \"loop\" call runs only at the loop's call point, right after sampling", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
       yield* TestClock.adjust("7 millis") // mid-way through the second sample
       const atLoop = yield* Effect.forkChild(k.damonCall((ctx) => ctx.passedSampleIntervals, { at: "loop" }), {
         startImmediately: true
@@ -82,7 +82,7 @@ describe("call points", () => {
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         { ops: "fake", targets: [{ pid: 1 }], schemes: [{ action: "cold" }] },
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       const seenByCall: Array<{ sis: number; ages: Array<number>; nr: Array<number> }> = []
       yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
@@ -109,7 +109,7 @@ describe("call points", () => {
 describe("commit faults", () => {
   it.effect("commit - a target the new config names but the ops set cannot monitor changes nothing", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
       yield* TestClock.adjust("20 millis")
       const before = yield* k.damonCall((ctx) => JSON.stringify(ctx.targets))
       const error = errorOf(yield* Effect.exit(k.commit({ ops: "fake", targets: [{ pid: 1 }, { pid: 77 }] })))
@@ -120,7 +120,7 @@ describe("commit faults", () => {
 
   it.effect("commit - an ops hook that throws after the change stops the kdamond and fails the commit", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "brittle", targets: [{}, {}] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "brittle", targets: [{}, {}] }, { seed: 1 })
       yield* TestClock.adjust("20 millis")
       const commit = yield* Effect.forkChild(k.commit({ ops: "other", targets: [{}] }), { startImmediately: true })
       yield* TestClock.adjust("20 millis")
@@ -134,7 +134,7 @@ describe("commit faults", () => {
   it.effect("commitSchemesQuotaGoals - a measured goal on an ops set without metrics is refused, nothing changes", () =>
     Effect.gen(function*() {
       const quota = { goals: [{ metric: "user_input", targetValue: 100, currentValue: 7 }] }
-      const k = yield* (yield* Damon.Damon).start({ ops: "other", targets: [{}], schemes: [{ quota }] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "other", targets: [{}], schemes: [{ quota }] }, { seed: 1 })
       const error = errorOf(yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "some_mem_psi_us", targetValue: 5 }]])))
       assert.include(error?.message, "goals[0][0].metric: \"some_mem_psi_us\" is invalid: needs memory metrics")
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.metric), "user_input")
@@ -144,7 +144,7 @@ describe("commit faults", () => {
 describe("counters and leftovers", () => {
   it.effect("stats - a repeat call's runs count as served; only its first run counts as queueing latency", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
       const repeat = yield* Effect.forkChild(k.damonCallRepeat(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("1 second")
       yield* Fiber.interrupt(repeat)
@@ -158,7 +158,7 @@ describe("counters and leftovers", () => {
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         { ops: "fake", targets: [{ pid: 1 }], schemes: [{ action: "stat" }, { action: "cold" }] },
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("100 millis")
@@ -168,7 +168,7 @@ describe("counters and leftovers", () => {
   it.effect("stop - leaves nothing behind: subscriptions end, pending work ends, the runtime count drops", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const k = yield* damon.start({ ops: "fake", targets: [{ pid: 1 }], schemes: [{}] }, { time: "real", seed: 1 })
+      const k = yield* damon.start({ ops: "fake", targets: [{ pid: 1 }], schemes: [{}] }, { seed: 1 })
       const subscribers = []
       for (let i = 0; i < 3; i++) subscribers.push(yield* Effect.forkChild(Stream.runDrain(k.events), { startImmediately: true }))
       const repeat = yield* Effect.forkChild(k.damonCallRepeat(() => undefined), { startImmediately: true })

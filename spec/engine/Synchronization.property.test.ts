@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonCtx, type DamonError, type DamonOps, type DamonOpsFactory, OpsRegistry, Rng, SchemesControl } from "effect-damon"
+import { Damon, type DamonCtx, type DamonError, type DamonOps, type DamonOpsFactory, OpsRegistry, Rng, SchemesControl, World } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -72,12 +72,12 @@ const scenario = (seed: number) =>
     const fake = makeFakeOps({ hot: [{ start: 0, end: 16 * MiB }], initRange: { start: 0, end: 64 * MiB }, freeMemRate, apply: {} })
     // the same address space without memory metrics: committing watermarks to it must fail on the kdamond
     const blind = makeFakeOps({ id: "blind", hot: [{ start: 0, end: 16 * MiB }], initRange: { start: 0, end: 64 * MiB } })
-    const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ fake: instrument(fake, probe), blind })))
+    const layer = Damon.layer.pipe(Layer.provide(World.layerReal), Layer.provide(OpsRegistry.layer({ fake: instrument(fake, probe), blind })))
     const wmarks = { metric: "free_mem_rate", intervalUs: 3 * sampleUs, high: 600, mid: 500, low: 100 }
 
     return yield* Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      let k = yield* damon.start(config, { time: "real", seed })
+      let k = yield* damon.start(config, { seed })
       let generation = 0
       const requests: Array<Request & { readonly generation: number; readonly madeAtStep: number }> = []
       const runs = new Map<number, number>()
@@ -176,7 +176,7 @@ const scenario = (seed: number) =>
           for (const r of requests) if (r.generation === generation && r.fiber.pollUnsafe() === undefined) pendingAtStop.add(r.id)
           stops++
           yield* k.stop
-          k = yield* damon.start(config, { time: "real", seed: seed + stops })
+          k = yield* damon.start(config, { seed: seed + stops })
           generation++
         }
       }
@@ -228,7 +228,7 @@ describe("synchronization invariants", () => {
     Effect.gen(function*() {
       for (let seed = 1; seed <= 10; seed++) {
         const rng = Rng.makeRng(seed * 7919)
-        const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({
+        const layer = Damon.layer.pipe(Layer.provide(World.layerReal), Layer.provide(OpsRegistry.layer({
           fake: makeFakeOps({ hot: [{ start: 0, end: 8 * MiB }], initRange: { start: 0, end: 64 * MiB }, apply: {} })
         })))
         yield* Effect.scoped(Effect.gen(function*() {
@@ -237,7 +237,7 @@ describe("synchronization invariants", () => {
             { action: "pageout", applyIntervalUs: 200_000 },
             { action: "cold", pattern: { maxNrAccesses: 0 } }
           ]
-          const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], schemes }, { time: "real", seed })
+          const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], schemes }, { seed })
           // stats of every scheme right before each iteration's apply pass, keyed by sample count
           const history = new Map<number, ReadonlyArray<{ nrTried: number; szTried: number; szApplied: number }>>()
           yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
@@ -275,14 +275,14 @@ describe("synchronization invariants", () => {
 })
 
 describe("load and faults", () => {
-  const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({
+  const layer = Damon.layer.pipe(Layer.provide(World.layerReal), Layer.provide(OpsRegistry.layer({
     fake: makeFakeOps({ hot: [{ start: 0, end: 10 * MiB }], initRange: { start: 0, end: 100 * MiB }, apply: {} }),
     dying: makeFakeOps({ hot: [], initRange: { start: 0, end: 100 * MiB }, invalidFromSis: 100 })
   })))
 
   it.effect("load - 10 000 concurrent callers, a walk and a commit, then a stop: all accounted, schedule undisturbed", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], schemes: [{ action: "stat" }] }, { time: "real", seed: 1 })
+      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], schemes: [{ action: "stat" }] }, { seed: 1 })
       const callers = []
       for (let i = 0; i < 10_000; i++) {
         callers.push(yield* Effect.forkChild(k.damonCall((ctx) => ctx.passedSampleIntervals, { at: i % 10 === 0 ? "aggregation" : "sample" }), {
@@ -310,7 +310,7 @@ describe("load and faults", () => {
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         { ops: "dying", targets: [{}], schemes: [{ action: "stat", pattern: { minNrAccesses: 200, maxNrAccesses: 200 } }] },
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       let last: Exit.Exit<unknown, DamonError> = Exit.void
       for (let i = 0; i < 50 && Exit.isSuccess(last); i++) {
@@ -326,7 +326,7 @@ describe("load and faults", () => {
     Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start(
         { ops: "fake", targets: [{}], schemes: [{ action: "stat", applyIntervalUs: 3_600_000_000 }] },
-        { time: "real", seed: 1 }
+        { seed: 1 }
       )
       const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
       yield* TestClock.adjust("10 seconds")

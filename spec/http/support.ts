@@ -5,7 +5,7 @@
  */
 import { Effect, Layer, Result } from "effect"
 import { FetchHttpClient, HttpBody, HttpClient } from "effect/http"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import * as Sysfs from "../../src/sysfs/Sysfs.ts"
 
@@ -16,9 +16,9 @@ export const serverLayer = (options: Endpoint.EndpointOptions = {}) => {
   const config = Result.getOrThrow(MasimFiles.loadMasimConfig("stairs"))
   const machine = Result.getOrThrow(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: PID, loop: true }))
   const tree = Sysfs.layer({
-    start: { time: "virtual", seed: 1 },
+    start: { seed: 1 },
     processExists: (pid) => machine.process(pid) !== undefined
-  }).pipe(Layer.provide(Damon.layer), Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+  }).pipe(Layer.provide(Damon.layer), Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
   return Endpoint.layer({ port: 0, ...options }).pipe(Layer.provideMerge(tree), Layer.merge(FetchHttpClient.layer))
 }
 

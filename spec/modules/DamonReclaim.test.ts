@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon } from "effect-damon"
+import { Damon, Paddr, SimSpace } from "effect-damon"
 import { DamonLruSort } from "../../src/modules/DamonLruSort.ts"
 import * as DamonReclaimModule from "../../src/modules/DamonReclaim.ts"
 import { DamonReclaim } from "../../src/modules/DamonReclaim.ts"
@@ -154,7 +154,7 @@ describe("DamonReclaim", () => {
           })),
           attrs: c.attrs
         }))
-        const ram = smallMachine().biggestSystemRamRange()
+        const ram = Paddr.biggestSystemRamRange(SimSpace.simSpace(smallMachine()))
         assert.strictEqual(ctx.ops, "paddr")
         assert.deepStrictEqual(ctx.regions, [[ram.start, ram.end]])
         assert.deepStrictEqual(ctx.schemes, [{

@@ -44,7 +44,7 @@ const run = (config: MasimConfig.MasimConfig, ramBytes: number, params: LruSortP
       coldActive: regionBytes(machine, 1, END_US, active),
       stats: yield* m.stats
     }
-  }).pipe(Effect.provide(stack(machine, { start: { time: "virtual", seed: 1, stopAtUs: END_US } })))
+  }).pipe(Effect.provide(stack(machine, { time: "virtual", start: { seed: 1, stopAtUs: END_US } })))
 }
 
 describe("DAMON_LRU_SORT scenarios", () => {

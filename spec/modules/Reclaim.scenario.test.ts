@@ -41,7 +41,7 @@ const run = (ramBytes: number, params: ReclaimParamsInput) => {
       stats: yield* m.stats,
       text: yield* m.read("bytes_reclaimed_regions")
     }
-  }).pipe(Effect.provide(stack(machine, { start: { time: "virtual", seed: 1, stopAtUs: END_US } })))
+  }).pipe(Effect.provide(stack(machine, { time: "virtual", start: { seed: 1, stopAtUs: END_US } })))
 }
 
 describe("DAMON_RECLAIM scenarios", () => {

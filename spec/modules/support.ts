@@ -3,7 +3,7 @@
  * (ops registry over the machine, the Damon runtime, both modules), and error inspection.
  */
 import { Exit, Layer, Option, Result } from "effect"
-import { Damon, type DamonError, type Kdamond, MasimConfig, OpsRegistry, SimMachine, SimOps } from "effect-damon"
+import { Damon, type DamonError, type Kdamond, MasimConfig, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
 import * as DamonLruSort from "../../src/modules/DamonLruSort.ts"
 import * as DamonReclaim from "../../src/modules/DamonReclaim.ts"
 import type { DefaultRegion } from "../../src/modules/ModulesCommon.ts"
@@ -32,17 +32,19 @@ export const smallMachine = (): SimMachine.SimMachine =>
 
 export interface StackOptions {
   readonly start?: Kdamond.KdamondOptions
+  /** The runtime's world: real time (TestClock) by default. */
+  readonly time?: World.TimeMode
   readonly reclaimRegion?: DefaultRegion
   readonly lruSortRegion?: DefaultRegion
 }
 
 /** The Damon runtime over `machine`'s ops sets. */
-export const damonLayer = (machine: SimMachine.SimMachine) =>
-  Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
+export const damonLayer = (machine: SimMachine.SimMachine, time: World.TimeMode = "real") =>
+  Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layer(time)]))
 
 /** Both modules and the Damon runtime they share, over `machine`'s paddr (and vaddr, fvaddr). */
 export const stack = (machine: SimMachine.SimMachine, options: StackOptions = {}) => {
-  const start = options.start ?? { time: "real", seed: 1 }
+  const start = options.start ?? { seed: 1 }
   const modules = Layer.mergeAll(
     DamonReclaim.layer({
       memory: machine,
@@ -55,7 +57,7 @@ export const stack = (machine: SimMachine.SimMachine, options: StackOptions = {}
       ...(options.lruSortRegion !== undefined ? { defaultRegion: options.lruSortRegion } : {})
     })
   )
-  return modules.pipe(Layer.provideMerge(damonLayer(machine)))
+  return modules.pipe(Layer.provideMerge(damonLayer(machine, options.time)))
 }
 
 /** The error of a failed exit (or undefined). */

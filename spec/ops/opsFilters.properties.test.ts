@@ -28,10 +28,12 @@ import * as Target from "../../src/model/Target.ts"
 import type { DamonOps, OpsEnv } from "../../src/ops/DamonOps.ts"
 import { makePaddrOps } from "../../src/ops/paddr.ts"
 import { makeVaddrOps } from "../../src/ops/vaddr.ts"
-import { type FolioFilterChain, makeChain } from "../../src/sim/FolioFilter.ts"
+import { type FolioFilterChain, makeChain } from "../../src/ops/FolioFilter.ts"
 import type { MasimConfig } from "../../src/sim/MasimConfig.ts"
 import { findIndex, HUGE_PAGE_SIZE, lowerBound, PAGE_SIZE, type PageExtent } from "../../src/sim/PageExtent.ts"
-import { makeOutcome, type SimAction, SimMachine } from "../../src/sim/SimMachine.ts"
+import { makeOutcome, type MemAction } from "../../src/ops/AddressSpace.ts"
+import { SimMachine } from "../../src/sim/SimMachine.ts"
+import { simSpace } from "../../src/sim/SimSpace.ts"
 import type { SimProcess } from "../../src/sim/SimProcess.ts"
 import { cfg, MiB, unwrap } from "../sim/support.ts"
 import { ctxOf, scheme as makeScheme } from "./support.ts"
@@ -63,7 +65,7 @@ const randomWorkload = (rng: Rng): MasimConfig => {
 /** Every page owner of the machine, the unmapped page cache included (pid 0). */
 const owners = (m: SimMachine): ReadonlyArray<SimProcess> => m.pageOwners()
 
-const request = (action: SimAction, chain: FolioFilterChain | null) => ({
+const request = (action: MemAction, chain: FolioFilterChain | null) => ({
   action,
   chain,
   targetNid: 1,
@@ -637,7 +639,7 @@ const run = (seed: number, kind: "vaddr" | "paddr", opts: RunOptions, tally: Run
     ctx.schemes.push(s)
     specs.set(s, spec)
   }
-  const real = kind === "vaddr" ? makeVaddrOps(m) : makePaddrOps(m)
+  const real = kind === "vaddr" ? makeVaddrOps(simSpace(m)) : makePaddrOps(simSpace(m))
   const clock = { now: 30_000 }
   const env: OpsEnv = { rng, nowUs: () => clock.now }
   let at = `seed ${seed}`
@@ -822,7 +824,7 @@ describe("ops walks against the kernel's", () => {
       action: "stat",
       filters: [{ type: "hugepage_size", matching: true, allow: true, szRange: { min: HUGE, max: HUGE } }]
     })
-    const ops = makePaddrOps(m)
+    const ops = makePaddrOps(simSpace(m))
     const passed = t.regions.map((r) => {
       const o = out()
       ops.applyScheme!(ctx, t, r, s, envAt(1000), o)
@@ -859,7 +861,7 @@ describe("ops walks against the kernel's", () => {
     ctx.targets.push(t)
     const s = makeScheme(ctx, { action: "stat", filters: [{ type: "anon", matching: true, allow: true }] })
     const o = out()
-    makePaddrOps(m).applyScheme!(ctx, t, t.regions[0]!, s, envAt(1000), o)
+    makePaddrOps(simSpace(m)).applyScheme!(ctx, t, t.regions[0]!, s, envAt(1000), o)
     // damon_pa_stat(): addr = last + 1M finds the huge folio, counts it and steps by 2M to
     // last + 3M, past the region end: the eight base pages at last + 2M are never looked at.
     assert.strictEqual(o.filterPassed, HUGE)
@@ -874,7 +876,7 @@ describe("ops walks against the kernel's", () => {
     const t = Target.make(null, [Region.make(f + HUGE / 2, f + 2 * HUGE + PAGE)])
     ctx.targets.push(t)
     const s = makeScheme(ctx, { action: "stat", filters: [{ type: "anon", matching: true, allow: true }] })
-    const ops = makePaddrOps(m)
+    const ops = makePaddrOps(simSpace(m))
     // Unlike vaddr, paddr sets last_applied only after the walk, so it is invalid all along:
     // F0 (at f + 1M) counts, F1 (at f + 3M) is last_applied and is crossed a page at a time to
     // f + 4M, where F2 counts; then f + 6M ends the walk. Stepping over F1 by its size would
@@ -896,7 +898,7 @@ describe("ops walks against the kernel's", () => {
     const bs = makeScheme(bctx, { action: "stat", filters: [{ type: "anon", matching: true, allow: true }] })
     bs.lastApplied = x.pStart + 32 * 1024
     const bo = out()
-    makePaddrOps(b).applyScheme!(bctx, bt, bt.regions[0]!, bs, envAt(1000), bo)
+    makePaddrOps(simSpace(b)).applyScheme!(bctx, bt, bt.regions[0]!, bs, envAt(1000), bo)
     assert.strictEqual(bo.filterPassed, 60 * 1024)
     assert.strictEqual(bs.lastApplied, x.pStart + 60 * 1024)
   })
@@ -909,7 +911,7 @@ describe("ops walks against the kernel's", () => {
     const t = Target.make(42, [Region.make(start, start + 64 * 1024)])
     ctx.targets.push(t)
     const s = makeScheme(ctx, { action: "stat", filters: [{ type: "anon", matching: true, allow: true }] })
-    const ops = makeVaddrOps(m)
+    const ops = makeVaddrOps(simSpace(m))
     const stat = (from: number, to: number) => {
       const o = out()
       ops.applyScheme!(ctx, t, Region.make(start + from * 1024, start + to * 1024), s, envAt(1000), o)
@@ -946,7 +948,7 @@ describe("ops walks against the kernel's", () => {
     ctx.targets.push(t)
     const s = makeScheme(ctx, { action: "lru_prio", filters: [{ type: "active", matching: false, allow: true }] })
     const o = out()
-    makePaddrOps(m).applyScheme!(ctx, t, t.regions[0]!, s, envAt(2000), o)
+    makePaddrOps(simSpace(m)).applyScheme!(ctx, t, t.regions[0]!, s, envAt(2000), o)
     assert.strictEqual(p.extents[findIndex(p.extents, start)]!.active, 1)
     // Only the inactive folios passed and were activated.
     assert.strictEqual(o.applied, Math.round((inactive * len) / PAGE) * PAGE)
@@ -966,7 +968,7 @@ describe("ops walks against the kernel's", () => {
     const t = Target.make(null, [Region.make(e.pStart, e.pStart + (e.vEnd - e.vStart))])
     ctx.targets.push(t)
     const s = makeScheme(ctx, { action: "lru_deprio", filters: [{ type: "active", matching: true, allow: true }] })
-    const ops = makePaddrOps(m)
+    const ops = makePaddrOps(simSpace(m))
     const o = out()
     ops.applyScheme!(ctx, t, t.regions[0]!, s, envAt(2000), o)
     const after = p.extents[findIndex(p.extents, start)]!

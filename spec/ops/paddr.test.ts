@@ -3,8 +3,9 @@ import { makeRng } from "../../src/core/Rng.ts"
 import { evenlySplitRegion } from "../../src/core/ThreeRegions.ts"
 import * as Region from "../../src/model/Region.ts"
 import * as Target from "../../src/model/Target.ts"
-import { makePaddrOps } from "../../src/ops/paddr.ts"
+import { biggestSystemRamRange, makePaddrOps, setRegionBiggestSystemRamDefault } from "../../src/ops/paddr.ts"
 import type { SimMachine } from "../../src/sim/SimMachine.ts"
+import { simSpace } from "../../src/sim/SimSpace.ts"
 import { cfg, countingRng, GiB, HUGE, machineOf, MiB, PAGE, shipped, unwrap } from "../sim/support.ts"
 import { type Clock, ctxOf, envOf, out, runLoop, scheme } from "./support.ts"
 
@@ -21,7 +22,7 @@ const setup = (machine: SimMachine) => {
   ctx.targets.push(t)
   const clock: Clock = { now: 0 }
   const env = envOf(makeRng(21), clock)
-  const ops = makePaddrOps(machine)
+  const ops = makePaddrOps(simSpace(machine))
   return { ctx, t, clock, env, ops }
 }
 
@@ -38,7 +39,7 @@ const sample = (s: ReturnType<typeof setup>, times: number): number => {
 describe("paddr", () => {
   it("has no init, update or targetValid, and exposes the machine's metrics", () => {
     const m = machineOf(twoRegions)
-    const ops = makePaddrOps(m)
+    const ops = makePaddrOps(simSpace(m))
     assert.strictEqual(ops.id, "paddr")
     assert.isUndefined(ops.init)
     assert.isUndefined(ops.update)
@@ -79,8 +80,8 @@ describe("paddr", () => {
     const m = machineOf(shipped("zigzag"))
     const s = setup(m)
     s.ctx.attrs = { ...s.ctx.attrs, minNrRegions: 10, maxNrRegions: 200 }
-    const big = m.biggestSystemRamRange()
-    assert.deepStrictEqual(unwrap(m.setRegionBiggestSystemRamDefault(s.t, 0, 0, 1, PAGE)), big)
+    const big = biggestSystemRamRange(simSpace(m))
+    assert.deepStrictEqual(unwrap(setRegionBiggestSystemRamDefault(simSpace(m), s.t, 0, 0, 1, PAGE)), big)
     const a = physOf(m, 0)
     const b = physOf(m, 1)
     const hotBytes = (ranges: ReadonlyArray<{ start: number; end: number }>) => {

@@ -6,7 +6,9 @@ import * as Target from "../../src/model/Target.ts"
 import { makeFvaddrOps } from "../../src/ops/fvaddr.ts"
 import { makeVaddrOps } from "../../src/ops/vaddr.ts"
 import { simOps } from "../../src/sim/SimOps.ts"
-import { makeOutcome, type SimMachine } from "../../src/sim/SimMachine.ts"
+import { makeOutcome } from "../../src/ops/AddressSpace.ts"
+import type { SimMachine } from "../../src/sim/SimMachine.ts"
+import { simSpace } from "../../src/sim/SimSpace.ts"
 import { cfg, countingRng, GiB, HUGE, machineOf, MiB, PAGE, shipped } from "../sim/support.ts"
 import { type Clock, ctxOf, envOf, out, runLoop, scheme } from "./support.ts"
 
@@ -26,7 +28,7 @@ const setup = (machine: SimMachine) => {
   ctx.targets.push(t)
   const clock: Clock = { now: 0 }
   const env = envOf(makeRng(11), clock)
-  const ops = makeVaddrOps(machine)
+  const ops = makeVaddrOps(simSpace(machine))
   return { ctx, t, clock, env, ops }
 }
 
@@ -89,7 +91,7 @@ describe("vaddr init and update", () => {
 
   it("fvaddr has no init and no update", () => {
     const m = machineOf(twoRegions)
-    const f = makeFvaddrOps(m)
+    const f = makeFvaddrOps(simSpace(m))
     assert.strictEqual(f.id, "fvaddr")
     assert.isUndefined(f.init)
     assert.isUndefined(f.update)
@@ -273,7 +275,7 @@ describe("vaddr DAMOS actions", () => {
     const both = Region.make(hot.start, cold.end)
     assert.strictEqual(apply(s, both, { action: "pageout" }).o.applied, 0)
     assert.strictEqual(m.usedBytes(0), used - 128 * MiB)
-    const affected = makeVaddrOps(m, { madviseApplied: "affected" })
+    const affected = makeVaddrOps(simSpace(m), { madviseApplied: "affected" })
     const o = out()
     affected.applyScheme!(s.ctx, s.t, Region.make(hot.start, cold.end), scheme(s.ctx, { action: "willneed" }), s.env, o)
     assert.strictEqual(o.applied, 128 * MiB)

@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { makeRng } from "../../src/core/Rng.ts"
-import { makeChain } from "../../src/sim/FolioFilter.ts"
+import { makeChain } from "../../src/ops/FolioFilter.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE, type PageExtent } from "../../src/sim/PageExtent.ts"
-import { makeOutcome, type SimAction, type SimMachine } from "../../src/sim/SimMachine.ts"
+import { makeOutcome, type MemAction } from "../../src/ops/AddressSpace.ts"
+import type { SimMachine } from "../../src/sim/SimMachine.ts"
 import { cfg, GiB, machineOf, MiB } from "./support.ts"
 
 const PID = 42
 const workload = cfg(`hot, ${64 * MiB}\nwarm, ${16 * MiB + 12288}\ncold, ${32 * MiB}\n\np\n300\nhot, 0, 4096, 4\nwarm, 1, 8192, 1\n\nq\n200\ncold, 0, 65536, 1\n`)
-const actions: ReadonlyArray<SimAction> = [
+const actions: ReadonlyArray<MemAction> = [
   "pageout",
   "deactivate",
   "activate",

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { makeRng } from "../../src/core/Rng.ts"
-import { makeChain, passFraction } from "../../src/sim/FolioFilter.ts"
+import { makeChain } from "../../src/ops/FolioFilter.ts"
+import { passFraction } from "../../src/sim/ExtentFilter.ts"
 import { coalesce, HUGE_PAGE_SIZE, type PageExtent, PAGE_SIZE, splitAt } from "../../src/sim/PageExtent.ts"
 import { FrameAllocator } from "../../src/sim/PhysMem.ts"
 import { SimProcess } from "../../src/sim/SimProcess.ts"

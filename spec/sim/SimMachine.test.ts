@@ -2,16 +2,19 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import { makeRng } from "../../src/core/Rng.ts"
 import * as Target from "../../src/model/Target.ts"
-import { makeChain } from "../../src/sim/FolioFilter.ts"
+import { makeChain } from "../../src/ops/FolioFilter.ts"
 import { defaultRamLayout } from "../../src/sim/PhysMem.ts"
-import { makeOutcome, type SimAction, type SimActionRequest, SimMachine } from "../../src/sim/SimMachine.ts"
+import { type ActionRequest, makeOutcome, type MemAction } from "../../src/ops/AddressSpace.ts"
+import { SimMachine } from "../../src/sim/SimMachine.ts"
+import { simSpace } from "../../src/sim/SimSpace.ts"
+import { biggestSystemRamRange, setRegionBiggestSystemRamDefault } from "../../src/ops/paddr.ts"
 import { cfg, GiB, HUGE, MiB, machineOf, PAGE, unwrap } from "./support.ts"
 
 const PID = 42
 // "hot" is swept every 0.33 ms; "cold" is never accessed.
 const twoRegions = cfg(`hot, ${64 * MiB}\ncold, ${64 * MiB}\n\np\n1000\nhot, 0, 4096, 1\n`)
 
-const req = (action: SimAction, extra: Partial<SimActionRequest> = {}): SimActionRequest => ({
+const req = (action: MemAction, extra: Partial<ActionRequest> = {}): ActionRequest => ({
   action,
   chain: null,
   targetNid: -1,
@@ -27,7 +30,7 @@ const regionRange = (m: SimMachine, i: number) => {
   return { start, end: start + p.model!.regionSize[i]! }
 }
 
-const act = (m: SimMachine, i: number, action: SimAction, nowUs: number, extra: Partial<SimActionRequest> = {}) => {
+const act = (m: SimMachine, i: number, action: MemAction, nowUs: number, extra: Partial<ActionRequest> = {}) => {
   const out = makeOutcome()
   const { start, end } = regionRange(m, i)
   m.applyVirtual(PID, start, end, req(action, extra), nowUs, out)
@@ -76,16 +79,16 @@ describe("SimMachine memory layout", () => {
       { start: MiB, end: 3 * GiB },
       { start: 4 * GiB, end: 9 * GiB + MiB }
     ])
-    assert.deepStrictEqual(m.biggestSystemRamRange(), { start: 4 * GiB, end: 9 * GiB + MiB })
+    assert.deepStrictEqual(biggestSystemRamRange(simSpace(m)), { start: 4 * GiB, end: 9 * GiB + MiB })
     assert.strictEqual(m.metrics.nodeOfAddr(6 * GiB), 1)
     assert.strictEqual(m.metrics.nodeOfAddr(3.5 * GiB), -1)
     const t = Target.make(null)
-    assert.deepStrictEqual(unwrap(m.setRegionBiggestSystemRamDefault(t, 0, 0, 4, PAGE)), {
+    assert.deepStrictEqual(unwrap(setRegionBiggestSystemRamDefault(simSpace(m), t, 0, 0, 4, PAGE)), {
       start: GiB,
       end: (9 * GiB + MiB) / 4
     })
     assert.deepStrictEqual(Target.ranges(t), [{ start: GiB, end: (9 * GiB + MiB) / 4 }])
-    assert.isTrue(Result.isFailure(m.setRegionBiggestSystemRamDefault(t, 10, 5, 1, PAGE)))
+    assert.isTrue(Result.isFailure(setRegionBiggestSystemRamDefault(simSpace(m), t, 10, 5, 1, PAGE)))
   })
 
   it("rejects bad options", () => {
@@ -280,7 +283,7 @@ describe("SimMachine DAMOS effects", () => {
 
   it("evaluates ops filters per extent and counts passing bytes", () => {
     const m = machineOf(twoRegions)
-    const stat = (i: number, chain: SimActionRequest["chain"]) => act(m, i, "stat", 5000, { chain, splitThp: false })
+    const stat = (i: number, chain: ActionRequest["chain"]) => act(m, i, "stat", 5000, { chain, splitThp: false })
     const anonAllow = makeChain([{ type: "anon", matching: true, allow: true }], false, true)
     assert.strictEqual(stat(1, anonAllow).passedBytes, 64 * MiB)
     const otherMemcg = makeChain([{ type: "memcg", matching: true, allow: true, memcgId: 9 }], false, true)

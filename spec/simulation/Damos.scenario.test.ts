@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, MasimConfig, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps } from "effect-damon"
+import { Damon, MasimConfig, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World } from "effect-damon"
 
 const PID = 42
 const MiB = 1024 * 1024
@@ -24,7 +24,6 @@ const runStairs = (schemes: ReadonlyArray<unknown>) =>
     const endUs = 60_000_000
     const stats = yield* Effect.scoped(Effect.gen(function*() {
       const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: PID }], schemes }, {
-        time: "virtual",
         seed: 1,
         stopAtUs: endUs
       })
@@ -34,7 +33,7 @@ const runStairs = (schemes: ReadonlyArray<unknown>) =>
       }, { at: "aggregation" }), { startImmediately: true })
       yield* k.join
       return last
-    })).pipe(Effect.provide(layerOf(machine)))
+    })).pipe(Effect.provide(layerOf(machine)), Effect.provide(World.layerVirtual))
     return {
       residentBytes: machine.residentBytes(endUs, PID),
       refaultBytes: machine.refaultPages(endUs) * 4096,
@@ -68,7 +67,7 @@ describe("DAMOS scenarios", () => {
           ops: "vaddr",
           targets: [{ pid: PID }],
           schemes: [{ action: "stat", quota }]
-        }, { time: "real", seed: 1 })
+        }, { seed: 1 })
         // the user's feedback: how far the effective quota is from the size they want
         const steer = (wantBytes: number, windows: number) =>
           Effect.gen(function*() {
@@ -87,7 +86,7 @@ describe("DAMOS scenarios", () => {
         assert.isTrue(up[5]! < up[20]!, "the quota ramps up from about nothing")
         const down = yield* steer(16 * MiB, 60)
         assert.isTrue(Math.abs(down.at(-1)! - 16 * MiB) < 0.05 * 16 * MiB, `down: ${down.at(-1)! / MiB} MiB`)
-      }).pipe(Effect.provide(layerOf(machine)))
+      }).pipe(Effect.provide(layerOf(machine)), Effect.provide(World.layerReal))
     }))
 
   it.effect("watermarks switch the scheme off and on as free memory crosses them", () =>
@@ -108,7 +107,7 @@ describe("DAMOS scenarios", () => {
           ops: "vaddr",
           targets: [{ pid: PID }],
           schemes: [{ action: "cold", wmarks }]
-        }, { time: "real", seed: 1 })
+        }, { seed: 1 })
         const at = (sec: number) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
@@ -132,6 +131,6 @@ describe("DAMOS scenarios", () => {
         assert.isFalse(after.active)
         const later = yield* at(25)
         assert.strictEqual(later.tried, after.tried, "an inactive scheme applies nothing")
-      }).pipe(Effect.provide(layerOf(machine)))
+      }).pipe(Effect.provide(layerOf(machine)), Effect.provide(World.layerReal))
     }))
 })

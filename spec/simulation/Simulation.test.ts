@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Result, Stream } from "effect"
-import { Damon, type DamonCtx, type Events, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps } from "effect-damon"
+import { Damon, type DamonCtx, type Events, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, World } from "effect-damon"
 
 const PID = 42
 
@@ -79,7 +79,7 @@ describe("simulation", () => {
         const bounds = boundsFor(machine, ops)
         const target = ops === "vaddr" ? { pid: PID } : ops === "fvaddr" ? { pid: PID, regions: bounds } : { pid: null, regions: bounds }
         const problems = yield* Effect.scoped(Effect.gen(function*() {
-          const k = yield* (yield* Damon.Damon).start({ ops, targets: [target], attrs }, { time: "virtual", seed, stopAtUs: 20_000_000 })
+          const k = yield* (yield* Damon.Damon).start({ ops, targets: [target], attrs }, { seed, stopAtUs: 20_000_000 })
           const found: Array<string> = []
           let nrAggregations = 0
           yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
@@ -90,7 +90,7 @@ describe("simulation", () => {
           yield* k.join
           assert.isTrue(nrAggregations > 50)
           return found
-        })).pipe(Effect.provide(layer))
+        })).pipe(Effect.provide(layer), Effect.provide(World.layerVirtual))
         assert.deepStrictEqual(problems.slice(0, 5), [])
       }
       assert.isTrue(checked > 15 * 50)
@@ -101,12 +101,12 @@ describe("simulation", () => {
       const run = (seed: number) => {
         const { layer } = machineFor("zigzag", 3)
         return Effect.scoped(Effect.gen(function*() {
-          const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: PID }] }, { time: "virtual", seed, stopAtUs: 5_000_000 })
+          const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: PID }] }, { seed, stopAtUs: 5_000_000 })
           const collected = yield* Effect.forkChild(Stream.runCollect(k.events), { startImmediately: true })
           yield* k.join
           const events = yield* Fiber.join(collected)
           return JSON.stringify(events.filter((e) => e._tag === "Aggregated").map((e) => (e as Extract<Events.MonitorEvent, { _tag: "Aggregated" }>).targets))
-        })).pipe(Effect.provide(layer))
+        })).pipe(Effect.provide(layer), Effect.provide(World.layerVirtual))
       }
       const a = yield* run(11)
       const b = yield* run(11)
@@ -121,7 +121,7 @@ describe("simulation", () => {
       const proc = machine.process(PID)!
       const masimRegions = config.regions.map((r, i) => ({ name: r.name, start: proc.regionStart[i]!, end: proc.regionStart[i]! + r.size }))
       const hotByPhase = yield* Effect.scoped(Effect.gen(function*() {
-        const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: PID }] }, { time: "virtual", seed: 1, stopAtUs: 60_000_000 })
+        const k = yield* (yield* Damon.Damon).start({ ops: "vaddr", targets: [{ pid: PID }] }, { seed: 1, stopAtUs: 60_000_000 })
         const snapshots: Array<Extract<Events.MonitorEvent, { _tag: "Aggregated" }>> = []
         const collected = yield* Effect.forkChild(
           Stream.runForEach(k.events, (e) => Effect.sync(() => void (e._tag === "Aggregated" && snapshots.push(e)))),
@@ -137,7 +137,7 @@ describe("simulation", () => {
           const mid = (hottest.start + hottest.end) / 2
           return masimRegions.find((m) => mid >= m.start && mid < m.end)?.name ?? "outside"
         })
-      })).pipe(Effect.provide(layer))
+      })).pipe(Effect.provide(layer), Effect.provide(World.layerVirtual))
       assert.deepStrictEqual(hotByPhase, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"])
     }))
 })

@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, OpsRegistry } from "effect-damon"
+import { Damon, OpsRegistry, World } from "effect-damon"
 import * as Sysfs from "../../src/sysfs/Sysfs.ts"
 import { CTX, errnoOf, type Handles, read, S0, setupVaddr, sysfsLayer, testOps, write, writeAll } from "./support/TestOps.ts"
 
@@ -83,7 +83,7 @@ describe("Errors", () => {
       Effect.gen(function*() {
         yield* setupVaddr(1)
         const damon = yield* Damon.Damon
-        const exclusive = yield* damon.start({ ops: "paddr", targets: [{}] }, { exclusive: true, time: "virtual", seed: 1 })
+        const exclusive = yield* damon.start({ ops: "paddr", targets: [{}] }, { exclusive: true, seed: 1 })
         assert.strictEqual(yield* errnoOf(write(`${K}/state`, "on")), "EBUSY")
         assert.strictEqual(yield* read(`${K}/state`), "off\n")
         yield* exclusive.stop
@@ -252,7 +252,7 @@ describe("Errors", () => {
         Effect.provide(
           Sysfs.layer().pipe(
             Layer.provideMerge(Damon.layer),
-            Layer.provide(OpsRegistry.layer({ vaddr: testOps("vaddr"), paddr: testOps("paddr") }))
+            Layer.provide([OpsRegistry.layer({ vaddr: testOps("vaddr"), paddr: testOps("paddr") }), World.layerReal])
           )
         )
       ))

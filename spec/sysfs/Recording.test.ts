@@ -8,7 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type Kdamond } from "effect-damon"
+import { Damon, type Kdamond, World } from "effect-damon"
 import * as Sysfs from "../../src/sysfs/Sysfs.ts"
 import { CTX, read, registry, S0, setupVaddr, write } from "./support/TestOps.ts"
 
@@ -72,8 +72,8 @@ const recordingLayer = (log: Array<string>, options: Sysfs.SysfsOptions = {}) =>
           return d.start(config, startOptions)
         }
       }))
-  ).pipe(Layer.provide(registry))
-  return Sysfs.layer({ start: { time: "real", seed: 1 }, ...options, wrapKdamond: (k) => recording(k, log) }).pipe(
+  ).pipe(Layer.provide([registry, World.layerReal]))
+  return Sysfs.layer({ start: { seed: 1 }, ...options, wrapKdamond: (k) => recording(k, log) }).pipe(
     Layer.provideMerge(damon)
   )
 }

@@ -7,13 +7,16 @@
 import { Console, Effect, Layer, Result, Stream } from "effect"
 import * as Damon from "../Damon.ts"
 import type { MonitorEvent } from "../engine/Events.ts"
+import * as World from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
+import { biggestSystemRamRange } from "../ops/paddr.ts"
 import type { MasimConfig } from "../sim/MasimConfig.ts"
 import { cycleMs } from "../sim/MasimConfig.ts"
 import { loadMasimConfig, loadMasimConfigFile, masimConfigNames } from "../sim/MasimFiles.ts"
 import { SimMachine } from "../sim/SimMachine.ts"
 import { simOps } from "../sim/SimOps.ts"
+import { simSpace } from "../sim/SimSpace.ts"
 import { formatAccessSnapshot, formatHeatmap, formatSize, type Snapshot } from "./Report.ts"
 
 /** Options of the demo (the CLI flags). */
@@ -59,7 +62,7 @@ export const loadWorkload = (workload: string): Result.Result<MasimConfig, Damon
 
 /** The monitoring target for the chosen ops set: the process, its mapped ranges, or physical RAM. */
 const targetFor = (machine: SimMachine, ops: DemoOptions["ops"]) => {
-  if (ops === "paddr") return { pid: null, regions: [machine.biggestSystemRamRange()] }
+  if (ops === "paddr") return { pid: null, regions: [biggestSystemRamRange(simSpace(machine))] }
   if (ops === "vaddr") return { pid: PID }
   const vmas = machine.process(PID)!.vmasAt(0)
   return { pid: PID, regions: vmas.map((v) => ({ start: v.start, end: v.end })) }
@@ -82,7 +85,7 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
     const aggregations = Math.max(1, Math.floor((durationMs * 1000) / Math.max(options.aggrUs, 1)))
     const reportEvery = options.reportEvery > 0 ? options.reportEvery : Math.max(1, Math.floor(aggregations / 10))
     const registry = OpsRegistry.layer(simOps(machine.success))
-    const runtime = Damon.layer.pipe(Layer.provide(registry))
+    const runtime = Damon.layer.pipe(Layer.provide([registry, World.layerVirtual]))
     const snapshots: Array<Snapshot> = []
     const started = yield* Effect.scoped(Effect.gen(function*() {
       const damon = yield* Damon.Damon
@@ -97,7 +100,7 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
             maxNrRegions: options.maxNrRegions
           }
         },
-        { time: "virtual", seed: options.seed, stopAtUs: durationMs * 1000, eventBufferSize: 1 << 16 }
+        { seed: options.seed, stopAtUs: durationMs * 1000, eventBufferSize: 1 << 16 }
       )
       let lastSeq = 0
       let dropped = 0

@@ -8,7 +8,8 @@
 import { Console, Effect, Layer, Result } from "effect"
 import type { HttpServer, HttpServerError } from "effect/http"
 import * as Damon from "../Damon.ts"
-import type { KdamondOptions } from "../engine/Kdamond.ts"
+import * as World from "../engine/World.ts"
+import type { TimeMode } from "../engine/World.ts"
 import * as Endpoint from "../http/HttpEndpoint.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
@@ -28,7 +29,7 @@ export interface ServeOptions {
   /** Seed of the machine's layout and of every kdamond `on` starts. */
   readonly seed: number
   /** Time of the kdamonds: `real` (wall clock) or `virtual` (as fast as the CPU allows). */
-  readonly time: NonNullable<KdamondOptions["time"]>
+  readonly time: TimeMode
 }
 
 /** Defaults of the optional flags. */
@@ -59,9 +60,9 @@ export const serveLayer = (
       if (Result.isFailure(machine)) return yield* Effect.fail(machine.failure)
       const m = machine.success
       const tree = Sysfs.layer({
-        start: { time: options.time, seed: options.seed },
+        start: { seed: options.seed },
         processExists: (pid) => m.process(pid) !== undefined
-      }).pipe(Layer.provide(Damon.layer), Layer.provide(OpsRegistry.layer(simOps(m))))
+      }).pipe(Layer.provide(Damon.layer), Layer.provide([OpsRegistry.layer(simOps(m)), World.layer(options.time)]))
       return Endpoint.layer({ port: options.port, host: options.host }).pipe(Layer.provideMerge(tree))
     })
   )

@@ -41,9 +41,20 @@ export type StopReason =
   | { readonly _tag: "TimeLimit"; readonly atUs: number }
   | { readonly _tag: "Crashed"; readonly message: string }
 
-/** Every monitoring event. `atUs` is kdamond time; `sis` the sample intervals passed. */
+/**
+ * Every monitoring event. `atUs` is kdamond time: microseconds since the kdamond started, which
+ * was at world time `Started.worldUs` (so world time is `worldUs + atUs`); `sis` the sample
+ * intervals passed.
+ */
 export type MonitorEvent =
-  | { readonly _tag: "Started"; readonly seq: number; readonly kdamond: number; readonly atUs: number }
+  | {
+    readonly _tag: "Started"
+    readonly seq: number
+    readonly kdamond: number
+    readonly atUs: number
+    /** World time the kdamond started at, in microseconds (see `World.ts`). */
+    readonly worldUs: number
+  }
   | {
     readonly _tag: "Sampled"
     readonly seq: number

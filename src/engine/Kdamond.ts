@@ -43,18 +43,16 @@ import {
   withdrawWalk
 } from "./Control.ts"
 import { type EventHub, makeHub, type MonitorEvent, type StopReason, type TargetSnapshot } from "./Events.ts"
-import { type KdamondClock, makeReal, makeVirtual, type TimeMode } from "./KdamondClock.ts"
 import * as KdamondStats from "./KdamondStats.ts"
+import type { Participant, World } from "./World.ts"
 
-/** Options of one kdamond. */
+/** Options of one kdamond. Time is the world's (see `World.ts`), not an option of a kdamond. */
 export interface KdamondOptions {
-  /** `"real"` (Effect's Clock; TestClock in tests) or `"virtual"` (as fast as the CPU allows). Defaults to `"real"`. */
-  readonly time?: TimeMode
   /** Seed of the kdamond's random generator. Defaults to a draw from Effect's `Random`. */
   readonly seed?: number
   /** Per-subscriber event buffer. Defaults to 1024. */
   readonly eventBufferSize?: number
-  /** Stop by itself once its clock reaches this time, in microseconds. */
+  /** Stop by itself once it has run this long (kdamond time: microseconds since it started). */
   readonly stopAtUs?: number
 }
 
@@ -143,7 +141,12 @@ interface LoopState {
   readonly ctx: DamonCtx
   ops: DamonOps
   readonly env: OpsEnv
-  readonly clock: KdamondClock
+  readonly world: World
+  readonly participant: Participant
+  /** World time the kdamond started at: kdamond time (events' `atUs`) counts from here. */
+  readonly startUs: number
+  /** World time the current sample's check is due (absolute, so the mean interval is exact). */
+  sampleDeadlineUs: number
   readonly rng: Rng
   readonly control: ControlState
   readonly stats: KdamondStats.KdamondStats
@@ -187,8 +190,9 @@ const init = (st: LoopState): boolean => {
 /** `kdamond_need_stop()`: a stop request interrupts the fiber; here: time limit, no valid target. */
 const needStop = (st: LoopState): boolean => {
   if (st.stopReason !== undefined) return true
-  if (st.clock.nowUs() >= st.stopAtUs) {
-    st.stopReason = { _tag: "TimeLimit", atUs: st.clock.nowUs() }
+  const atUs = kdamondTimeUs(st)
+  if (atUs >= st.stopAtUs) {
+    st.stopReason = { _tag: "TimeLimit", atUs }
     return true
   }
   const targetValid = st.ops.targetValid
@@ -202,26 +206,44 @@ const needStop = (st: LoopState): boolean => {
   return !anyValid
 }
 
+/** Kdamond time: microseconds since the kdamond started (what events and `stopAtUs` count). */
+const kdamondTimeUs = (st: LoopState): number => st.world.nowUs() - st.startUs
+
 /**
- * Waits `us` microseconds of kdamond time while serving `damonCall`s as they arrive: the
- * prompt-service improvement over the kernel, which serves calls only after sampling.
+ * Waits until world time `deadlineUs` while serving `damonCall`s as they arrive: the
+ * prompt-service improvement over the kernel, which serves calls only after sampling. In real
+ * time the deadline is checked again whenever a wait ends, since timers may fire early.
  */
-const waitServing = (st: LoopState, us: number): Effect.Effect<void> => {
-  if (st.clock.mode === "virtual") {
-    return Effect.andThen(st.clock.sleep(us), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
+const waitServing = (st: LoopState, deadlineUs: number): Effect.Effect<void> => {
+  if (st.world.mode === "virtual") {
+    return Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
   }
   return Effect.gen(function*() {
-    const deadline = st.clock.nowUs() + us
     serveIncoming(st.control, st.ctx)
     while (true) {
-      const remaining = deadline - st.clock.nowUs()
+      const remaining = deadlineUs - st.world.nowUs()
       if (remaining <= 0) return
       const req = yield* Effect.timeoutOption(Queue.take(st.control.incoming), Duration.micros(BigInt(Math.ceil(remaining))))
-      if (Option.isNone(req)) return
-      dispatch(st.control, st.ctx, req.value)
-      serveIncoming(st.control, st.ctx)
+      if (Option.isSome(req)) {
+        dispatch(st.control, st.ctx, req.value)
+        serveIncoming(st.control, st.ctx)
+      }
     }
   })
+}
+
+/**
+ * The world time the next sample is due: one sample interval after the previous deadline, so
+ * that waking late once does not stretch every later interval (the mean interval stays the
+ * configured one); after falling more than an interval behind (a long pause, a watermark
+ * sleep), one interval from now, without a burst of catch-up samples.
+ */
+const nextSampleDeadline = (st: LoopState, sampleIntervalUs: number): number => {
+  const now = st.world.nowUs()
+  let deadline = st.sampleDeadlineUs + sampleIntervalUs
+  if (deadline <= now) deadline = now + sampleIntervalUs
+  st.sampleDeadlineUs = deadline
+  return deadline
 }
 
 /**
@@ -233,7 +255,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
     while (!needStop(st)) {
       const minWaitUs = minWatermarkWaitUs(st)
       if (minWaitUs === 0) return true
-      yield* waitServing(st, minWaitUs)
+      yield* waitServing(st, st.world.nowUs() + minWaitUs)
       serveAtLoopPoint(st.control, st.ctx, false)
       cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
     }
@@ -241,7 +263,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
   })
 
 /** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
-const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.clock.nowUs())
+const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.world.nowUs())
 
 /** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
 const checkAccesses = (st: LoopState): boolean => {
@@ -252,7 +274,7 @@ const checkAccesses = (st: LoopState): boolean => {
     st.maxNrAccesses = check(st.ctx, st.env)
   })) return false
   if (st.hub.hasSubscribers()) {
-    const atUs = st.clock.nowUs()
+    const atUs = kdamondTimeUs(st)
     const sis = st.ctx.passedSampleIntervals
     const maxNrAccesses = st.maxNrAccesses
     st.hub.publish((seq) => ({ _tag: "Sampled", seq, atUs, sis, maxNrAccesses }))
@@ -268,7 +290,7 @@ const mergeAtBoundary = (st: LoopState): void => {
 
 /**
  * `kdamond_apply_schemes()`, or walk cancellation when there are no schemes; publishes
- * `SchemesApplied` after a pass. Quota windows run on the kdamond clock in milliseconds.
+ * `SchemesApplied` after a pass. Quota windows run on world time in milliseconds.
  */
 const applySchemesPhase = (st: LoopState): boolean => {
   const ctx = st.ctx
@@ -279,10 +301,10 @@ const applySchemesPhase = (st: LoopState): boolean => {
   st.dueSchemes.length = 0
   let applied = false
   const ok = guardOps(st, "applyScheme", () => {
-    applied = applySchemes(ctx, st.ops, st.env, st.clock.nowUs() / 1000, st.hooks)
+    applied = applySchemes(ctx, st.ops, st.env, st.world.nowUs() / 1000, st.hooks)
   })
   if (ok && applied && st.hub.hasSubscribers()) {
-    const atUs = st.clock.nowUs()
+    const atUs = kdamondTimeUs(st)
     const sis = ctx.passedSampleIntervals
     const schemes = [...st.dueSchemes]
     st.hub.publish((seq) => ({ _tag: "SchemesApplied", seq, atUs, sis, schemes }))
@@ -322,7 +344,7 @@ const endAggregation = (st: LoopState, lAggr: number): void => {
   ctx.nextAggregationSis = lAggr + Math.floor(ctx.attrs.aggrIntervalUs / sampleDivisor(ctx.attrs))
   st.nrAggregations++
   if (st.hub.hasSubscribers()) {
-    const atUs = st.clock.nowUs()
+    const atUs = kdamondTimeUs(st)
     const sis = ctx.passedSampleIntervals
     const nrAggregations = st.nrAggregations
     const { sampleIntervalUs, aggrIntervalUs } = ctx.attrs
@@ -356,7 +378,7 @@ const iterate = (st: LoopState): Effect.Effect<boolean> =>
     const prepare = st.ops.prepareAccessChecks
     if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return false
     st.prepared = true
-    yield* waitServing(st, lSampleUs)
+    yield* waitServing(st, nextSampleDeadline(st, lSampleUs))
     st.prepared = false
     if (!checkAccesses(st)) return false
     const atBoundary = ctx.passedSampleIntervals >= lAggr
@@ -382,7 +404,8 @@ const terminate = (st: LoopState, reason: StopReason): void => {
   st.control.obsolete = true
   cancelAllCalls(st.control, "the kdamond stopped")
   cancelWalk(st.control, ctx, "the kdamond stopped")
-  const atUs = st.clock.nowUs()
+  const atUs = kdamondTimeUs(st)
+  st.participant.leave()
   st.hub.end((seq) => ({ _tag: "Stopped", seq, atUs, reason }))
 }
 
@@ -394,6 +417,8 @@ export interface KdamondDeps {
   readonly pid: number
   readonly ctx: DamonCtx
   readonly ops: DamonOps
+  /** The world clock the kdamond shares with every other kdamond and the address space. */
+  readonly world: World
   /** The registry's selector, for commits that switch the operations set. */
   readonly selectOps: (id: string) => Result.Result<DamonOpsFactory, DamonError>
   /** Called exactly once when the kdamond has fully stopped (the runtime's `nr_running_ctxs--`). */
@@ -410,19 +435,23 @@ export const start = (
   scope: Scope.Scope
 ): Effect.Effect<Kdamond> =>
   Effect.gen(function*() {
-    const clock = options.time === "virtual" ? makeVirtual() : yield* makeReal
+    const world = deps.world
     const seed = options.seed ?? (yield* Random.nextIntBetween(0, 0x7fff_ffff))
     const rng = makeRng(seed)
     const stats = KdamondStats.make()
-    const control = yield* makeControlState(stats, clock.nowUs)
+    const control = yield* makeControlState(stats, world.nowUs)
     const hub = yield* makeHub(options.eventBufferSize)
     const stopped = yield* Deferred.make<StopReason>()
     const dueSchemes: Array<number> = []
     const st: LoopState = {
       ctx: deps.ctx,
       ops: deps.ops,
-      env: { rng, nowUs: clock.nowUs },
-      clock,
+      env: { rng, nowUs: world.nowUs },
+      world,
+      // Joined here, before the fiber runs, so virtual time waits for its first phase.
+      participant: world.join(),
+      startUs: world.nowUs(),
+      sampleDeadlineUs: world.nowUs(),
       rng,
       control,
       stats,
@@ -451,7 +480,7 @@ export const start = (
         deps.onStopped()
         Deferred.doneUnsafe(stopped, Effect.succeed(reason))
       })
-    hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0 }))
+    hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0, worldUs: st.startUs }))
     const loop = Effect.gen(function*() {
       if (!init(st)) return
       while (yield* iterate(st)) {
@@ -482,7 +511,7 @@ export const start = (
         Effect.suspend(() => {
           if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
           const reply = Deferred.makeUnsafe<unknown, DamonError>()
-          const req: CallRequest = { fn, at, repeat, enqueuedUs: clock.nowUs(), runs: 0, state: "queued", reply }
+          const req: CallRequest = { fn, at, repeat, enqueuedUs: world.nowUs(), runs: 0, state: "queued", reply }
           Queue.offerUnsafe(control.incoming, req)
           return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
         })

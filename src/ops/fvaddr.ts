@@ -1,9 +1,9 @@
 /**
- * The `fvaddr` operations set over the simulated machine: `vaddr` for fixed virtual address
+ * The `fvaddr` operations set over an address space: `vaddr` for fixed virtual address
  * ranges. The user supplies the regions; there is no `init` and no `update`, so regions never
  * follow the mappings (as `ops_fvaddr` in `mm/damon/vaddr.c`).
  */
-import type { SimMachine } from "../sim/SimMachine.ts"
+import type { AddressSpace } from "./AddressSpace.ts"
 import type { DamonOps, DamonOpsFactory } from "./DamonOps.ts"
 import { makeVaddrOps, type VaddrOptions } from "./vaddr.ts"
 
@@ -14,8 +14,8 @@ import { makeVaddrOps, type VaddrOptions } from "./vaddr.ts"
  * Mirrors `damon_va_initcall()`: a copy of the vaddr operations with id `FVADDR` and `init` and
  * `update` cleared.
  */
-export const makeFvaddrOps = (machine: SimMachine, options: Omit<VaddrOptions, "fixed"> = {}): DamonOps =>
-  makeVaddrOps(machine, { ...options, fixed: true })
+export const makeFvaddrOps = (space: AddressSpace, options: Omit<VaddrOptions, "fixed"> = {}): DamonOps =>
+  makeVaddrOps(space, { ...options, fixed: true })
 
-/** The `fvaddr` registry entry over `machine`. */
-export const fvaddrOps = (machine: SimMachine): DamonOpsFactory => () => makeFvaddrOps(machine)
+/** The `fvaddr` registry entry over `space`. */
+export const fvaddrOps = (space: AddressSpace): DamonOpsFactory => () => makeFvaddrOps(space)

@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the simulated operations sets, after `mm/damon/ops-common.c`: the DAMOS
+ * Helpers shared by the operations sets, after `mm/damon/ops-common.c`: the DAMOS
  * prioritisation scores, the ops-filter chain of a scheme, the sampling state of an instance and
  * the modelled cost of an action. Pure.
  */
@@ -7,8 +7,8 @@ import * as Attrs from "../model/Attrs.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import type { Damos, Filter } from "../model/Damos.ts"
 import type { Region } from "../model/Region.ts"
-import { type FolioFilterChain, makeChain } from "../sim/FolioFilter.ts"
-import type { SimAction, SimActionOutcome } from "../sim/SimMachine.ts"
+import type { ActionOutcome, MemAction } from "./AddressSpace.ts"
+import { type FolioFilterChain, makeChain } from "./FolioFilter.ts"
 
 /** `DAMOS_MAX_SCORE`. */
 export const DAMOS_MAX_SCORE = 99
@@ -48,11 +48,11 @@ export const hotScore = (ctx: DamonCtx, r: Region, s: Damos): number => {
 export const coldScore = (ctx: DamonCtx, r: Region, s: Damos): number => DAMOS_MAX_SCORE - hotScore(ctx, r, s)
 
 /**
- * Slots of the per-instance sampling state (see {@link makeSampleState}): the time of the last
- * prepare, and the folio cache of the access check (`ALIGN_DOWN(last_addr, last_folio_sz)` kept as
- * a folio index, the folio size and its reciprocal, the last answer as 0/1).
+ * Slots of the per-instance sampling state (see {@link makeSampleState}): the folio cache of the
+ * access check (`ALIGN_DOWN(last_addr, last_folio_sz)` kept as a folio index, the folio size and
+ * its reciprocal, the last answer as 0/1).
  */
-export const SampleSlot = { prepUs: 0, folioIdx: 1, folioSz: 2, folioInv: 3, accessed: 4 } as const
+export const SampleSlot = { folioIdx: 0, folioSz: 1, folioInv: 2, accessed: 3 } as const
 
 /**
  * A fresh sampling state: a `Float64Array`, so the hot loops store large doubles without boxing
@@ -60,7 +60,7 @@ export const SampleSlot = { prepUs: 0, folioIdx: 1, folioSz: 2, folioInv: 3, acc
  * starts as the kernel's statics do: address 0, `PAGE_SIZE`, not accessed.
  */
 export const makeSampleState = (): Float64Array => {
-  const st = new Float64Array(5)
+  const st = new Float64Array(4)
   st[SampleSlot.folioSz] = 4096
   st[SampleSlot.folioInv] = 1 / 4096
   return st
@@ -100,7 +100,7 @@ export const costs = {
 } as const
 
 /** Modelled time `action` took for `outcome`, in nanoseconds (see {@link costs}). */
-export const actionCostNs = (action: SimAction, outcome: SimActionOutcome): number => {
+export const actionCostNs = (action: MemAction, outcome: ActionOutcome): number => {
   const pagesAffected = outcome.affectedBytes / 4096
   let perPage = 0
   switch (action) {

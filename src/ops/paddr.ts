@@ -1,17 +1,22 @@
 /**
- * The `paddr` operations set over the simulated machine: monitors physical memory, like
- * `mm/damon/paddr.c`. A sampled physical address is followed through the reverse map to the
- * owning process page; free frames have no folio and are never accessed. DAMOS actions walk the
- * physical range as the kernel does (from the region start in `folio_size` steps, past
- * `last_applied` a page at a time; `SimMachine.applyPhysical`) and act on the folios found
- * (reclaim, LRU (de)activation, migration, stat). No `init`,
- * `update` or `targetValid`: regions come from the user or the biggest System RAM
- * (`SimMachine.setRegionBiggestSystemRamDefault`).
+ * The `paddr` operations set over an address space: monitors physical memory, like
+ * `mm/damon/paddr.c`. A sampled physical address's folio is made old and tested through the
+ * space's `AccessSampler` (a simulated machine follows its reverse map to the owning process
+ * page); free frames have no folio and are never accessed. DAMOS actions walk the physical range
+ * as the kernel does (from the region start in `folio_size` steps, past `last_applied` a page
+ * at a time; `AddressSpace.applyPhysical`) and act on the folios found (reclaim, LRU
+ * (de)activation, migration, stat). No `init`, `update` or `targetValid`: regions come from the
+ * user or the biggest System RAM (`setRegionBiggestSystemRamDefault`).
  */
 import { lenWindowOf, recordAccess } from "../core/AccessRate.ts"
+import type { Rng } from "../core/Rng.ts"
+import type { AddrRange } from "../model/AddrRange.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
+import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { Damos } from "../model/Damos.ts"
-import { makeOutcome, type SimAction, type SimMachine } from "../sim/SimMachine.ts"
+import * as Target from "../model/Target.ts"
+import { Result } from "effect"
+import { type AccessSampler, type AddressSpace, makeOutcome, type MemAction, resetOutcome } from "./AddressSpace.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "./DamonOps.ts"
 import {
   actionCostNs,
@@ -36,22 +41,34 @@ import {
  * is outside it counts as not accessed; `lru_prio` activates folios (`folio_activate()`, as newer
  * kernels do) rather than `folio_mark_accessed()`.
  */
-export const makePaddrOps = (machine: SimMachine): DamonOps => {
+export const makePaddrOps = (space: AddressSpace): DamonOps => {
   const st = makeSampleState()
   const outcome = makeOutcome()
+  let sampler: AccessSampler | undefined
+  let samplerRng: Rng | undefined
+  /** The space's accessed-bit interface for this instance, drawing from the kdamond's generator. */
+  const samplerOf = (env: OpsEnv): AccessSampler => {
+    if (sampler === undefined || samplerRng !== env.rng) {
+      sampler = space.sampler(env.rng)
+      samplerRng = env.rng
+    }
+    return sampler
+  }
 
-  /** `damon_pa_prepare_access_checks()`. */
+  /** `damon_pa_prepare_access_checks()`: a random sampling address per region, its folio made old. */
   const prepareAccessChecks = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
-    machine.advance(now)
-    st[SampleSlot.prepUs] = now
+    const s = samplerOf(env)
+    const unit = ctx.addrUnit
     const rand = env.rng.rand
     const targets = ctx.targets
     for (let ti = 0; ti < targets.length; ti++) {
       const regions = targets[ti]!.regions
       for (let i = 0; i < regions.length; i++) {
         const r = regions[i]!
-        r.samplingAddr = rand(r.start, r.end)
+        const a = rand(r.start, r.end)
+        r.samplingAddr = a
+        s.mkold(null, a * unit, now)
       }
     }
   }
@@ -59,9 +76,7 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
   /** `damon_pa_check_accesses()`, with the folio cache of `__damon_pa_check_access()`. */
   const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
     const now = env.nowUs()
-    machine.advance(now)
-    const from = st[SampleSlot.prepUs]!
-    const rng = env.rng
+    const s = samplerOf(env)
     const lenWindow = lenWindowOf(ctx.attrs)
     const unit = ctx.addrUnit
     // Folio cache in locals (registers) for the loop; written back at the end.
@@ -82,9 +97,9 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
           if (Math.floor(pa * folioInv) === folioIdx) {
             accessed = lastAccessed
           } else {
-            const y = machine.physYoung(pa, from, now, rng)
-            if (y >= 0 && machine.folioSz !== folioSz) {
-              folioSz = machine.folioSz
+            const y = s.young(null, pa, now)
+            if (y >= 0 && s.folioSz !== folioSz) {
+              folioSz = s.folioSz
               folioInv = 1 / folioSz
             }
             lastAccessed = y === 1
@@ -103,12 +118,8 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
     return max
   }
 
-  const act = (start: number, end: number, action: SimAction, s: Damos, nowUs: number, withYoung: boolean): void => {
-    outcome.affectedBytes = 0
-    outcome.passedBytes = 0
-    outcome.folios = 0
-    outcome.unmappedBytes = 0
-    outcome.lastFolio = -1
+  const act = (start: number, end: number, action: MemAction, s: Damos, nowUs: number, withYoung: boolean): void => {
+    resetOutcome(outcome)
     const req = {
       action,
       chain: opsChain(s, withYoung ? implicitYoungFilter : undefined),
@@ -117,7 +128,7 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
       splitThp: false,
       skipFolio: s.lastApplied
     }
-    machine.applyPhysical(start, end, req, nowUs, outcome)
+    space.applyPhysical(start, end, req, nowUs, outcome)
     // `s->last_applied = folio` after the walk: the last folio, or none when the range ends in
     // frames without one.
     s.lastApplied = outcome.lastFolio
@@ -152,11 +163,10 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
       out.filterPassed = 0
       out.costNs = 0
       const now = env.nowUs()
-      machine.advance(now)
       const unit = ctx.addrUnit
       const start = r.start * unit
       const end = r.end * unit
-      let action: SimAction
+      let action: MemAction
       let withYoung = false
       switch (s.action) {
         case "pageout":
@@ -188,10 +198,43 @@ export const makePaddrOps = (machine: SimMachine): DamonOps => {
     cleanup: () => {
       st.set(makeSampleState())
     },
-    system: machine.metrics
+    ...(space.metrics === undefined ? {} : { system: space.metrics })
   }
   return ops
 }
 
-/** The `paddr` registry entry over `machine`. */
-export const paddrOps = (machine: SimMachine): DamonOpsFactory => () => makePaddrOps(machine)
+/** The `paddr` registry entry over `space`. */
+export const paddrOps = (space: AddressSpace): DamonOpsFactory => () => makePaddrOps(space)
+
+/** The largest "System RAM" range of `space` (kernel 3.5: the default paddr region). */
+export const biggestSystemRamRange = (space: AddressSpace): AddrRange => {
+  let best = { start: 0, end: 0 }
+  for (const r of space.systemRam()) if (r.end - r.start > best.end - best.start) best = r
+  return best
+}
+
+/**
+ * Sets `target`'s regions to `[start, end)`, or to the biggest System RAM of `space` (in core
+ * addresses, divided by `addrUnit`) when both are 0; returns the range used.
+ *
+ * **Details**
+ * Mirrors `damon_set_region_biggest_system_ram_default()` (R2): `start > end` is `-EINVAL`.
+ */
+export const setRegionBiggestSystemRamDefault = (
+  space: AddressSpace,
+  target: Target.Target,
+  start: number,
+  end: number,
+  addrUnit: number,
+  minRegionSz: number
+): Result.Result<AddrRange, DamonError> => {
+  if (start > end) return Result.fail(invalidArgument("monitorRegionStart", start, `must be <= monitorRegionEnd (${end})`))
+  let range = { start, end }
+  if (start === 0 && end === 0) {
+    const big = biggestSystemRamRange(space)
+    if (big.end === big.start) return Result.fail(invalidArgument("monitorRegion", 0, "no System RAM"))
+    range = { start: Math.floor(big.start / addrUnit), end: Math.floor(big.end / addrUnit) }
+  }
+  Target.setRegions(target, [range], minRegionSz)
+  return Result.succeed(range)
+}

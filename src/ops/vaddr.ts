@@ -1,17 +1,25 @@
 /**
- * The `vaddr` operations set over the simulated machine: monitors the virtual address space of
+ * The `vaddr` operations set over an address space: monitors the virtual address space of
  * processes (targets are pids), like `mm/damon/vaddr.c`. Regions start as the "three regions"
- * of the process's mappings and follow them on every `update`; sampling reads the simulated
- * accessed bits through the process's page extents; DAMOS actions act like `madvise()` and page
- * migration on the simulated memory. `fvaddr` is the same without `init`/`update`.
+ * of the process's mappings and follow them on every `update`; sampling clears and tests the
+ * accessed bits of the sampled pages through the space's `AccessSampler`; DAMOS actions act like
+ * `madvise()` and page migration through `applyVirtual`. `fvaddr` is the same without
+ * `init`/`update`.
  */
 import { lenWindowOf, recordAccess } from "../core/AccessRate.ts"
+import type { Rng } from "../core/Rng.ts"
 import { threeRegions } from "../core/ThreeRegions.ts"
 import { DAMON_MIN_REGION_SZ, type DamonCtx } from "../model/DamonCtx.ts"
 import type { Action } from "../model/Damos.ts"
 import * as Target from "../model/Target.ts"
-import { PAGE_SIZE } from "../sim/PageExtent.ts"
-import { makeOutcome, type SimAction, type SimMachine } from "../sim/SimMachine.ts"
+import {
+  type AccessSampler,
+  type AddressSpace,
+  type MemAction,
+  makeOutcome,
+  PAGE_SIZE,
+  resetOutcome
+} from "./AddressSpace.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "./DamonOps.ts"
 import {
   actionCostNs,
@@ -23,7 +31,6 @@ import {
   opsChain,
   SampleSlot
 } from "./opsCommon.ts"
-
 /** Options of {@link makeVaddrOps}. */
 export interface VaddrOptions {
   /** Ops id; defaults to `"vaddr"` (`"fvaddr"` when `fixed`). */
@@ -38,7 +45,7 @@ export interface VaddrOptions {
   readonly madviseApplied?: "kernel" | "affected"
 }
 
-const madviseAction = (action: Action): SimAction | undefined => {
+const madviseAction = (action: Action): MemAction | undefined => {
   switch (action) {
     case "willneed":
       return "willneed"
@@ -69,16 +76,25 @@ const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
  * (the kernel's is a set of function-level statics shared by every kdamond); a region whose
  * `samplingAddr` is outside it (created between prepare and check) counts as not accessed.
  */
-export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): DamonOps => {
+export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): DamonOps => {
   const fixed = options.fixed ?? false
   const reportKernel = (options.madviseApplied ?? "kernel") === "kernel"
   const st = makeSampleState()
   const outcome = makeOutcome()
+  let sampler: AccessSampler | undefined
+  let samplerRng: Rng | undefined
+  /** The space's accessed-bit interface for this instance, drawing from the kdamond's generator. */
+  const samplerOf = (env: OpsEnv): AccessSampler => {
+    if (sampler === undefined || samplerRng !== env.rng) {
+      sampler = space.sampler(env.rng)
+      samplerRng = env.rng
+    }
+    return sampler
+  }
 
   const setThreeRegions = (t: Target.Target, nowUs: number): void => {
-    const p = machine.process(t.pid)
-    if (p === undefined) return
-    const three = threeRegions(p.vmasAt(nowUs), DAMON_MIN_REGION_SZ)
+    if (t.pid === null || !space.processAlive(t.pid, nowUs)) return
+    const three = threeRegions(space.mappings(t.pid, nowUs), DAMON_MIN_REGION_SZ)
     if (three === undefined) return
     Target.setRegions(t, three, DAMON_MIN_REGION_SZ)
   }
@@ -86,32 +102,31 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
   /** `damon_va_init()`: three regions for every target that has none. */
   const init = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
-    machine.advance(now)
     for (const t of ctx.targets) if (t.regions.length === 0) setThreeRegions(t, now)
   }
 
   /** `damon_va_update()`: re-apply the three regions (targets whose computation fails stay). */
   const update = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
-    machine.advance(now)
     for (const t of ctx.targets) setThreeRegions(t, now)
   }
 
-  /** `damon_va_prepare_access_checks()`: a random sampling address per region (mkold = window start). */
+  /** `damon_va_prepare_access_checks()`: a random sampling address per region, its page made old. */
   const prepareAccessChecks = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
-    machine.advance(now)
-    st[SampleSlot.prepUs] = now
+    const s = samplerOf(env)
     const rand = env.rng.rand
     const targets = ctx.targets
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti]!
-      const p = machine.process(t.pid)
-      if (p === undefined || !p.isAlive(now)) continue
+      const pid = t.pid
+      if (pid === null || !space.processAlive(pid, now)) continue
       const regions = t.regions
       for (let i = 0; i < regions.length; i++) {
         const r = regions[i]!
-        r.samplingAddr = rand(r.start, r.end)
+        const a = rand(r.start, r.end)
+        r.samplingAddr = a
+        s.mkold(pid, a, now)
       }
     }
   }
@@ -122,9 +137,7 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
    */
   const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
     const now = env.nowUs()
-    machine.advance(now)
-    const from = st[SampleSlot.prepUs]!
-    const rng = env.rng
+    const s = samplerOf(env)
     const lenWindow = lenWindowOf(ctx.attrs)
     // Folio cache in locals (registers) for the loop; written back at the end.
     let folioIdx = st[SampleSlot.folioIdx]!
@@ -135,8 +148,8 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
     const targets = ctx.targets
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti]!
-      const p = machine.process(t.pid)
-      const alive = p !== undefined && p.isAlive(now)
+      const pid = t.pid
+      const alive = pid !== null && space.processAlive(pid, now)
       const regions = t.regions
       let sameTarget = false
       for (let i = 0; i < regions.length; i++) {
@@ -148,9 +161,9 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
             if (sameTarget && Math.floor(a * folioInv) === folioIdx) {
               accessed = lastAccessed
             } else {
-              const y = p.youngAt(a, from, now, rng)
-              if (y >= 0 && p.folioSz !== folioSz) {
-                folioSz = p.folioSz
+              const y = s.young(pid, a, now)
+              if (y >= 0 && s.folioSz !== folioSz) {
+                folioSz = s.folioSz
                 folioInv = 1 / folioSz
               }
               lastAccessed = y === 1
@@ -198,27 +211,22 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
       out.filterPassed = 0
       out.costNs = 0
       const now = env.nowUs()
-      machine.advance(now)
-      const p = machine.process(t.pid)
-      if (p === undefined || !p.isAlive(now)) return
-      outcome.affectedBytes = 0
-      outcome.passedBytes = 0
-      outcome.folios = 0
-      outcome.unmappedBytes = 0
-      outcome.lastFolio = -1
+      const pid = t.pid
+      if (pid === null || !space.processAlive(pid, now)) return
+      resetOutcome(outcome)
       const madv = madviseAction(s.action)
       if (madv !== undefined) {
         const start = alignUp(r.start, PAGE_SIZE)
         const len = alignUp(r.end - r.start, PAGE_SIZE)
         const req = { action: madv, chain: null, targetNid: -1, dests: [], splitThp: true, skipFolio: -1 }
-        machine.applyVirtual(p.pid, start, start + len, req, now, outcome)
+        space.applyVirtual(pid, start, start + len, req, now, outcome)
         out.applied = reportKernel ? (outcome.unmappedBytes === 0 ? len : 0) : outcome.affectedBytes
         out.costNs = actionCostNs(madv, outcome)
         return
       }
       if (s.action === "migrate_hot" || s.action === "migrate_cold") {
         const req = { action: "migrate" as const, chain: opsChain(s), targetNid: s.targetNid, dests: s.dests, splitThp: false, skipFolio: -1 }
-        machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
+        space.applyVirtual(pid, r.start, r.end, req, now, outcome)
         out.applied = outcome.affectedBytes
         out.costNs = actionCostNs("migrate", outcome)
         return
@@ -226,27 +234,24 @@ export const makeVaddrOps = (machine: SimMachine, options: VaddrOptions = {}): D
       if (s.action === "stat") {
         if (!hasOpsFilter(s)) return
         const req = { action: "stat" as const, chain: opsChain(s), targetNid: -1, dests: [], splitThp: false, skipFolio: s.lastApplied }
-        machine.applyVirtual(p.pid, r.start, r.end, req, now, outcome)
+        space.applyVirtual(pid, r.start, r.end, req, now, outcome)
         // `damos_va_stat_pmd_entry()` makes every valid folio it visits `last_applied` (so the old
-        // one is skipped only when met first, see `SimMachine.applyVirtual`).
+        // one is skipped only when met first, see `AddressSpace.applyVirtual`).
         if (outcome.lastFolio >= 0) s.lastApplied = outcome.lastFolio
         out.filterPassed = outcome.passedBytes
         out.costNs = actionCostNs("stat", outcome)
       }
     },
     /** `damon_va_target_valid()`: the process exists. */
-    targetValid: (_ctx, t, env) => {
-      const p = machine.process(t.pid)
-      return p !== undefined && p.isAlive(env.nowUs())
-    },
+    targetValid: (_ctx, t, env) => t.pid !== null && space.processAlive(t.pid, env.nowUs()),
     cleanupTarget: () => {},
     cleanup: () => {
       st.set(makeSampleState())
     },
-    system: machine.metrics
+    ...(space.metrics === undefined ? {} : { system: space.metrics })
   }
   return ops
 }
 
-/** The `vaddr` registry entry over `machine`. */
-export const vaddrOps = (machine: SimMachine): DamonOpsFactory => () => makeVaddrOps(machine)
+/** The `vaddr` registry entry over `space`. */
+export const vaddrOps = (space: AddressSpace): DamonOpsFactory => () => makeVaddrOps(space)

@@ -24,10 +24,9 @@ import { Result } from "effect"
 import { makeRng, type Rng } from "../core/Rng.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
-import type { MigrateDest } from "../model/Damos.ts"
-import * as Target from "../model/Target.ts"
+import type { ActionOutcome, ActionRequest } from "../ops/AddressSpace.ts"
 import type { SystemMetrics } from "../ops/DamonOps.ts"
-import { type ChainScratch, type FolioFilterChain, passFraction } from "./FolioFilter.ts"
+import { type ChainScratch, passFraction } from "./ExtentFilter.ts"
 import type { MasimConfig } from "./MasimConfig.ts"
 import {
   coalesce,
@@ -83,59 +82,6 @@ export interface WithMasimOptions extends Omit<SimMachineOptions, "processes"> {
   readonly thp?: "never" | "always"
   readonly nid?: number
 }
-
-/** What a DAMOS action does to memory, as the machine knows it. */
-export type SimAction =
-  | "pageout"
-  | "deactivate"
-  | "activate"
-  | "willneed"
-  | "hugepage"
-  | "collapse"
-  | "nohugepage"
-  | "migrate"
-  | "stat"
-
-/** A request to act on a range. */
-export interface SimActionRequest {
-  readonly action: SimAction
-  /** Ops filters evaluated per folio, or `null` (madvise-style actions evaluate none). */
-  readonly chain: FolioFilterChain | null
-  /** Destination node of `migrate` when `dests` is empty (`-1` = none: nothing migrates). */
-  readonly targetNid: number
-  /** Weighted destinations of `migrate` (weighted-interleave assignment of folios). */
-  readonly dests: ReadonlyArray<MigrateDest>
-  /** Split huge pages that straddle the range ends (madvise) instead of visiting them whole. */
-  readonly splitThp: boolean
-  /**
-   * Physical address of a folio to skip (the scheme's `last_applied`), or `-1`: wherever the
-   * physical walk meets it, but only as the first present folio of a virtual walk.
-   */
-  readonly skipFolio: number
-}
-
-/** Result of an action, in bytes (all base-page multiples) and folios. */
-export interface SimActionOutcome {
-  /** Bytes the action changed (paged out, moved, (de)activated, made resident, converted). */
-  affectedBytes: number
-  /** Bytes of resident folios that passed the ops filters. */
-  passedBytes: number
-  /** Folios visited (resident folios in the range). */
-  folios: number
-  /** Bytes of the range with no mapping. */
-  unmappedBytes: number
-  /** Physical address of the last folio visited, or `-1`. */
-  lastFolio: number
-}
-
-/** A zeroed outcome to pass to the actions. */
-export const makeOutcome = (): SimActionOutcome => ({
-  affectedBytes: 0,
-  passedBytes: 0,
-  folios: 0,
-  unmappedBytes: 0,
-  lastFolio: -1
-})
 
 interface TimelineEntry {
   readonly atUs: number
@@ -501,38 +447,6 @@ export class SimMachine {
     return systemRamResources(this.ram)
   }
 
-  /** The largest "System RAM" resource (kernel 3.5). */
-  biggestSystemRamRange(): AddrRange {
-    let best = { start: 0, end: 0 }
-    for (const r of systemRamResources(this.ram)) if (r.end - r.start > best.end - best.start) best = r
-    return best
-  }
-
-  /**
-   * Sets `target`'s regions to `[start, end)`, or to the biggest System RAM (in core addresses,
-   * divided by `addrUnit`) when both are 0; returns the range used.
-   *
-   * **Details**
-   * Mirrors `damon_set_region_biggest_system_ram_default()` (R2): `start > end` is `-EINVAL`.
-   */
-  setRegionBiggestSystemRamDefault(
-    target: Target.Target,
-    start: number,
-    end: number,
-    addrUnit: number,
-    minRegionSz: number
-  ): Result.Result<AddrRange, DamonError> {
-    if (start > end) return Result.fail(invalidArgument("monitorRegionStart", start, `must be <= monitorRegionEnd (${end})`))
-    let range = { start, end }
-    if (start === 0 && end === 0) {
-      const big = this.biggestSystemRamRange()
-      if (big.end === big.start) return Result.fail(invalidArgument("monitorRegion", 0, "no System RAM"))
-      range = { start: Math.floor(big.start / addrUnit), end: Math.floor(big.end / addrUnit) }
-    }
-    Target.setRegions(target, [range], minRegionSz)
-    return Result.succeed(range)
-  }
-
   private rebuildPhysIndex(): void {
     const all: Array<PageExtent> = []
     for (const p of this.owners) for (const e of p.extents) all.push(e)
@@ -783,7 +697,7 @@ export class SimMachine {
    * **Gotchas**
    * Mutates page state and `out`.
    */
-  applyVirtual(pid: number, start: number, end: number, req: SimActionRequest, nowUs: number, out: SimActionOutcome): void {
+  applyVirtual(pid: number, start: number, end: number, req: ActionRequest, nowUs: number, out: ActionOutcome): void {
     this.advance(nowUs)
     const p = this.procs.get(pid)
     if (p === undefined || !p.isAlive(nowUs)) {
@@ -816,7 +730,7 @@ export class SimMachine {
    * **Gotchas**
    * Mutates page state and `out`.
    */
-  applyPhysical(start: number, end: number, req: SimActionRequest, nowUs: number, out: SimActionOutcome): void {
+  applyPhysical(start: number, end: number, req: ActionRequest, nowUs: number, out: ActionOutcome): void {
     this.advance(nowUs)
     if (this.physDirty) this.rebuildPhysIndex()
     const work: Array<PhysPiece> = []
@@ -907,9 +821,9 @@ export class SimMachine {
     p: SimProcess,
     start0: number,
     end0: number,
-    req: SimActionRequest,
+    req: ActionRequest,
     nowUs: number,
-    out: SimActionOutcome,
+    out: ActionOutcome,
     acc: { affected: number; passed: number }
   ): void {
     const list = p.extents
@@ -970,9 +884,9 @@ export class SimMachine {
     p: SimProcess,
     start: number,
     end: number,
-    req: SimActionRequest,
+    req: ActionRequest,
     nowUs: number,
-    out: SimActionOutcome,
+    out: ActionOutcome,
     acc: { affected: number; passed: number }
   ): void {
     const list = p.extents
@@ -1006,9 +920,9 @@ export class SimMachine {
     p: SimProcess,
     list: Array<PageExtent>,
     i: number,
-    req: SimActionRequest,
+    req: ActionRequest,
     nowUs: number,
-    out: SimActionOutcome,
+    out: ActionOutcome,
     acc: { affected: number; passed: number }
   ): number {
     const e = list[i]!
@@ -1083,7 +997,7 @@ export class SimMachine {
     i: number,
     f: number,
     passActive: number,
-    req: SimActionRequest,
+    req: ActionRequest,
     acc: { affected: number; passed: number }
   ): number {
     const e = list[i]!

@@ -5,7 +5,7 @@
  * registered under the kernel's `vaddr`, `fvaddr` and `paddr` ids; and a layer with the admin tree.
  */
 import { Effect, Layer } from "effect"
-import { Damon, type DamonOpsFactory, type Kdamond, OpsRegistry } from "effect-damon"
+import { Damon, type DamonOpsFactory, type Kdamond, OpsRegistry, World } from "effect-damon"
 import { makeFakeOps } from "../../support/FakeOps.ts"
 import * as Sysfs from "../../../src/sysfs/Sysfs.ts"
 
@@ -47,14 +47,14 @@ export interface Handles {
 /** The admin tree over the `Damon` runtime and the test registry; real time (TestClock), seed 1. */
 export const sysfsLayer = (options: Sysfs.SysfsOptions = {}, handles?: Handles) =>
   Sysfs.layer({
-    start: { time: "real", seed: 1 },
+    start: { seed: 1 },
     ...options,
     wrapKdamond: (k, i) => {
       const wrapped = options.wrapKdamond === undefined ? k : options.wrapKdamond(k, i)
       handles?.all.push(wrapped)
       return wrapped
     }
-  }).pipe(Layer.provideMerge(Damon.layer), Layer.provide(registry))
+  }).pipe(Layer.provideMerge(Damon.layer), Layer.provide([registry, World.layerReal]))
 
 /** Writes a file of the admin tree. */
 export const write = (path: string, text: string) => Effect.flatMap(Sysfs.Sysfs, (fs) => fs.write(path, text))

@@ -3,34 +3,9 @@
  * fraction of an extent's folios that pass `damos_pa_filter_out()` / `damos_va_filter_out()`.
  * Pure arithmetic over the extent's attributes; the caller applies the result.
  */
-import type { Filter } from "../model/Damos.ts"
+import type { FolioFilterChain } from "../ops/FolioFilter.ts"
 import type { PageExtent } from "./PageExtent.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from "./PageExtent.ts"
-
-/** An ops filter chain with the scheme state that decides it. */
-export interface FolioFilterChain {
-  /** Ops filters in order. */
-  readonly filters: ReadonlyArray<Filter>
-  /** `scheme.coreFiltersAllowed`: a core allow-filter matched, so every folio passes. */
-  readonly coreAllowed: boolean
-  /** `scheme.opsFiltersDefaultReject`: the verdict when no filter matches. */
-  readonly defaultReject: boolean
-  readonly hasYoung: boolean
-  readonly hasActive: boolean
-}
-
-/** Builds a chain from the scheme's ops filters and flags. */
-export const makeChain = (
-  filters: ReadonlyArray<Filter>,
-  coreAllowed: boolean,
-  defaultReject: boolean
-): FolioFilterChain => ({
-  filters,
-  coreAllowed,
-  defaultReject,
-  hasYoung: filters.some((f) => f.type === "young"),
-  hasActive: filters.some((f) => f.type === "active")
-})
 
 /** Scratch output of {@link passFraction}. */
 export interface ChainScratch {

@@ -1,0 +1,239 @@
+/**
+ * World time: one clock shared by every kdamond of a runtime and by the address space they
+ * watch, so a workload has one timeline however many kdamonds observe it and whenever they start.
+ *
+ * - `"real"`: world time is Effect's `Clock` (so `TestClock` drives it in tests), counted from
+ *   the world's creation.
+ * - `"virtual"`: a discrete-event scheduler. Kdamonds are *participants*: world time stands
+ *   still while any participant runs, and when every participant sleeps it jumps to the earliest
+ *   pending wakeup (ties: the earlier sleeper first). A run is a pure function of the configs,
+ *   the workload, the seeds and the order kdamonds were started in, and it runs as fast as the
+ *   CPU allows.
+ *
+ * The kernel has one clock (jiffies, ktime) for everything; this module is that clock.
+ */
+import { Clock, Context, Deferred, Duration, Effect, Exit, Layer } from "effect"
+
+/** How a world experiences time. */
+export type TimeMode = "real" | "virtual"
+
+/** A fiber that holds world time back while it runs (a kdamond). */
+export interface Participant {
+  /**
+   * Sleeps until world time reaches `untilUs`. Virtual: the participant stops holding time back
+   * and wakes at exactly `untilUs`. Real: sleeps on the clock and re-checks the deadline, since
+   * timers may fire early.
+   */
+  readonly sleepUntil: (untilUs: number) => Effect.Effect<void>
+  /** Leaves the world (once, when the participant stops); time no longer waits for it. */
+  readonly leave: () => void
+}
+
+/** The world clock. */
+export interface World {
+  readonly mode: TimeMode
+  /** World time, in microseconds since the world began. */
+  readonly nowUs: () => number
+  /** Joins as a participant, awake (virtual time waits for it until it sleeps or leaves). */
+  readonly join: () => Participant
+  /**
+   * Sleeps `us` microseconds of world time, for fibers that are not participants (a client
+   * waiting for the workload to reach a phase). In virtual time it wakes once world time has
+   * reached the deadline; time does not wait for it afterwards, so it may see a later time.
+   */
+  readonly sleep: (us: number) => Effect.Effect<void>
+}
+
+/** The world clock service of a runtime. */
+export class WorldClock extends Context.Service<WorldClock, World>()("effect-damon/WorldClock") {}
+
+interface Sleeper {
+  readonly wakeUs: number
+  readonly seq: number
+  readonly participant: boolean
+  readonly wake: Deferred.Deferred<void>
+  /** Position in the heap, or -1 once released or withdrawn. */
+  pos: number
+}
+
+const before = (a: Sleeper, b: Sleeper): boolean => a.wakeUs < b.wakeUs || (a.wakeUs === b.wakeUs && a.seq < b.seq)
+
+/** A binary min-heap of sleepers by (wake time, arrival), with removal for withdrawn sleeps. */
+class SleeperHeap {
+  readonly items: Array<Sleeper> = []
+
+  get size(): number {
+    return this.items.length
+  }
+
+  peek(): Sleeper | undefined {
+    return this.items[0]
+  }
+
+  push(s: Sleeper): void {
+    s.pos = this.items.length
+    this.items.push(s)
+    this.up(s.pos)
+  }
+
+  pop(): Sleeper | undefined {
+    const top = this.items[0]
+    if (top !== undefined) this.removeAt(0)
+    return top
+  }
+
+  remove(s: Sleeper): void {
+    if (s.pos >= 0) this.removeAt(s.pos)
+  }
+
+  private removeAt(i: number): void {
+    const items = this.items
+    const gone = items[i]!
+    const last = items.pop()!
+    gone.pos = -1
+    if (last === gone) return
+    items[i] = last
+    last.pos = i
+    this.down(i)
+    this.up(last.pos)
+  }
+
+  private up(i: number): void {
+    const items = this.items
+    while (i > 0) {
+      const parent = (i - 1) >>> 1
+      if (!before(items[i]!, items[parent]!)) return
+      this.swap(i, parent)
+      i = parent
+    }
+  }
+
+  private down(i: number): void {
+    const items = this.items
+    const n = items.length
+    while (true) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < n && before(items[l]!, items[m]!)) m = l
+      if (r < n && before(items[r]!, items[m]!)) m = r
+      if (m === i) return
+      this.swap(i, m)
+      i = m
+    }
+  }
+
+  private swap(i: number, j: number): void {
+    const items = this.items
+    const a = items[i]!
+    const b = items[j]!
+    items[i] = b
+    items[j] = a
+    a.pos = j
+    b.pos = i
+  }
+}
+
+/**
+ * A virtual world: time moves only when every participant sleeps.
+ *
+ * **Details**
+ * A participant that goes to sleep while it is the only one awake and no earlier wakeup is
+ * pending advances time itself and just yields (the common single-kdamond case costs no
+ * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released.
+ */
+export const makeVirtual = (): World => {
+  let now = 0
+  let awake = 0
+  let seq = 0
+  const heap = new SleeperHeap()
+
+  /** Releases sleepers in time order while no participant is awake. */
+  const pump = (): void => {
+    while (awake === 0) {
+      const s = heap.pop()
+      if (s === undefined) return
+      if (s.wakeUs > now) now = s.wakeUs
+      if (s.participant) awake++
+      Deferred.doneUnsafe(s.wake, Exit.void)
+    }
+  }
+
+  const park = (wakeUs: number, participant: boolean): Effect.Effect<void> => {
+    const s: Sleeper = { wakeUs, seq: seq++, participant, wake: Deferred.makeUnsafe<void>(), pos: -1 }
+    heap.push(s)
+    if (participant) awake--
+    pump()
+    return Deferred.await(s.wake).pipe(
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          // Withdrawn before its wakeup: it is running again (a participant holds time again).
+          if (s.pos >= 0) {
+            heap.remove(s)
+            if (participant) awake++
+          }
+        })
+      )
+    )
+  }
+
+  const join = (): Participant => {
+    awake++
+    let left = false
+    return {
+      sleepUntil: (untilUs) =>
+        Effect.suspend(() => {
+          if (left) return Effect.yieldNow
+          const top = heap.peek()
+          if (awake === 1 && (top === undefined || top.wakeUs > untilUs)) {
+            if (untilUs > now) now = untilUs
+            return Effect.yieldNow
+          }
+          return park(Math.max(untilUs, now), true)
+        }),
+      leave: () => {
+        if (left) return
+        left = true
+        awake--
+        pump()
+      }
+    }
+  }
+
+  return {
+    mode: "virtual",
+    nowUs: () => now,
+    join,
+    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false))
+  }
+}
+
+/** A real world over Effect's `Clock` (real time, or `TestClock` in tests). */
+export const makeReal: Effect.Effect<World> = Clock.clockWith((clock) =>
+  Effect.sync(() => {
+    const t0 = clock.currentTimeNanosUnsafe()
+    const nowUs = () => Number((clock.currentTimeNanosUnsafe() - t0) / 1000n)
+    const sleepUntil = (untilUs: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const remaining = untilUs - nowUs()
+        if (remaining <= 0) return Effect.void
+        // Timers may fire early: sleep again until the deadline has really passed.
+        return Effect.andThen(Effect.sleep(Duration.micros(BigInt(Math.ceil(remaining)))), sleepUntil(untilUs))
+      })
+    return {
+      mode: "real" as const,
+      nowUs,
+      join: () => ({ sleepUntil, leave: () => {} }),
+      sleep: (us: number) => Effect.suspend(() => sleepUntil(nowUs() + us))
+    }
+  })
+)
+
+/** A runtime whose kdamonds share one virtual world. */
+export const layerVirtual: Layer.Layer<WorldClock> = Layer.sync(WorldClock, makeVirtual)
+
+/** A runtime whose kdamonds share real time (Effect's `Clock`; `TestClock` in tests). */
+export const layerReal: Layer.Layer<WorldClock> = Layer.effect(WorldClock, makeReal)
+
+/** The world of `mode`, as a layer. */
+export const layer = (mode: TimeMode): Layer.Layer<WorldClock> => (mode === "virtual" ? layerVirtual : layerReal)

@@ -1,0 +1,69 @@
+/**
+ * The simulated machine as an address space (the port the kernel's operations sets are written
+ * over): processes' mappings, System RAM, accessed bits answered by the workloads' access model,
+ * and the memory effects of actions. The machine follows the world time every call passes.
+ */
+import type { Rng } from "../core/Rng.ts"
+import type { AccessSampler, AddressSpace } from "../ops/AddressSpace.ts"
+import { PAGE_SIZE } from "./PageExtent.ts"
+import type { SimMachine } from "./SimMachine.ts"
+import type { SimProcess } from "./SimProcess.ts"
+
+/**
+ * The accessed bits of one observer (one operations-set instance).
+ *
+ * **Details**
+ * The machine models accesses instead of storing accessed bits: "accessed since the last
+ * `mkold`" is "accessed in `[time of that mkold, now)`". The operations sets make every sampled
+ * page old at one time per sample (their prepare phase), so one window start per observer is
+ * exact for them. Observers do not clear each other's bits (the kernel's kdamonds can, through
+ * the shared page-table bits; see docs/kernel-differences.md).
+ */
+const makeSampler = (machine: SimMachine, rng: Rng): AccessSampler => {
+  let fromUs = 0
+  let lastPid = -1
+  let lastProc: SimProcess | undefined
+  const sampler = {
+    folioSz: PAGE_SIZE,
+    mkold: (_pid: number | null, _addr: number, nowUs: number): void => {
+      machine.advance(nowUs)
+      fromUs = nowUs
+    },
+    young: (pid: number | null, addr: number, nowUs: number): number => {
+      machine.advance(nowUs)
+      if (pid === null) {
+        const y = machine.physYoung(addr, fromUs, nowUs, rng)
+        if (y >= 0) sampler.folioSz = machine.folioSz
+        return y
+      }
+      if (pid !== lastPid) {
+        lastPid = pid
+        lastProc = machine.process(pid)
+      }
+      const p = lastProc
+      if (p === undefined) return -1
+      const y = p.youngAt(addr, fromUs, nowUs, rng)
+      if (y >= 0) sampler.folioSz = p.folioSz
+      return y
+    }
+  }
+  return sampler
+}
+
+/** `machine` behind the address-space port. */
+export const simSpace = (machine: SimMachine): AddressSpace => ({
+  name: "simulated machine",
+  processAlive: (pid, nowUs) => {
+    const p = machine.process(pid)
+    return p !== undefined && p.isAlive(nowUs)
+  },
+  mappings: (pid, nowUs) => {
+    machine.advance(nowUs)
+    return machine.process(pid)?.vmasAt(nowUs) ?? []
+  },
+  systemRam: () => machine.systemRamRanges(),
+  sampler: (rng) => makeSampler(machine, rng),
+  applyVirtual: (pid, start, end, req, nowUs, out) => machine.applyVirtual(pid, start, end, req, nowUs, out),
+  applyPhysical: (start, end, req, nowUs, out) => machine.applyPhysical(start, end, req, nowUs, out),
+  metrics: machine.metrics
+})
