@@ -9,6 +9,7 @@ import { main as tour } from "../examples/00-tour.ts"
 import { main as monitor } from "../examples/01-monitor.ts"
 import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
+import { main as pageTable } from "../examples/05-page-table.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -48,5 +49,16 @@ describe("examples", () => {
       assert.match(out[1]!, /^hot regions tried by the stat scheme: \d+, \d+ bytes$/)
       assert.strictEqual(out[2], "after commit: sample 10000 us, schemes stat, cold")
       assert.strictEqual(out[3], "refused: EINVAL attrs.minNrRegions: 1 is invalid: must be >= 3")
+    }))
+
+  it.effect("05-page-table - the hot part of memory a program marks itself is found", () =>
+    Effect.gen(function*() {
+      yield* pageTable
+      const out = yield* lines
+      const m = /^(\d+) regions; accessed: \+([\d.]+) \.\. \+([\d.]+) MiB$/.exec(out[0]!)
+      assert.isNotNull(m, out[0])
+      // the program touches [16, 24) MiB: found within a region's width of it
+      assert.isTrue(Number(m![2]) >= 15 && Number(m![2]) <= 16.5 && Number(m![3]) >= 23.5 && Number(m![3]) <= 25, out[0])
+      assert.strictEqual(out.at(-1), "stopped: TimeLimit")
     }))
 })

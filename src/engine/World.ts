@@ -164,7 +164,10 @@ export const makeVirtual = (): World => {
     heap.push(s)
     if (participant) awake--
     pump()
-    return Deferred.await(s.wake).pipe(
+    // After waking, yield once: a released sleeper may be resumed synchronously by whoever
+    // released it, and other fibers (clients, a program marking its memory) must get their turn
+    // between two steps of world time.
+    return Effect.andThen(Deferred.await(s.wake), Effect.yieldNow).pipe(
       Effect.onInterrupt(() =>
         Effect.sync(() => {
           // Withdrawn before its wakeup: it is running again (a participant holds time again).

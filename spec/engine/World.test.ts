@@ -1,0 +1,124 @@
+/**
+ * The world clock: the virtual discrete-event scheduler (time moves only when every participant
+ * sleeps, in wakeup order), and the real clock's deadline re-check when timers fire early.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { Damon, OpsRegistry, World } from "effect-damon"
+import { makeFakeOps } from "../support/FakeOps.ts"
+
+describe("World - virtual", () => {
+  it.effect("participants wake in deadline order, at exactly their deadline, ties by arrival", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const seen: Array<string> = []
+      const run = (name: string, everyUs: number, times: number) => {
+        const p = w.join()
+        return Effect.gen(function*() {
+          let deadline = w.nowUs()
+          for (let i = 0; i < times; i++) {
+            deadline += everyUs
+            yield* p.sleepUntil(deadline)
+            assert.strictEqual(w.nowUs(), deadline)
+            seen.push(`${name}@${w.nowUs()}`)
+          }
+          p.leave()
+        })
+      }
+      const a = yield* Effect.forkChild(run("a", 3, 4), { startImmediately: false })
+      const b = yield* Effect.forkChild(run("b", 2, 5), { startImmediately: false })
+      yield* Fiber.join(a)
+      yield* Fiber.join(b)
+      assert.deepStrictEqual(seen, ["b@2", "a@3", "b@4", "a@6", "b@6", "b@8", "a@9", "b@10", "a@12"])
+    }))
+
+  it.effect("time stands still while any participant runs, and moves on when it leaves", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const busy = w.join()
+      const sleeper = w.join()
+      const f = yield* Effect.forkChild(sleeper.sleepUntil(1000), { startImmediately: true })
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+      assert.strictEqual(w.nowUs(), 0)
+      assert.isUndefined(f.pollUnsafe())
+      busy.leave()
+      yield* Fiber.join(f)
+      assert.strictEqual(w.nowUs(), 1000)
+    }))
+
+  it.effect("an interrupted sleeper is withdrawn: it holds time again and never wakes", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const a = w.join()
+      const b = w.join()
+      const fa = yield* Effect.forkChild(a.sleepUntil(500), { startImmediately: true })
+      yield* Fiber.interrupt(fa)
+      // a is awake again (withdrawn), so b's sleep cannot advance time
+      const fb = yield* Effect.forkChild(b.sleepUntil(100), { startImmediately: true })
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+      assert.strictEqual(w.nowUs(), 0)
+      a.leave()
+      yield* Fiber.join(fb)
+      assert.strictEqual(w.nowUs(), 100)
+    }))
+
+  it.effect("a non-participant sleep jumps time when no participant runs, and waits for those that do", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      yield* w.sleep(30_000_000)
+      assert.strictEqual(w.nowUs(), 30_000_000)
+      const p = w.join()
+      const f = yield* Effect.forkChild(w.sleep(10), { startImmediately: true })
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+      assert.isUndefined(f.pollUnsafe())
+      yield* p.sleepUntil(30_000_005)
+      assert.isUndefined(f.pollUnsafe())
+      yield* p.sleepUntil(30_000_020)
+      yield* Fiber.join(f)
+      assert.strictEqual(w.nowUs(), 30_000_020)
+      p.leave()
+    }))
+})
+
+/**
+ * A clock whose sleeps end early, at 60 % of the asked time (never under the 1 ms a timer takes
+ * at least), like timers that fire early.
+ */
+const earlyClock = (inner: Clock.Clock): Clock.Clock => ({
+  ...inner,
+  sleep: (d) => inner.sleep(Duration.millis(Math.max(1, Duration.toMillis(d) * 0.6)))
+})
+
+describe("World - real", () => {
+  it.effect("sleepUntil re-checks the deadline when the timer fires early", () =>
+    Effect.gen(function*() {
+      const inner = yield* Clock.Clock
+      const w = yield* World.makeReal.pipe(Effect.provideService(Clock.Clock, earlyClock(inner)))
+      const f = yield* Effect.forkChild(
+        w.join().sleepUntil(5000).pipe(Effect.provideService(Clock.Clock, earlyClock(inner))),
+        { startImmediately: true }
+      )
+      // the first timer fires at 3 ms, the second at 4.2 ms: both before the deadline
+      yield* TestClock.adjust("4900 micros")
+      assert.isUndefined(f.pollUnsafe(), "woke before its deadline")
+      yield* TestClock.adjust("2 millis")
+      yield* Fiber.join(f)
+      assert.isTrue(w.nowUs() >= 5000)
+    }))
+
+  it.effect("a real-time kdamond keeps its mean sample interval within 1 % though timers fire early", () =>
+    Effect.gen(function*() {
+      const inner = yield* Clock.Clock
+      const layer = Damon.layer.pipe(
+        Layer.provide([OpsRegistry.layer({ fake: makeFakeOps({ initRange: { start: 0, end: 1 << 24 } }) }), World.layerReal])
+      )
+      const samples = yield* Effect.scoped(Effect.gen(function*() {
+        const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{}], attrs: { sampleIntervalUs: 5000 } }, { seed: 1 })
+        yield* TestClock.adjust("2 seconds")
+        return (yield* k.stats).samples
+      })).pipe(Effect.provide(layer), Effect.provideService(Clock.Clock, earlyClock(inner)))
+      // 2 s at 5 ms: 400 samples; timers firing at 60 % without the re-check would give about 660
+      assert.isTrue(Math.abs(samples - 400) <= 4, `${samples} samples in 2 s`)
+    }))
+})

@@ -1,0 +1,126 @@
+/**
+ * The minimal address-space adapter: a page table a program marks. Its accessed bits through the
+ * sampler, sparse 64-bit-wide layouts, action walks with filters, and end to end under vaddr and
+ * paddr with a scheme whose actions reach the program.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Result } from "effect"
+import { AddressSpace, Damon, FolioFilter, OpsRegistry, PageTable, Paddr, Rng, Vaddr, World } from "effect-damon"
+
+const MiB = 1 << 20
+const PAGE = 4096
+const req = (action: AddressSpace.MemAction, chain: FolioFilter.FolioFilterChain | null): AddressSpace.ActionRequest => ({
+  action,
+  chain,
+  targetNid: -1,
+  dests: [],
+  splitThp: false,
+  skipFolio: -1
+})
+
+describe("PageTable", () => {
+  it("map refuses misaligned, empty and overlapping ranges, naming the field", () => {
+    const t = PageTable.make()
+    assert.isTrue(Result.isSuccess(t.map(0, 4 * PAGE)))
+    const misaligned = t.map(PAGE + 1, 8 * PAGE)
+    assert.isTrue(Result.isFailure(misaligned) && misaligned.failure.message.startsWith("start: 4097 is invalid"))
+    const empty = t.map(8 * PAGE, 8 * PAGE)
+    assert.isTrue(Result.isFailure(empty) && empty.failure.message.includes("end: 32768 is invalid: must be > start"))
+    const overlap = t.map(2 * PAGE, 6 * PAGE)
+    assert.isTrue(Result.isFailure(overlap) && overlap.failure.message.includes("overlaps the mapped range [0, 16384)"))
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0, end: 4 * PAGE }])
+  })
+
+  it("accessed bits: mark sets, young tests without clearing, mkold clears; unmapped is -1; sparse high addresses", () => {
+    const t = PageTable.make({ pid: 7 })
+    const high = 2 ** 52
+    Result.getOrThrow(t.map(high, high + 4 * MiB))
+    Result.getOrThrow(t.map(0x1000_0000, 0x1000_0000 + MiB))
+    const s = t.space.sampler(Rng.makeRng(1))
+    assert.strictEqual(s.young(7, high + 5 * PAGE, 0), 0)
+    t.mark(high + 5 * PAGE + 123)
+    assert.strictEqual(s.young(7, high + 5 * PAGE, 0), 1)
+    assert.strictEqual(s.young(7, high + 5 * PAGE + 4095, 0), 1)
+    assert.strictEqual(s.young(7, high + 6 * PAGE, 0), 0)
+    assert.strictEqual(s.young(7, high + 5 * PAGE, 0), 1, "young does not clear")
+    s.mkold(7, high + 5 * PAGE, 0)
+    assert.strictEqual(s.young(7, high + 5 * PAGE, 0), 0)
+    assert.strictEqual(s.young(7, high + 8 * MiB, 0), -1, "unmapped")
+    assert.strictEqual(s.young(8, high + 5 * PAGE, 0), -1, "another pid")
+    assert.strictEqual(s.young(null, high + 5 * PAGE, 0), 0, "the same table as physical memory")
+    t.markRange(0x1000_0000, 0x1000_0000 + MiB)
+    assert.strictEqual(s.young(7, 0x1000_0000 + MiB - 1, 0), 1)
+    t.unmap(0x1000_0000, 0x1000_0000 + MiB / 2)
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0x1000_0000 + MiB / 2, end: 0x1000_0000 + MiB }, { start: high, end: high + 4 * MiB }])
+    assert.strictEqual(s.young(7, 0x1000_0000, 0), -1)
+    assert.strictEqual(t.space.processAlive(7, 0), true)
+    assert.strictEqual(t.space.processAlive(8, 0), false)
+    assert.deepStrictEqual(t.space.mappings(8, 0), [])
+  })
+
+  it("actions: a young filter passes the marked pages and clears them; the program hears every passing range", () => {
+    const heard: Array<string> = []
+    const t = PageTable.make({ onAction: (action, start, end) => heard.push(`${action} ${start / PAGE}-${end / PAGE}`) })
+    Result.getOrThrow(t.map(0, 16 * PAGE))
+    t.mark(3 * PAGE)
+    t.mark(4 * PAGE)
+    const youngOnly = FolioFilter.makeChain([{ type: "young", matching: false, allow: false }], false, false)
+    const out = AddressSpace.makeOutcome()
+    t.space.applyVirtual(1, 0, 20 * PAGE, req("pageout", youngOnly), 0, out)
+    assert.deepStrictEqual(heard, ["pageout 3-4", "pageout 4-5"])
+    assert.deepStrictEqual(out, { affectedBytes: 2 * PAGE, passedBytes: 2 * PAGE, folios: 16, unmappedBytes: 4 * PAGE, lastFolio: 15 * PAGE })
+    const s = t.space.sampler(Rng.makeRng(1))
+    assert.strictEqual(s.young(1, 3 * PAGE, 0), 0, "the young filter cleared what it read")
+    // no filters: the whole mapped range, once; stat changes nothing
+    const all = AddressSpace.makeOutcome()
+    t.space.applyPhysical(0, 16 * PAGE, req("stat", null), 0, all)
+    assert.deepStrictEqual([all.affectedBytes, all.passedBytes], [0, 16 * PAGE])
+    const anonReject = FolioFilter.makeChain([{ type: "anon", matching: true, allow: false }], false, false)
+    const none = AddressSpace.makeOutcome()
+    t.space.applyVirtual(1, 0, 16 * PAGE, req("deactivate", anonReject), 0, none)
+    assert.strictEqual(none.passedBytes, 0)
+  })
+
+  it.effect("end to end: vaddr finds the pages a program keeps marking, and a pageout scheme evicts the rest", () =>
+    Effect.gen(function*() {
+      // three mappings (text, heap, a buffer), as vaddr's three-regions heuristic expects
+      const evicted: Array<readonly [number, number]> = []
+      const t = PageTable.make({ pid: 9, onAction: (_a, start, end) => evicted.push([start, end]) })
+      const buf = 0x7f00_0000_0000
+      for (const [s, e] of [[0x40_0000, 0x60_0000], [0x100_0000, 0x140_0000], [buf, buf + 32 * MiB]]) Result.getOrThrow(t.map(s!, e!))
+      const rng = Rng.makeRng(3)
+      const program = Effect.forever(Effect.andThen(Effect.sync(() => {
+        for (let i = 0; i < 2048; i++) t.mark(rng.rand(buf, buf + 4 * MiB))
+      }), Effect.yieldNow))
+      const world = World.makeVirtual()
+      const layer = Damon.layer.pipe(Layer.provide([
+        OpsRegistry.layer({ vaddr: Vaddr.vaddrOps(t.space), paddr: Paddr.paddrOps(t.space) }),
+        Layer.succeed(World.WorldClock, world)
+      ]))
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const damon = yield* Damon.Damon
+        const k = yield* damon.start({
+          ops: "vaddr",
+          targets: [{ pid: 9 }],
+          schemes: [{ action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 10 } }]
+        }, { seed: 1 })
+        const p = yield* damon.start({ ops: "paddr", targets: [{ regions: [{ start: buf, end: buf + 32 * MiB }] }] }, { seed: 2 })
+        const f = yield* Effect.forkChild(program, { startImmediately: true })
+        yield* world.sleep(3_000_000)
+        const read = (ctx: Parameters<Parameters<typeof k.damonCall>[0]>[0]) => ctx.targets[0]!.regions.map((r) => ({ ...r }))
+        const vregions = yield* k.damonCall(read, { at: "aggregation" })
+        const pregions = yield* p.damonCall(read, { at: "aggregation" })
+        yield* Fiber.interrupt(f)
+        return { vregions, pregions }
+      })).pipe(Effect.provide(layer))
+      for (const regions of [result.vregions, result.pregions]) {
+        const hot = regions.filter((r) => r.nrAccesses > 0)
+        assert.isAbove(hot.length, 0)
+        for (const r of hot) assert.isTrue(r.start >= buf - 2 * MiB && r.end <= buf + 6 * MiB, `[${r.start}, ${r.end}) is not near the hot 4 MiB`)
+      }
+      // the scheme's pageouts reached the program, never in the pages it keeps touching
+      assert.isAbove(evicted.length, 0)
+      assert.isTrue(evicted.some(([s]) => s >= buf + 8 * MiB))
+      for (const [s, e] of evicted) assert.isFalse(s < buf + 4 * MiB && e > buf, `evicted hot pages [${s}, ${e})`)
+    }))
+})
