@@ -14,7 +14,7 @@ const unwrap = <A, E>(r: Result.Result<A, E>): A => {
 
 const MiB = 1024 * 1024
 
-const threeSchemes = [
+const threeSchemes: ReadonlyArray<DamosConfig.SchemeInput> = [
   { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 10 }, quota: { sz: 64 * MiB, resetIntervalMs: 1000, weightAge: 1 } },
   { action: "lru_prio", pattern: { minNrAccesses: 5 }, quota: { ms: 2, resetIntervalMs: 1000, weightNrAccesses: 1, weightAge: 1 } },
   { action: "stat", quota: { sz: 512 * MiB, resetIntervalMs: 100 } }
@@ -41,16 +41,16 @@ const transformRate = (): number => {
   const input = snapshots(200, 1000)
   const rates: Array<number> = []
   for (let run = 0; run < 6; run++) {
-    let state = Transform.init(schemes, { opsId: "paddr" })
+    let state = unwrap(Transform.init(schemes, { opsId: "paddr" }))
     const t0 = nowMs()
-    for (const snapshot of input) state = Transform.step(state, snapshot)[0]
+    for (const snapshot of input) state = unwrap(Transform.step(state, snapshot))[0]
     const ms = nowMs() - t0
     if (run > 0) rates.push((input.length * 1000) / (ms / 1000))
   }
   return median(rates)
 }
 
-const simulate = (schemes: ReadonlyArray<unknown>): Promise<number> => {
+const simulate = (schemes: ReadonlyArray<DamosConfig.SchemeInput>): Promise<number> => {
   const config = unwrap(MasimFiles.loadMasimConfig("stairs"))
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
   const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
@@ -69,7 +69,7 @@ export const damosBench: Bench = {
   name: "damos",
   run: async () => {
     const regionsPerSec = transformRate()
-    const vaddrSchemes = [
+    const vaddrSchemes: ReadonlyArray<DamosConfig.SchemeInput> = [
       { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 50 }, quota: { sz: 64 * MiB, resetIntervalMs: 1000, weightAge: 1 } },
       { action: "cold", pattern: { maxNrAccesses: 2 }, quota: { ms: 2, resetIntervalMs: 1000, weightNrAccesses: 1, weightAge: 1 } },
       { action: "stat", pattern: { minNrAccesses: 5 } }

@@ -5,7 +5,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World, DamosConfig } from "effect-damon"
 
 const MiB = 2 ** 20
 
@@ -19,7 +19,7 @@ export const main = Effect.gen(function*() {
     pattern: { maxNrAccesses: 0, minAgeRegion: 50 },
     // at most 32 MiB per second, oldest regions first
     quota: { sz: 32 * MiB, resetIntervalMs: 1000, weightAge: 1 }
-  }
+  } satisfies DamosConfig.SchemeInput
   const lines = yield* Effect.scoped(Effect.gen(function*() {
     const kdamond = yield* (yield* Damon.Damon).start(
       { ops: "vaddr", targets: [{ pid: 42 }], schemes: [pageoutIdle] },

@@ -6,7 +6,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World, type DamonConfigInput } from "effect-damon"
 
 export const main = Effect.gen(function*() {
   const workload = yield* Effect.fromResult(MasimFiles.loadMasimConfig("zigzag"))
@@ -16,7 +16,7 @@ export const main = Effect.gen(function*() {
     ops: "vaddr",
     targets: [{ pid: 42 }],
     schemes: [{ action: "stat", pattern: { minNrAccesses: 10 } }]
-  }
+  } satisfies DamonConfigInput
   yield* Effect.scoped(Effect.gen(function*() {
     const kdamond = yield* (yield* Damon.Damon).start(config, { seed: 1 })
     yield* Effect.sleep("1 second")

@@ -4,10 +4,11 @@
  * kdamond is returned as a `Kdamond` handle with `damonCall`, `damosWalk`, events and `stop`.
  */
 import { Context, Effect, Layer, Result, Schema, type Scope } from "effect"
-import { buildCtx, decodeConfig } from "./core/BuildCtx.ts"
+import { buildCtx, type DamonConfigInput, decodeConfig } from "./core/BuildCtx.ts"
 import { checkMeasurable, checkTargets } from "./core/ConfigChecks.ts"
 import { makeRng } from "./core/Rng.ts"
-import * as Kdamond from "./engine/Kdamond.ts"
+import type * as Kdamond from "./engine/Kdamond.ts"
+import * as KdamondStart from "./engine/KdamondStart.ts"
 import { WorldClock } from "./engine/World.ts"
 import { decode } from "./internal/validate.ts"
 import { busy, type DamonError } from "./model/DamonError.ts"
@@ -47,7 +48,7 @@ export class Damon extends Context.Service<Damon, {
    * monitor (e.g. a vaddr pid of no live process, the kernel sysfs's `-EINVAL`) or a scheme
    * needing memory metrics the ops set lacks is an `InvalidArgument` and starts nothing.
    */
-  readonly start: (config: unknown, options?: StartOptions) => Effect.Effect<Kdamond.Kdamond, DamonError, Scope.Scope>
+  readonly start: (config: DamonConfigInput, options?: StartOptions) => Effect.Effect<Kdamond.Kdamond, DamonError, Scope.Scope>
   /** Number of running kdamonds (`damon_nr_running_ctxs()`). */
   readonly nrRunningCtxs: Effect.Effect<number>
   /** Registered operations set ids (`avail_operations`). */
@@ -61,7 +62,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
   let nrRunning = 0
   let runningExclusive = false
   let nextPid = 1
-  const start = (config: unknown, options: StartOptions = {}) =>
+  const start = (config: unknown, options: unknown = {}) =>
     Effect.gen(function*() {
       const validOptions = decode(StartOptionsSchema, options, "options")
       if (Result.isFailure(validOptions)) return yield* Effect.fail(validOptions.failure)
@@ -74,7 +75,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
       const invalid = checkMeasurable(source.success, ops) ??
         checkTargets(source.success, ops, ctx, { rng: makeRng(0), nowUs: world.nowUs })
       if (invalid !== undefined) return yield* Effect.fail(invalid)
-      const exclusive = options.exclusive === true
+      const exclusive = validOptions.success.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
         return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
       }
@@ -85,7 +86,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
         nrRunning++
         if (exclusive) runningExclusive = true
         const scope = yield* Effect.scope
-        const kdamond = yield* Kdamond.start(
+        const kdamond = yield* KdamondStart.start(
           {
             index,
             pid: nextPid++,
@@ -98,7 +99,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
               if (nrRunning === 0) runningExclusive = false
             }
           },
-          options,
+          validOptions.success,
           scope
         )
         yield* Effect.addFinalizer(() => Effect.ignore(kdamond.stop))

@@ -5,12 +5,11 @@
  * (`update_schemes_stats`, `update_schemes_tried_regions`, `update_schemes_tried_bytes`,
  * `update_schemes_effective_quotas`, `update_tuned_intervals`, `commit_schemes_quota_goals`).
  */
-import { Effect, Result, Schema } from "effect"
-import { QuotaGoalSchema } from "./core/damos/DamosConfig.ts"
+import { Effect, Function } from "effect"
+import type { QuotaGoalInput } from "./core/damos/DamosConfig.ts"
 import type { Kdamond } from "./engine/Kdamond.ts"
-import { decode } from "./internal/validate.ts"
 import type { DamonError } from "./model/DamonError.ts"
-import type { QuotaGoal, Stat } from "./model/Damos.ts"
+import type { Stat } from "./model/Damos.ts"
 
 /** Copies every scheme's statistics (`update_schemes_stats`, via `damonCall`). */
 export const schemesStats = (k: Kdamond): Effect.Effect<Array<Stat>, DamonError> =>
@@ -26,24 +25,25 @@ export const tunedIntervals = (
 ): Effect.Effect<{ readonly sampleIntervalUs: number; readonly aggrIntervalUs: number }, DamonError> =>
   k.damonCall((ctx) => ({ sampleIntervalUs: ctx.attrs.sampleIntervalUs, aggrIntervalUs: ctx.attrs.aggrIntervalUs }))
 
-const GoalsSchema = Schema.Array(Schema.Array(QuotaGoalSchema))
-
 /**
  * Commits new quota goals into the running schemes, by position, stopping at the shorter list
  * (`commit_schemes_quota_goals`, via `damonCall`): the cheap way to feed `user_input` goals.
  * Goals are validated first (and measured metrics need an ops set that measures them); a bad
  * one fails with `InvalidArgument` and changes nothing.
+ *
+ * @example
+ * ```ts
+ * yield* SchemesControl.commitSchemesQuotaGoals(kdamond, [[{ metric: "user_input", targetValue: 100, currentValue: 80 }]])
+ * // or, data-last:
+ * yield* SchemesControl.commitSchemesQuotaGoals([[{ metric: "user_input", targetValue: 100 }]])(kdamond)
+ * ```
+ * @since 0.2.0
+ * @category control
  */
-export const commitSchemesQuotaGoals = (
-  k: Kdamond,
-  goalsPerScheme: ReadonlyArray<ReadonlyArray<unknown>>
-): Effect.Effect<void, DamonError> =>
-  Effect.suspend(() => {
-    const decoded = decode(GoalsSchema, goalsPerScheme, "goals")
-    if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
-    const goals: ReadonlyArray<ReadonlyArray<QuotaGoal>> = decoded.success
-    return k.commitQuotaGoals(goals)
-  })
+export const commitSchemesQuotaGoals: {
+  (goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoalInput>>): (k: Kdamond) => Effect.Effect<void, DamonError>
+  (k: Kdamond, goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoalInput>>): Effect.Effect<void, DamonError>
+} = Function.dual(2, (k: Kdamond, goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoalInput>>) => k.commitQuotaGoals(goalsPerScheme))
 
 /** A region a scheme was applied to, as `tried_regions/<N>/` shows it. */
 export interface TriedRegion {

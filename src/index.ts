@@ -37,6 +37,8 @@ export * as SetAttrs from "./core/SetAttrs.ts"
 export * as IntervalsTune from "./core/IntervalsTune.ts"
 /** Building a context from a config. */
 export * as BuildCtx from "./core/BuildCtx.ts"
+/** A whole context configuration as a user writes it (the input of `start` and `commit`). */
+export type { DamonConfigInput } from "./core/BuildCtx.ts"
 
 /** DAMOS scheme decoding/validation and running-scheme construction. */
 export * as DamosConfig from "./core/damos/DamosConfig.ts"

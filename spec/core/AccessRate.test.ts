@@ -8,6 +8,7 @@ import {
   canRescale,
   movingSum,
   nrAccessesToAccessesBp,
+  rescaleAge,
   updateMonitoringResult,
   updateRegionAccessRate
 } from "../../src/core/AccessRate.ts"
@@ -51,6 +52,17 @@ describe("AccessRate", () => {
     updateMonitoringResult(r, oldAttrs, attrsOf(1, 100), false)
     assert.strictEqual(r.nrAccesses, 150)
     assert.strictEqual(r.age, 20)
+  })
+
+  it("age rescaling is exact where the product exceeds 2^53, and wraps at 2^64 like the kernel", () => {
+    const r = Region.make(0, 4096)
+    r.age = 4294965249
+    updateMonitoringResult(r, attrsOf(1, 2097153), attrsOf(2, 2097153), false)
+    assert.strictEqual(r.age, 4294965249)
+    assert.strictEqual(rescaleAge(3, 7, 2), 10)
+    // an unsigned long product past 2^64 wraps before the division (old aggregation interval 2^40 us)
+    assert.strictEqual(rescaleAge(2 ** 31, 2 ** 40, 1), 0)
+    assert.strictEqual(rescaleAge(2 ** 31 + 1, 2 ** 40, 2 ** 40), 1, "(2^71 + 2^40) mod 2^64 / 2^40")
   })
 
   it("damon_test_moving_sum", () => {

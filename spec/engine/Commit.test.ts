@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { BuildCtx, CommitCtx, Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target, World } from "effect-damon"
+import { BuildCtx, CommitCtx, Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target, World, type DamonConfigInput } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
+import { untyped } from "../support/untyped.ts"
 
 const MiB = 1 << 20
 const hot = [{ start: 0, end: 10 * MiB }]
@@ -13,7 +14,7 @@ const TestDamon = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ fake, other
 const reasonOf = <A>(exit: Exit.Exit<A, DamonError>): string | undefined =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Option.map(Exit.findErrorOption(exit), (e) => e.reason._tag)) : undefined
 
-const base = { ops: "fake", targets: [{}], schemes: [{ action: "pageout", pattern: { maxNrAccesses: 0 } }] }
+const base = { ops: "fake", targets: [{}], schemes: [{ action: "pageout", pattern: { maxNrAccesses: 0 } }] } satisfies DamonConfigInput
 
 /** A deep copy of everything observable in a context, for "nothing changed" checks. */
 const observe = (ctx: DamonCtx.DamonCtx) =>
@@ -56,7 +57,7 @@ describe("commit", () => {
       ]
       for (const config of bad) {
         const snapshot = yield* k.damonCall(observe)
-        assert.strictEqual(reasonOf(yield* Effect.exit(k.commit(config))), "InvalidArgument")
+        assert.strictEqual(reasonOf(yield* Effect.exit(k.commit(untyped(config)))), "InvalidArgument")
         assert.strictEqual(yield* k.damonCall(observe), snapshot)
       }
       assert.isTrue(yield* k.isRunning)

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonError, OpsRegistry, SchemesControl, World } from "effect-damon"
+import { Damon, type DamonError, OpsRegistry, SchemesControl, World, type DamonConfigInput, DamosConfig } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
+import { untyped } from "../support/untyped.ts"
 
 const MiB = 1 << 20
 const freeMemRate = { value: 450 }
@@ -12,9 +13,9 @@ const TestDamon = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ fake })))
 const reasonOf = <A>(exit: Exit.Exit<A, DamonError>): string | undefined =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Option.map(Exit.findErrorOption(exit), (e) => e.reason._tag)) : undefined
 
-const hotScheme = { action: "stat", pattern: { minNrAccesses: 1 } }
-const allScheme = { action: "pageout" }
-const config = (schemes: ReadonlyArray<unknown>) => ({ ops: "fake", targets: [{}], schemes })
+const hotScheme = { action: "stat", pattern: { minNrAccesses: 1 } } satisfies DamosConfig.SchemeInput
+const allScheme = { action: "pageout" } satisfies DamosConfig.SchemeInput
+const config = (schemes: ReadonlyArray<DamosConfig.SchemeInput>): DamonConfigInput => ({ ops: "fake", targets: [{}], schemes })
 
 describe("damosWalk", () => {
   it.effect("damosWalk - visits exactly the regions and bytes the schemes tried in one pass", () =>
@@ -81,7 +82,7 @@ describe("damosWalk", () => {
   it.effect("damosWalk - Canceled when every scheme is deactivated by watermarks, calls still served", () =>
     Effect.gen(function*() {
       freeMemRate.value = 450
-      const wmarks = { metric: "free_mem_rate", intervalUs: 20_000, high: 500, mid: 400, low: 200 }
+      const wmarks = { metric: "free_mem_rate", intervalUs: 20_000, high: 500, mid: 400, low: 200 } as const
       const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, wmarks }]), { seed: 1 })
       yield* TestClock.adjust("10 millis")
       freeMemRate.value = 900 // above high: deactivated
@@ -179,11 +180,11 @@ describe("SchemesControl", () => {
 
   it.effect("commitSchemesQuotaGoals - feeds user_input goals; a bad goal changes nothing", () =>
     Effect.gen(function*() {
-      const quota = { resetIntervalMs: 100, goals: [{ metric: "user_input", targetValue: 100, currentValue: 10 }] }
+      const quota = { resetIntervalMs: 100, goals: [{ metric: "user_input", targetValue: 100, currentValue: 10 }] } as const
       const k = yield* (yield* Damon.Damon).start(config([{ ...allScheme, quota }]), { seed: 1 })
       yield* SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "user_input", targetValue: 100, currentValue: 50 }]])
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.currentValue), 50)
-      const bad = yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "nope" }]]))
+      const bad = yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, untyped([[{ metric: "nope" }]])))
       assert.strictEqual(reasonOf(bad), "InvalidArgument")
       assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.currentValue), 50)
       const esz = yield* SchemesControl.schemesEffectiveQuotas(k)

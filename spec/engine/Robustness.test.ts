@@ -54,10 +54,10 @@ describe("start validation", () => {
   it.effect("start - schemes needing memory metrics the ops set lacks are refused, naming the field", () =>
     Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const wmarks = { metric: "free_mem_rate", intervalUs: 1000, high: 500, mid: 400, low: 100 }
+      const wmarks = { metric: "free_mem_rate", intervalUs: 1000, high: 500, mid: 400, low: 100 } as const
       const a = errorOf(yield* Effect.exit(damon.start({ ops: "other", schemes: [{}, { wmarks }] })))
       assert.include(a?.message, "schemes[1].wmarks.metric: \"free_mem_rate\" is invalid: needs memory metrics")
-      const goals = [{ metric: "user_input", targetValue: 1 }, { metric: "some_mem_psi_us", targetValue: 10 }]
+      const goals = [{ metric: "user_input", targetValue: 1 }, { metric: "some_mem_psi_us", targetValue: 10 }] as const
       const b = errorOf(yield* Effect.exit(damon.start({ ops: "other", schemes: [{ quota: { goals } }] })))
       assert.include(b?.message, "schemes[0].quota.goals[1].metric: \"some_mem_psi_us\" is invalid")
     }).pipe(Effect.provide(TestDamon)))
@@ -133,7 +133,7 @@ describe("commit faults", () => {
 
   it.effect("commitSchemesQuotaGoals - a measured goal on an ops set without metrics is refused, nothing changes", () =>
     Effect.gen(function*() {
-      const quota = { goals: [{ metric: "user_input", targetValue: 100, currentValue: 7 }] }
+      const quota = { goals: [{ metric: "user_input", targetValue: 100, currentValue: 7 }] } as const
       const k = yield* (yield* Damon.Damon).start({ ops: "other", targets: [{}], schemes: [{ quota }] }, { seed: 1 })
       const error = errorOf(yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "some_mem_psi_us", targetValue: 5 }]])))
       assert.include(error?.message, "goals[0][0].metric: \"some_mem_psi_us\" is invalid: needs memory metrics")

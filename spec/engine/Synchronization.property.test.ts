@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonCtx, type DamonError, type DamonOps, type DamonOpsFactory, OpsRegistry, Rng, SchemesControl, World } from "effect-damon"
+import { Damon, type DamonCtx, type DamonError, type DamonOps, type DamonOpsFactory, OpsRegistry, Rng, SchemesControl, World, type DamonConfigInput, DamosConfig } from "effect-damon"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -57,23 +57,24 @@ const scenario = (seed: number) =>
     const aggrUs = sampleUs * (5 + pick(16))
     const freeMemRate = { value: 300 }
     const probe = { depth: 0 }
-    const schemes = Array.from({ length: pick(4) }, () => ({
-      action: ["stat", "pageout", "cold"][pick(3)],
+    const schemes = Array.from({ length: pick(4) }, (): DamosConfig.SchemeInput => ({
+      action: (["stat", "pageout", "cold"] as const)[pick(3)]!,
       applyIntervalUs: pick(3) * aggrUs,
       pattern: pick(2) === 0 ? {} : { minNrAccesses: 1 },
       ...(pick(3) === 0 ? { wmarks: { metric: "free_mem_rate", intervalUs: 3 * sampleUs, high: 600, mid: 500, low: 100 } } : {})
     }))
-    const config = {
+    const attrs = { sampleIntervalUs: sampleUs, aggrIntervalUs: aggrUs, minNrRegions: 3 + pick(5), maxNrRegions: 50 }
+    const config: DamonConfigInput = {
       ops: "fake",
       targets: [{}],
-      attrs: { sampleIntervalUs: sampleUs, aggrIntervalUs: aggrUs, minNrRegions: 3 + pick(5), maxNrRegions: 50 },
+      attrs,
       schemes
     }
     const fake = makeFakeOps({ hot: [{ start: 0, end: 16 * MiB }], initRange: { start: 0, end: 64 * MiB }, freeMemRate, apply: {} })
     // the same address space without memory metrics: committing watermarks to it must fail on the kdamond
     const blind = makeFakeOps({ id: "blind", hot: [{ start: 0, end: 16 * MiB }], initRange: { start: 0, end: 64 * MiB } })
     const layer = Damon.layer.pipe(Layer.provide(World.layerReal), Layer.provide(OpsRegistry.layer({ fake: instrument(fake, probe), blind })))
-    const wmarks = { metric: "free_mem_rate", intervalUs: 3 * sampleUs, high: 600, mid: 500, low: 100 }
+    const wmarks = { metric: "free_mem_rate", intervalUs: 3 * sampleUs, high: 600, mid: 500, low: 100 } as const
 
     return yield* Effect.gen(function*() {
       const damon = yield* Damon.Damon
@@ -145,8 +146,8 @@ const scenario = (seed: number) =>
           // failed commits change nothing, whether refused on decoding or on the kdamond (an
           // obsolete extra target; watermarks on an ops set without metrics); nothing else
           // runs between the three steps
-          const bad = [
-            { ...config, attrs: { ...config.attrs, minNrRegions: 2 } },
+          const bad: DamonConfigInput = [
+            { ...config, attrs: { ...attrs, minNrRegions: 2 } },
             { ...config, targets: [{}, {}, { obsolete: true }] },
             { ...config, ops: "blind", schemes: [{ wmarks }] }
           ][pick(3)]!
@@ -232,7 +233,7 @@ describe("synchronization invariants", () => {
           fake: makeFakeOps({ hot: [{ start: 0, end: 8 * MiB }], initRange: { start: 0, end: 64 * MiB }, apply: {} })
         })))
         yield* Effect.scoped(Effect.gen(function*() {
-          const schemes = [
+          const schemes: ReadonlyArray<DamosConfig.SchemeInput> = [
             { action: "stat", pattern: { minNrAccesses: 1 } },
             { action: "pageout", applyIntervalUs: 200_000 },
             { action: "cold", pattern: { maxNrAccesses: 0 } }

@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, MasimConfig, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, MasimConfig, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World, DamosConfig } from "effect-damon"
 
 const PID = 42
 const MiB = 1024 * 1024
@@ -18,7 +18,7 @@ const stairsMachine = () => {
 const layerOf = (machine: SimMachine.SimMachine) => Damon.layer.pipe(Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
 
 /** Runs stairs for 60 s of virtual time with `schemes`; returns the machine's end state. */
-const runStairs = (schemes: ReadonlyArray<unknown>) =>
+const runStairs = (schemes: ReadonlyArray<DamosConfig.SchemeInput>) =>
   Effect.gen(function*() {
     const machine = stairsMachine()
     const endUs = 60_000_000
@@ -62,7 +62,7 @@ describe("DAMOS scenarios", () => {
     Effect.gen(function*() {
       const machine = stairsMachine()
       yield* Effect.gen(function*() {
-        const quota = { resetIntervalMs: 100, goals: [{ metric: "user_input", targetValue: 10_000, currentValue: 0 }] }
+        const quota = { resetIntervalMs: 100, goals: [{ metric: "user_input", targetValue: 10_000, currentValue: 0 }] } as const
         const k = yield* (yield* Damon.Damon).start({
           ops: "vaddr",
           targets: [{ pid: PID }],
@@ -102,7 +102,7 @@ describe("DAMOS scenarios", () => {
         ]
       }))
       yield* Effect.gen(function*() {
-        const wmarks = { metric: "free_mem_rate", intervalUs: 100_000, high: 500, mid: 400, low: 100 }
+        const wmarks = { metric: "free_mem_rate", intervalUs: 100_000, high: 500, mid: 400, low: 100 } as const
         const k = yield* (yield* Damon.Damon).start({
           ops: "vaddr",
           targets: [{ pid: PID }],

@@ -8,7 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type Events, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, type Events, MasimFiles, OpsRegistry, SimMachine, SimOps, World, type DamonConfigInput } from "effect-damon"
 import { serveLayer } from "../../src/cli/Serve.ts"
 import { defaults as reclaimDefaults } from "../../src/modules/ReclaimParams.ts"
 import { buildReclaim } from "../../src/modules/ReclaimCtx.ts"
@@ -98,7 +98,7 @@ const threeKdamonds = Effect.gen(function*() {
     const damon = yield* Damon.Damon
     const seen: Array<Seen> = []
     const readers: Array<Fiber.Fiber<void>> = []
-    const run = (name: string, config: unknown, physical: boolean, seed: number) =>
+    const run = (name: string, config: DamonConfigInput, physical: boolean, seed: number) =>
       Effect.gen(function*() {
         const k = yield* damon.start(config, { seed, stopAtUs: endUs - world.nowUs() })
         let startUs = 0

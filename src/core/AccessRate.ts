@@ -76,7 +76,7 @@ export const updateRegionAccessRate = (region: Region, accessed: boolean, attrs:
  * Mirrors `damon_update_monitoring_result()`: with `aggregating` false (at a window boundary),
  * `nrAccesses` is converted and `nrAccessesBp` follows it; mid-window, the previous window's
  * result is converted into `lastNrAccesses` and the current window restarts. `age` is scaled by
- * the aggregation interval ratio.
+ * the aggregation interval ratio, exactly (see {@link rescaleAge}).
  *
  * **Gotchas**
  * Mutates `region`.
@@ -95,7 +95,20 @@ export const updateMonitoringResult = (
     region.nrAccessesBp = u32(region.lastNrAccesses * 10000)
     region.nrAccesses = 0
   }
-  region.age = Math.floor((region.age * oldAttrs.aggrIntervalUs) / newAttrs.aggrIntervalUs)
+  region.age = rescaleAge(region.age, oldAttrs.aggrIntervalUs, newAttrs.aggrIntervalUs)
+}
+
+const U64 = (1n << 64n) - 1n
+
+/**
+ * `age * old / new` as the kernel computes it: an `unsigned long` product (wrapping at 2^64),
+ * divided, then stored in the `unsigned int` age. Exact: the product of a u32 age and a large
+ * interval exceeds 2^53, where floating point would round it.
+ */
+export const rescaleAge = (age: number, oldAggrUs: number, newAggrUs: number): number => {
+  const p = age * oldAggrUs
+  if (Number.isSafeInteger(p)) return u32(Math.floor(p / newAggrUs))
+  return u32(Number(((BigInt(age) * BigInt(oldAggrUs)) & U64) / BigInt(newAggrUs)))
 }
 
 /**

@@ -5,13 +5,29 @@
  * Pure: no clock, no randomness.
  */
 import { Result } from "effect"
+import type { AttrsInput } from "../model/Attrs.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as DamonConfig from "../model/DamonConfig.ts"
 import * as DamonCtx from "../model/DamonCtx.ts"
 import * as Target from "../model/Target.ts"
 import type { CommitSource } from "./CommitCtx.ts"
-import { decodeSchemes, fromConfig } from "./damos/DamosConfig.ts"
+import { decodeSchemes, fromConfig, type SchemeInput } from "./damos/DamosConfig.ts"
 import { setAttrs } from "./SetAttrs.ts"
+
+/**
+ * A whole context configuration as a user writes it, the input of `Damon.start` and
+ * `kdamond.commit`: every field but `ops` optional with the kernel default, so an editor
+ * completes them and the compiler refuses a misspelt one. Values are still validated at run time
+ * (`InvalidArgument` naming the field).
+ */
+export interface DamonConfigInput extends Omit<DamonConfig.ConfigInput, "ops" | "attrs" | "schemes"> {
+  /** Operations set id: `"vaddr"`, `"fvaddr"`, `"paddr"` or one your registry adds. */
+  readonly ops: "vaddr" | "fvaddr" | "paddr" | (string & {})
+  /** Monitoring attributes (`damon_attrs`). */
+  readonly attrs?: AttrsInput
+  /** DAMOS schemes, applied in order. */
+  readonly schemes?: ReadonlyArray<SchemeInput>
+}
 
 /**
  * Decodes and validates a whole config (context parameters, targets, schemes) into a source a

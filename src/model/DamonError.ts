@@ -29,7 +29,11 @@ export class Canceled extends Data.TaggedError("Canceled")<{ readonly why: strin
   }
 }
 
-/** The kdamond is not running (the kernel's `-EPERM` from `damon_stop()`, `-ECANCELED` after exit). */
+/**
+ * The kdamond is not running (`-EPERM`, what `damon_stop()` answers for a context that is not
+ * running). Every request made after a kdamond stopped fails with it; the kernel's `damon_call()`
+ * and `damos_walk()` answer `-ECANCELED` there (see docs/kernel-differences.md).
+ */
 export class NotRunning extends Data.TaggedError("NotRunning")<{ readonly what: string }> {
   override get message(): string {
     return `not running: ${this.what}`

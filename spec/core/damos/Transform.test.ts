@@ -1,8 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Exit, Result, Stream } from "effect"
+import * as Transform from "../../../src/core/damos/Transform.ts"
 import { applySchemes as applySchemesStream } from "../../../src/core/damos/TransformStream.ts"
-import { init, recordingOps, run, type Snapshot, step } from "../../../src/core/damos/Transform.ts"
+import type { SchemeInput } from "../../../src/core/damos/DamosConfig.ts"
+import type { DamonOps } from "../../../src/ops/DamonOps.ts"
+import { untyped } from "../../support/untyped.ts"
 import { config } from "./fixtures.ts"
+
+type Snapshot = Transform.Snapshot
+const { recordingOps } = Transform
+// the tests below use valid input: unwrap the Results (bad input is tested at the end)
+const init = (...args: Parameters<typeof Transform.init>) => Result.getOrThrow(Transform.init(...args))
+const step = (state: Transform.TransformState, snapshot: Snapshot, ops?: DamonOps) =>
+  Result.getOrThrow(Transform.step(state, snapshot, ops))
+const run = (...args: Parameters<typeof Transform.run>) => Result.getOrThrow(Transform.run(...args))
 
 const K = 4096
 
@@ -98,5 +109,43 @@ describe("Transform", () => {
       const out = yield* Stream.fromIterable(snaps).pipe(applySchemesStream(schemes), Stream.runCollect)
       assert.deepStrictEqual(out, run(schemes, snaps))
       assert.strictEqual(out.length, 3)
+    }))
+
+  it("bad schemes, options and snapshots are InvalidArgument naming the field, never a throw", () => {
+    const failure = <A>(r: Result.Result<A, { readonly message: string }>): string =>
+      Result.isFailure(r) ? r.failure.message : "succeeded"
+    assert.include(failure(Transform.init(untyped([{ action: "pageout" }, { action: "explode" }]))), "schemes[1].action: \"explode\" is invalid")
+    assert.include(failure(Transform.init([], { attrs: { minNrRegions: 2 } })), "options.attrs.minNrRegions: 2 is invalid")
+    assert.include(failure(Transform.init([], { minRegionSz: 3000 })), "options.minRegionSz: 3000 is invalid: must be a power of two")
+    assert.include(failure(Transform.init(untyped(null))), "schemes: null is invalid")
+    const state = init([config({})])
+    const cases: ReadonlyArray<readonly [unknown, string]> = [
+      [null, "snapshot: null is invalid: must be an object"],
+      [{ nowUs: -1, targets: [] }, "snapshot.nowUs: -1 is invalid"],
+      [{ nowUs: Number.NaN, targets: [] }, "snapshot.nowUs: null is invalid"],
+      [{ nowUs: 0 }, "snapshot.targets: undefined is invalid: must be an array"],
+      [{ nowUs: 0, targets: [{ regions: [{ start: 10, end: 5, nrAccesses: 0, age: 0 }] }] }, "snapshot.targets[0].regions[0].end: 5 is invalid: must be > start (10)"],
+      [{ nowUs: 0, targets: [{ regions: [{ start: 0, end: 8, nrAccesses: 0, age: 0 }, { start: 4, end: 9, nrAccesses: 0, age: 0 }] }] }, "snapshot.targets[0].regions[1].start: 4 is invalid"],
+      [{ nowUs: 0, targets: [{ regions: [{ start: 0, end: 8, nrAccesses: -1, age: 0 }] }] }, "snapshot.targets[0].regions[0].nrAccesses: -1 is invalid"],
+      [{ nowUs: 0, targets: [{ regions: [{ start: 0, end: 8, nrAccesses: 1, age: "old" }] }] }, "snapshot.targets[0].regions[0].age: \"old\" is invalid"],
+      [{ nowUs: 0, targets: [{ regions: [{ start: 0, end: 2 ** 60, nrAccesses: 1, age: 1 }] }] }, "snapshot.targets[0].regions[0].end"],
+      [{ nowUs: 0, targets: [{ pid: "x", regions: [] }] }, "snapshot.targets[0].pid: \"x\" is invalid"]
+    ]
+    for (const [bad, message] of cases) assert.include(failure(Transform.step(state, untyped(bad))), message)
+    // a snapshot with a different number of targets than the ones before
+    const [next] = step(state, snapshot(0, [1]))
+    assert.include(failure(Transform.step(next, { nowUs: 1, targets: [] })), "snapshot.targets: 0 is invalid: must have the 1 targets")
+    assert.include(
+      failure(Transform.run([config({})], [snapshot(0, [1]), untyped({ nowUs: 1, targets: [{ regions: [{ start: 1, end: 0 }] }] })])),
+      "snapshots[1].targets[0].regions[0].end: 0 is invalid"
+    )
+  })
+
+  it.effect("TransformStream.applySchemes - bad input fails the stream typed; data-first form", () =>
+    Effect.gen(function*() {
+      const badScheme = yield* Effect.exit(Stream.runCollect(applySchemesStream(Stream.make(snapshot(0, [1])), untyped<ReadonlyArray<SchemeInput>>([{ quota: { ms: -1 } }]))))
+      assert.isTrue(Exit.isFailure(badScheme))
+      const error = yield* Effect.flip(Stream.runCollect(Stream.make(snapshot(0, [1]), untyped<Snapshot>({ nowUs: -5, targets: [] })).pipe(applySchemesStream([config({})]))))
+      assert.strictEqual(error.message, "snapshots[1].nowUs: -5 is invalid: must be a finite number >= 0")
     }))
 })

@@ -129,8 +129,6 @@ export const SchemeSchema = Schema.Struct({
   maxNrSnapshots: withDefault(ULong, 0)
 })
 
-/** Input accepted by {@link decode}: any subset of the fields. */
-export type SchemeInput = typeof SchemeSchema.Encoded
 
 /** The scheme every empty input decodes to. */
 export const defaults: SchemeConfig = {
@@ -187,6 +185,22 @@ const filterSchemas = {
     szRange: withDefault(SizeRangeSchema, { min: 0, max: 0 })
   })
 } as const
+
+/**
+ * One filter as a user writes it: the fields of its `type` (`anon` when omitted), each optional
+ * with the sysfs default.
+ */
+export type FilterInput =
+  | { readonly [K in FilterType]: (typeof filterSchemas)[K]["Encoded"] }[FilterType]
+  | Omit<(typeof filterSchemas)["anon"]["Encoded"], "type">
+
+/** Input accepted by {@link decode}: any subset of the fields. */
+export type SchemeInput = Omit<typeof SchemeSchema.Encoded, "filters"> & {
+  readonly filters?: ReadonlyArray<FilterInput>
+}
+
+/** One quota goal as a user writes it (see {@link QuotaGoalSchema}). */
+export type QuotaGoalInput = typeof QuotaGoalSchema.Encoded
 
 const isFilterType = (u: unknown): u is FilterType =>
   typeof u === "string" && (filterTypes as ReadonlyArray<string>).includes(u)
@@ -327,6 +341,15 @@ export const decodeSchemes = (
   }
   return Result.succeed(out)
 }
+
+const GoalsPerSchemeSchema = Schema.Array(Schema.Array(QuotaGoalSchema))
+
+/**
+ * Decodes quota goals per scheme (the input of a goals-only commit); errors name
+ * `goals[i][j].field`.
+ */
+export const decodeGoalsPerScheme = (input: unknown): Result.Result<ReadonlyArray<ReadonlyArray<QuotaGoal>>, DamonError> =>
+  decodeWith(GoalsPerSchemeSchema, input, "goals")
 
 /**
  * True when the scheme reads system memory state (a watermark metric or a measured goal

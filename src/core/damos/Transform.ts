@@ -10,43 +10,21 @@
  * seeded {@link Rng} carried in the state. Does not sample or aggregate (snapshots come
  * aggregated) and needs no Effect runtime.
  */
+import { Result } from "effect"
 import * as Attrs from "../../model/Attrs.ts"
 import * as DamonCtx from "../../model/DamonCtx.ts"
-import type { Damos, SchemeConfig, Stat } from "../../model/Damos.ts"
+import { type DamonError, invalidArgument } from "../../model/DamonError.ts"
+import type { Damos, Stat } from "../../model/Damos.ts"
 import * as Region from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv, SystemMetrics } from "../../ops/DamonOps.ts"
 import { makeRng } from "../Rng.ts"
 import { type ApplyHooks, applySchemes } from "./ApplySchemes.ts"
-import { fromConfig } from "./DamosConfig.ts"
+import { decode as decodeScheme, fromConfig, type SchemeInput } from "./DamosConfig.ts"
+import { checkSnapshot, decodeOptions, type Snapshot, type SnapshotRegion, type TransformOptions } from "./TransformInput.ts"
 import { wmarkWaitUs } from "./Watermarks.ts"
 
-/** One region of a snapshot (as recorded after an aggregation). */
-export interface SnapshotRegion {
-  readonly start: number
-  readonly end: number
-  readonly nrAccesses: number
-  readonly age: number
-  /** Defaults to `nrAccesses * 10000` (its value at the aggregation boundary). */
-  readonly nrAccessesBp?: number
-  /** Defaults to 0. */
-  readonly lastNrAccesses?: number
-}
-
-/** One target of a snapshot. */
-export interface SnapshotTarget {
-  readonly pid?: number | null
-  readonly regions: ReadonlyArray<SnapshotRegion>
-}
-
-/** The regions of all targets at one instant. */
-export interface Snapshot {
-  /** Clock reading, in microseconds; quota windows run on `floor(nowUs / 1000)` ms. */
-  readonly nowUs: number
-  readonly targets: ReadonlyArray<SnapshotTarget>
-  /** Sample count of this pass; defaults to the previous one plus one aggregation's samples. */
-  readonly passedSampleIntervals?: number
-}
+export type { Snapshot, SnapshotRegion, SnapshotTarget, TransformOptions } from "./TransformInput.ts"
 
 /** What one scheme did to one region piece. */
 export interface RegionDecision {
@@ -89,22 +67,6 @@ export interface Decisions {
   readonly schemes: ReadonlyArray<SchemeDecision>
 }
 
-/** The context parameters of a transform. */
-export interface TransformOptions {
-  /** Defaults to the kernel defaults. */
-  readonly attrs?: Attrs.Attrs
-  /** Defaults to `"paddr"`. */
-  readonly opsId?: string
-  /** Defaults to 4096. */
-  readonly minRegionSz?: number
-  /** Defaults to 1. */
-  readonly addrUnit?: number
-  /** Seed of the generator lent to the ops set. Defaults to 0. */
-  readonly seed?: number
-  /** Sample count before the first snapshot. Defaults to 0. */
-  readonly passedSampleIntervals?: number
-}
-
 /** The running state carried from one snapshot to the next. */
 export interface TransformState {
   readonly attrs: Attrs.Attrs
@@ -117,6 +79,8 @@ export interface TransformState {
   readonly chargeTargets: ReadonlyArray<number>
   readonly passedSampleIntervals: number
   readonly rngState: ReadonlyArray<number>
+  /** Targets of the snapshots so far (`undefined` before the first). */
+  readonly nrTargets: number | undefined
 }
 
 const copyStat = (s: Stat): Stat => ({ ...s })
@@ -133,7 +97,8 @@ export const cloneDamos = (s: Damos): Damos => ({
   stat: copyStat(s.stat)
 })
 
-const isDamos = (s: SchemeConfig | Damos): s is Damos => "stat" in s
+const isDamos = (s: unknown): s is Damos =>
+  typeof s === "object" && s !== null && "stat" in s && "quota" in s && "coreFilters" in s && "opsFilters" in s
 
 /**
  * An ops set for offline use that applies nothing itself: it reports `applied` and
@@ -161,24 +126,43 @@ export const recordingOps = (options: {
 }
 
 /**
- * The initial transform state for `schemes` (configs become fresh running schemes scheduled
- * from `options.passedSampleIntervals`; running schemes are copied as they are).
+ * The initial transform state for `schemes`: inputs are validated and become fresh running
+ * schemes scheduled from `options.passedSampleIntervals`; running schemes (taken from a
+ * kdamond's context) are copied as they are. A bad scheme or option is an `InvalidArgument`
+ * naming it (`schemes[1].quota.ms`, `options.attrs.minNrRegions`).
  */
-export const init = (schemes: ReadonlyArray<SchemeConfig | Damos>, options: TransformOptions = {}): TransformState => {
-  const ctx = DamonCtx.make(options.opsId ?? "paddr")
-  ctx.attrs = options.attrs ?? Attrs.defaults
-  ctx.passedSampleIntervals = options.passedSampleIntervals ?? 0
-  const running = schemes.map((s) => (isDamos(s) ? cloneDamos(s) : fromConfig(s, ctx)))
-  return {
+export const init = (
+  schemes: ReadonlyArray<SchemeInput | Damos>,
+  options: TransformOptions = {}
+): Result.Result<TransformState, DamonError> => {
+  const o = decodeOptions(options)
+  if (Result.isFailure(o)) return Result.fail(o.failure)
+  const ctx = DamonCtx.make(o.success.opsId)
+  ctx.attrs = o.success.attrs
+  ctx.passedSampleIntervals = o.success.passedSampleIntervals
+  if (!Array.isArray(schemes)) return Result.fail(invalidArgument("schemes", schemes, "must be an array"))
+  const running: Array<Damos> = []
+  for (let i = 0; i < schemes.length; i++) {
+    const s: unknown = schemes[i]
+    if (isDamos(s)) {
+      running.push(cloneDamos(s))
+      continue
+    }
+    const decoded = decodeScheme(s, ctx.opsId, `schemes[${i}]`)
+    if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
+    running.push(fromConfig(decoded.success, ctx))
+  }
+  return Result.succeed({
     attrs: ctx.attrs,
     opsId: ctx.opsId,
-    minRegionSz: options.minRegionSz ?? DamonCtx.DAMON_MIN_REGION_SZ,
-    addrUnit: options.addrUnit ?? 1,
+    minRegionSz: o.success.minRegionSz,
+    addrUnit: o.success.addrUnit,
     schemes: running.map((s) => ({ ...s, quota: { ...s.quota, chargeTargetFrom: null } })),
     chargeTargets: running.map(() => -1),
     passedSampleIntervals: ctx.passedSampleIntervals,
-    rngState: makeRng(options.seed ?? 0).state()
-  }
+    rngState: makeRng(o.success.seed).state(),
+    nrTargets: undefined
+  })
 }
 
 const toRegion = (r: SnapshotRegion): Region.Region => {
@@ -243,8 +227,11 @@ const buildCtx = (state: TransformState, snapshot: Snapshot): DamonCtx.DamonCtx 
 export const step = (
   state: TransformState,
   snapshot: Snapshot,
-  ops: DamonOps = recordingOps()
-): readonly [TransformState, Decisions] => {
+  ops: DamonOps = recordingOps(),
+  prefix = "snapshot"
+): Result.Result<readonly [TransformState, Decisions], DamonError> => {
+  const invalid = checkSnapshot(snapshot, prefix, state.nrTargets)
+  if (invalid !== undefined) return Result.fail(invalid)
   const ctx = buildCtx(state, snapshot)
   const rng = makeRng(0, state.rngState)
   const env: OpsEnv = { rng, nowUs: () => snapshot.nowUs }
@@ -307,27 +294,33 @@ export const step = (
       s.quota.chargeTargetFrom === null ? -1 : ctx.targets.indexOf(s.quota.chargeTargetFrom)
     ),
     passedSampleIntervals: ctx.passedSampleIntervals,
-    rngState: rng.state()
+    rngState: rng.state(),
+    nrTargets: ctx.targets.length
   }
-  return [next, decisions]
+  return Result.succeed([next, decisions] as const)
 }
 
 /**
  * Runs the schemes over a sequence of snapshots from a fresh state and returns one
- * {@link Decisions} per snapshot.
+ * {@link Decisions} per snapshot; the first bad input fails the run, named
+ * (`snapshots[3].targets[0].regions[1].end`).
  */
 export const run = (
-  schemes: ReadonlyArray<SchemeConfig | Damos>,
+  schemes: ReadonlyArray<SchemeInput | Damos>,
   snapshots: Iterable<Snapshot>,
   options: TransformOptions = {},
   ops: DamonOps = recordingOps()
-): Array<Decisions> => {
-  let state = init(schemes, options)
+): Result.Result<Array<Decisions>, DamonError> => {
+  const initial = init(schemes, options)
+  if (Result.isFailure(initial)) return Result.fail(initial.failure)
+  let state = initial.success
   const out: Array<Decisions> = []
+  let k = 0
   for (const snapshot of snapshots) {
-    const [next, decisions] = step(state, snapshot, ops)
-    state = next
-    out.push(decisions)
+    const stepped = step(state, snapshot, ops, `snapshots[${k++}]`)
+    if (Result.isFailure(stepped)) return Result.fail(stepped.failure)
+    state = stepped.success[0]
+    out.push(stepped.success[1])
   }
-  return out
+  return Result.succeed(out)
 }

@@ -1,0 +1,364 @@
+/**
+ * The kdamond's main loop: the kernel's `kdamond_fn()` (`mm/damon/core.c`, R2 order), one
+ * function per phase, with control requests served between phases. The loop is the only writer
+ * of its context.
+ *
+ * Loop phases, in the kernel's order: watermark wait, prepare access checks, wait one sample
+ * interval (serving `damonCall`s meanwhile), check accesses, merge at an aggregation boundary,
+ * serve calls at the loop point, apply schemes, intervals tuning, reset and split, ops update.
+ * Scheduling counts sample intervals like the kernel, so a virtual-time run is a pure function
+ * of (config, workload, seed, start order).
+ *
+ * @internal
+ */
+import { Duration, Effect, Option, Queue } from "effect"
+import type { CommitSource } from "../core/CommitCtx.ts"
+import { commitCtx } from "../core/CommitCtx.ts"
+import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"
+import { type ApplyHooks, applySchemes } from "../core/damos/ApplySchemes.ts"
+import { setFiltersDefaultReject } from "../core/damos/Filters.ts"
+import { minWaitUs } from "../core/damos/Watermarks.ts"
+import { tuneIntervals } from "../core/IntervalsTune.ts"
+import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../core/RegionAdjust.ts"
+import type { Rng } from "../core/Rng.ts"
+import { initSchedule } from "../core/SetAttrs.ts"
+import { sampleDivisor } from "../model/Attrs.ts"
+import { type DamonCtx, nrRegions } from "../model/DamonCtx.ts"
+import { type DamonError, invalidArgument, opsFailed } from "../model/DamonError.ts"
+import type { QuotaGoal } from "../model/Damos.ts"
+import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
+import {
+  cancelAllCalls,
+  cancelWalk,
+  type ControlState,
+  dispatch,
+  serveAtLoopPoint,
+  serveIncoming
+} from "./Control.ts"
+import type { EventHub, StopReason, TargetSnapshot } from "./Events.ts"
+import type * as KdamondStats from "./KdamondStats.ts"
+import type { Participant, World } from "./World.ts"
+
+/** Everything the loop owns. Kernel function-level statics live here (see `SplitState`). */
+export interface LoopState {
+  readonly ctx: DamonCtx
+  ops: DamonOps
+  readonly env: OpsEnv
+  readonly world: World
+  readonly participant: Participant
+  /** World time the kdamond started at: kdamond time (events' `atUs`) counts from here. */
+  readonly startUs: number
+  /** World time the current sample's check is due (absolute, so the mean interval is exact). */
+  sampleDeadlineUs: number
+  readonly rng: Rng
+  readonly control: ControlState
+  readonly stats: KdamondStats.KdamondStats
+  readonly hub: EventHub
+  readonly split: SplitState
+  readonly stopAtUs: number
+  /** The walk hooks handed to every apply pass; built once, so a pass allocates nothing for them. */
+  readonly hooks: ApplyHooks
+  /** Indices of the schemes whose apply interval came in the current pass. */
+  readonly dueSchemes: Array<number>
+  szLimit: number
+  maxNrAccesses: number
+  /** Between `prepareAccessChecks` and `checkAccesses`: a commit switching ops must re-prepare. */
+  prepared: boolean
+  nrAggregations: number
+  stopReason: StopReason | undefined
+}
+
+
+/** Runs an ops hook; a throw stops the kdamond with an `OpsFailed` reason. */
+export const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
+  try {
+    f()
+    return true
+  } catch (cause) {
+    st.stopReason = { _tag: "OpsFailed", op, message: opsFailed(op, cause).message }
+    return false
+  }
+}
+
+/** `kdamond_init_ctx()`, `ops.init`, and the R2 initial `damon_apply_min_nr_regions()`. */
+export const init = (st: LoopState): boolean => {
+  initSchedule(st.ctx)
+  for (const s of st.ctx.schemes) setFiltersDefaultReject(s)
+  if (st.ops.init !== undefined && !guardOps(st, "init", () => st.ops.init!(st.ctx, st.env))) return false
+  st.szLimit = applyMinNrRegions(st.ctx)
+  return true
+}
+
+/** `kdamond_need_stop()`: a stop request interrupts the fiber; here: time limit, no valid target. */
+const needStop = (st: LoopState): boolean => {
+  if (st.stopReason !== undefined) return true
+  const atUs = kdamondTimeUs(st)
+  if (atUs >= st.stopAtUs) {
+    st.stopReason = { _tag: "TimeLimit", atUs }
+    return true
+  }
+  const targetValid = st.ops.targetValid
+  if (targetValid === undefined) return false
+  let anyValid = false
+  const ok = guardOps(st, "targetValid", () => {
+    anyValid = st.ctx.targets.some((t) => targetValid(st.ctx, t, st.env))
+  })
+  if (!ok) return true
+  if (!anyValid) st.stopReason = { _tag: "NoValidTarget" }
+  return !anyValid
+}
+
+/** Kdamond time: microseconds since the kdamond started (what events and `stopAtUs` count). */
+export const kdamondTimeUs = (st: LoopState): number => st.world.nowUs() - st.startUs
+
+/**
+ * Waits until world time `deadlineUs` while serving `damonCall`s as they arrive: the
+ * prompt-service improvement over the kernel, which serves calls only after sampling. In real
+ * time the deadline is checked again whenever a wait ends, since timers may fire early.
+ */
+const waitServing = (st: LoopState, deadlineUs: number): Effect.Effect<void> => {
+  if (st.world.mode === "virtual") {
+    return Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
+  }
+  return Effect.gen(function*() {
+    serveIncoming(st.control, st.ctx)
+    while (true) {
+      const remaining = deadlineUs - st.world.nowUs()
+      if (remaining <= 0) return
+      const req = yield* Effect.timeoutOption(Queue.take(st.control.incoming), Duration.micros(BigInt(Math.ceil(remaining))))
+      if (Option.isSome(req)) {
+        dispatch(st.control, st.ctx, req.value)
+        serveIncoming(st.control, st.ctx)
+      }
+    }
+  })
+}
+
+/**
+ * The world time the next sample is due: one sample interval after the previous deadline, so
+ * that waking late once does not stretch every later interval (the mean interval stays the
+ * configured one); after falling more than an interval behind (a long pause, a watermark
+ * sleep), one interval from now, without a burst of catch-up samples.
+ */
+const nextSampleDeadline = (st: LoopState, sampleIntervalUs: number): number => {
+  const now = st.world.nowUs()
+  let deadline = st.sampleDeadlineUs + sampleIntervalUs
+  if (deadline <= now) deadline = now + sampleIntervalUs
+  st.sampleDeadlineUs = deadline
+  return deadline
+}
+
+/**
+ * `kdamond_wait_activation()`: while every scheme is deactivated by its watermarks, sleep the
+ * shortest re-check interval, serve calls and cancel a pending walk. Returns false to stop.
+ */
+const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    while (!needStop(st)) {
+      const minWaitUs = minWatermarkWaitUs(st)
+      if (minWaitUs === 0) return true
+      yield* waitServing(st, st.world.nowUs() + minWaitUs)
+      serveAtLoopPoint(st.control, st.ctx, false)
+      cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
+    }
+    return false
+  })
+
+/** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
+const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.world.nowUs())
+
+/** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
+const checkAccesses = (st: LoopState): boolean => {
+  st.ctx.passedSampleIntervals++
+  st.stats.samples++
+  const check = st.ops.checkAccesses
+  if (check !== undefined && !guardOps(st, "checkAccesses", () => {
+    st.maxNrAccesses = check(st.ctx, st.env)
+  })) return false
+  if (st.hub.hasSubscribers()) {
+    const atUs = kdamondTimeUs(st)
+    const sis = st.ctx.passedSampleIntervals
+    const maxNrAccesses = st.maxNrAccesses
+    st.hub.publish((seq) => ({ _tag: "Sampled", seq, atUs, sis, maxNrAccesses }))
+  }
+  return true
+}
+
+/** Merge at an aggregation boundary, then the R2 `damon_apply_min_nr_regions()`. */
+const mergeAtBoundary = (st: LoopState): void => {
+  mergeRegions(st.ctx, Math.floor(st.maxNrAccesses / 10), st.szLimit)
+  st.szLimit = applyMinNrRegions(st.ctx)
+}
+
+/**
+ * `kdamond_apply_schemes()`, or walk cancellation when there are no schemes; publishes
+ * `SchemesApplied` after a pass. Quota windows run on world time in milliseconds.
+ */
+const applySchemesPhase = (st: LoopState): boolean => {
+  const ctx = st.ctx
+  if (ctx.schemes.length === 0) {
+    cancelWalk(st.control, ctx, "the context has no schemes")
+    return true
+  }
+  st.dueSchemes.length = 0
+  let applied = false
+  const ok = guardOps(st, "applyScheme", () => {
+    applied = applySchemes(ctx, st.ops, st.env, st.world.nowUs() / 1000, st.hooks)
+  })
+  if (ok && applied && st.hub.hasSubscribers()) {
+    const atUs = kdamondTimeUs(st)
+    const sis = ctx.passedSampleIntervals
+    const schemes = [...st.dueSchemes]
+    st.hub.publish((seq) => ({ _tag: "SchemesApplied", seq, atUs, sis, schemes }))
+  }
+  return ok
+}
+
+/** Copies the regions for an `Aggregated` event. */
+const snapshotTargets = (ctx: DamonCtx): Array<TargetSnapshot> =>
+  ctx.targets.map((t, index) => ({
+    index,
+    pid: t.pid,
+    regions: t.regions.map((r) => ({
+      start: r.start,
+      end: r.end,
+      nrAccesses: r.nrAccesses,
+      nrAccessesBp: r.nrAccessesBp,
+      lastNrAccesses: r.lastNrAccesses,
+      age: r.age
+    }))
+  }))
+
+/**
+ * The end of an aggregation window: intervals tuning when due, the next boundary, the
+ * `Aggregated` event (the kernel's `damon_aggregated` trace point), reset and split.
+ */
+const endAggregation = (st: LoopState, lAggr: number): void => {
+  const ctx = st.ctx
+  const goal = ctx.attrs.intervalsGoal
+  if (goal.aggrs !== 0 && ctx.passedSampleIntervals >= ctx.nextIntervalsTuneSis) {
+    // A damonCall may have moved nextAggregationSis this iteration; restore the snapshot so
+    // setAttrs does not think it is mid-window and wipe the counts (kernel note in kdamond_fn).
+    ctx.nextAggregationSis = lAggr
+    ctx.nextIntervalsTuneSis += ctx.attrs.aggrSamples * goal.aggrs
+    tuneIntervals(ctx)
+  }
+  ctx.nextAggregationSis = lAggr + Math.floor(ctx.attrs.aggrIntervalUs / sampleDivisor(ctx.attrs))
+  st.nrAggregations++
+  if (st.hub.hasSubscribers()) {
+    const atUs = kdamondTimeUs(st)
+    const sis = ctx.passedSampleIntervals
+    const nrAggregations = st.nrAggregations
+    const { sampleIntervalUs, aggrIntervalUs } = ctx.attrs
+    const targets = snapshotTargets(ctx)
+    st.hub.publish((seq) => ({ _tag: "Aggregated", seq, atUs, sis, nrAggregations, sampleIntervalUs, aggrIntervalUs, targets }))
+  }
+  resetAggregated(ctx)
+  splitRegions(ctx, st.split, st.rng)
+  st.stats.aggregations = st.nrAggregations
+  st.stats.nrRegions = nrRegions(ctx)
+}
+
+/** `ops.update` when due (R2: the size limit is recomputed at every merge instead). */
+const updateOps = (st: LoopState, lUpdate: number): boolean => {
+  const ctx = st.ctx
+  if (ctx.passedSampleIntervals < lUpdate) return true
+  ctx.nextOpsUpdateSis = lUpdate + Math.floor(ctx.attrs.opsUpdateIntervalUs / sampleDivisor(ctx.attrs))
+  const update = st.ops.update
+  return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
+}
+
+/** One iteration of the main loop; false ends the loop. */
+export const iterate = (st: LoopState): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const ctx = st.ctx
+    // Deadlines a damonCall changes this iteration take effect from the next one (kernel order).
+    const lAggr = ctx.nextAggregationSis
+    const lUpdate = ctx.nextOpsUpdateSis
+    const lSampleUs = ctx.attrs.sampleIntervalUs
+    if (!(yield* waitActivation(st))) return false
+    const prepare = st.ops.prepareAccessChecks
+    if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return false
+    st.prepared = true
+    yield* waitServing(st, nextSampleDeadline(st, lSampleUs))
+    st.prepared = false
+    if (!checkAccesses(st)) return false
+    const atBoundary = ctx.passedSampleIntervals >= lAggr
+    if (atBoundary) mergeAtBoundary(st)
+    // Calls and schemes run after the merge so they see complete aggregated counts (kernel).
+    serveAtLoopPoint(st.control, ctx, atBoundary)
+    if (!applySchemesPhase(st)) return false
+    if (atBoundary) endAggregation(st, lAggr)
+    return updateOps(st, lUpdate) && !needStop(st)
+  })
+
+/**
+ * Termination, R2 order: destroy targets (`cleanupTarget`), mark the control channels obsolete,
+ * cancel pending calls and the walk, then report the stop. Every accepted request ends here or
+ * earlier.
+ */
+export const terminate = (st: LoopState, reason: StopReason): void => {
+  const ctx = st.ctx
+  const cleanupTarget = st.ops.cleanupTarget
+  if (cleanupTarget !== undefined) for (const t of ctx.targets) guardOps(st, "cleanupTarget", () => cleanupTarget(ctx, t))
+  ctx.targets = []
+  if (st.ops.cleanup !== undefined) guardOps(st, "cleanup", () => st.ops.cleanup!(ctx))
+  st.control.obsolete = true
+  cancelAllCalls(st.control, "the kdamond stopped")
+  cancelWalk(st.control, ctx, "the kdamond stopped")
+  const atUs = kdamondTimeUs(st)
+  st.participant.leave()
+  st.hub.end((seq) => ({ _tag: "Stopped", seq, atUs, reason }))
+}
+
+/** Rejects goals with measured metrics when the ops set has no memory metrics. */
+export const checkGoalsMeasurable = (
+  goalsPerScheme: ReadonlyArray<ReadonlyArray<QuotaGoal>>,
+  ops: DamonOps
+): DamonError | undefined => {
+  if (ops.system !== undefined) return undefined
+  for (let i = 0; i < goalsPerScheme.length; i++) {
+    const j = goalsPerScheme[i]!.findIndex((g) => g.metric !== "user_input")
+    if (j >= 0) {
+      return invalidArgument(
+        `goals[${i}][${j}].metric`,
+        goalsPerScheme[i]![j]!.metric,
+        `needs memory metrics the "${ops.id}" operations set does not provide`
+      )
+    }
+  }
+  return undefined
+}
+
+/**
+ * The commit itself, on the kdamond: validate against the running state and the new ops set,
+ * commit, switch the ops instance when the id changed (preparing the current sample for the new
+ * one when the commit came between prepare and check), then let the old one clean up the
+ * destroyed targets and itself. A hook that throws after the context changed leaves an ops set
+ * in an unknown state: the kdamond stops with `OpsFailed` (the kernel's `maybe_corrupted`) and
+ * the commit reports it.
+ */
+export const commitInLoop = (st: LoopState, source: CommitSource, factory: DamonOpsFactory): DamonError | undefined => {
+  const ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
+  const invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  if (invalid !== undefined) return invalid
+  const result = commitCtx(st.ctx, source)
+  if (result._tag === "Failed") return result.error
+  const old = st.ops
+  st.ops = ops
+  const cleanupTarget = old.cleanupTarget
+  let ok = true
+  if (cleanupTarget !== undefined) {
+    for (const t of result.destroyed) {
+      ok = guardOps(st, "cleanupTarget", () => cleanupTarget(st.ctx, t))
+      if (!ok) break
+    }
+  }
+  if (ok && ops !== old && old.cleanup !== undefined) ok = guardOps(st, "cleanup", () => old.cleanup!(st.ctx))
+  const prepare = ops.prepareAccessChecks
+  if (ok && ops !== old && st.prepared && prepare !== undefined) {
+    ok = guardOps(st, "prepareAccessChecks", () => prepare(st.ctx, st.env))
+  }
+  const reason = st.stopReason
+  return !ok && reason?._tag === "OpsFailed" ? opsFailed(reason.op, reason.message) : undefined
+}

@@ -1,0 +1,210 @@
+/**
+ * Starting a kdamond: its state, the loop fiber in a scope, and the handle (`Kdamond.ts`) whose
+ * calls, walks and commits reach the loop through the control queue. The runtime (`Damon.ts`)
+ * is the only caller: it enforces the kernel's global rules around it.
+ *
+ * @internal
+ */
+import { Cause, Deferred, Effect, Fiber, Queue, Random, Result, type Scope } from "effect"
+import { decodeConfig } from "../core/BuildCtx.ts"
+import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
+import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"
+import { makeRng } from "../core/Rng.ts"
+import { busy, type DamonError, notRunning } from "../model/DamonError.ts"
+import type { DamonCtx } from "../model/DamonCtx.ts"
+import type { DamonOps, DamonOpsFactory } from "../ops/DamonOps.ts"
+import {
+  type CallPoint,
+  type CallRequest,
+  completeWalkFor,
+  makeControlState,
+  visitWalk,
+  type WalkRequest,
+  type WalkVisit,
+  withdrawWalk
+} from "./Control.ts"
+import { makeHub, type StopReason } from "./Events.ts"
+import type { CallOptions, Kdamond, KdamondOptions } from "./Kdamond.ts"
+import { checkGoalsMeasurable, commitInLoop, init, iterate, type LoopState, terminate } from "./KdamondLoop.ts"
+import * as KdamondStats from "./KdamondStats.ts"
+import type { World } from "./World.ts"
+
+/** Dependencies the runtime gives a kdamond at start. */
+export interface KdamondDeps {
+  readonly index: number
+  readonly pid: number
+  readonly ctx: DamonCtx
+  readonly ops: DamonOps
+  /** The world clock the kdamond shares with every other kdamond and the address space. */
+  readonly world: World
+  /** The registry's selector, for commits that switch the operations set. */
+  readonly selectOps: (id: string) => Result.Result<DamonOpsFactory, DamonError>
+  /** Called exactly once when the kdamond has fully stopped (the runtime's `nr_running_ctxs--`). */
+  readonly onStopped: () => void
+}
+
+/**
+ * Starts a kdamond in `scope` and returns once it runs (the kernel's `damon_start()` waits for
+ * `kdamond_started`). Closing the scope stops it.
+ */
+export const start = (
+  deps: KdamondDeps,
+  options: KdamondOptions,
+  scope: Scope.Scope
+): Effect.Effect<Kdamond> =>
+  Effect.gen(function*() {
+    const world = deps.world
+    const seed = options.seed ?? (yield* Random.nextIntBetween(0, 0x7fff_ffff))
+    const rng = makeRng(seed)
+    const stats = KdamondStats.make()
+    const control = yield* makeControlState(stats, world.nowUs)
+    const hub = yield* makeHub(options.eventBufferSize)
+    const stopped = yield* Deferred.make<StopReason>()
+    const dueSchemes: Array<number> = []
+    const st: LoopState = {
+      ctx: deps.ctx,
+      ops: deps.ops,
+      env: { rng, nowUs: world.nowUs },
+      world,
+      // Joined here, before the fiber runs, so virtual time waits for its first phase.
+      participant: world.join(),
+      startUs: world.nowUs(),
+      sampleDeadlineUs: world.nowUs(),
+      rng,
+      control,
+      stats,
+      hub,
+      split: { lastNrRegions: 0 },
+      stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
+      hooks: {
+        onApplied: (t, r, s, szFilterPassed) => visitWalk(control, deps.ctx, t, r, s, szFilterPassed),
+        walkComplete: (s) => {
+          dueSchemes.push(deps.ctx.schemes.indexOf(s))
+          completeWalkFor(control, deps.ctx, s)
+        }
+      },
+      dueSchemes,
+      szLimit: 0,
+      maxNrAccesses: 0,
+      prepared: false,
+      nrAggregations: 0,
+      stopReason: undefined
+    }
+    let running = true
+    const finish = (reason: StopReason) =>
+      Effect.sync(() => {
+        terminate(st, reason)
+        running = false
+        deps.onStopped()
+        Deferred.doneUnsafe(stopped, Effect.succeed(reason))
+      })
+    hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0, worldUs: st.startUs }))
+    const loop = Effect.gen(function*() {
+      if (!init(st)) return
+      while (yield* iterate(st)) {
+        // each iteration yields at its sample wait
+      }
+    })
+    const fiber = yield* Effect.interruptible(loop).pipe(
+      Effect.onExit((exit) => {
+        if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
+        return finish(
+          Cause.hasInterruptsOnly(exit.cause) ? { _tag: "Requested" } : { _tag: "Crashed", message: Cause.pretty(exit.cause) }
+        )
+      }),
+      Effect.forkIn(scope, { startImmediately: true })
+    )
+
+    /**
+     * Queues a call and waits for its reply; interrupting the wait withdraws the call. The queue
+     * and the withdrawal hook are set up uninterruptibly, so no interruption can lose track of a
+     * queued call.
+     */
+    const enqueueCall = (
+      fn: (ctx: DamonCtx) => unknown,
+      at: CallPoint,
+      repeat: boolean
+    ): Effect.Effect<unknown, DamonError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+          const reply = Deferred.makeUnsafe<unknown, DamonError>()
+          const req: CallRequest = { fn, at, repeat, enqueuedUs: world.nowUs(), runs: 0, state: "queued", reply }
+          Queue.offerUnsafe(control.incoming, req)
+          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
+        })
+      )
+
+    const damonCall = <A>(fn: (ctx: DamonCtx) => A, callOptions?: CallOptions): Effect.Effect<A, DamonError> =>
+      Effect.map(enqueueCall(fn, callOptions?.at ?? "sample", false), (a) => a as A)
+
+    // a repeat call's reply only ever completes with a failure (cancelled, or its function threw)
+    const damonCallRepeat = (fn: (ctx: DamonCtx) => void, callOptions?: CallOptions): Effect.Effect<never, DamonError> =>
+      Effect.andThen(enqueueCall(fn, callOptions?.at ?? "sample", true), Effect.never)
+
+    const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<number, DamonError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+          if (control.walk !== undefined) return Effect.fail(busy(`kdamond.${deps.index} already has a pending damosWalk`))
+          const reply = Deferred.makeUnsafe<number, DamonError>()
+          const walk: WalkRequest = { walkFn, state: "queued", reply }
+          control.walk = walk
+          return restore(Deferred.await(reply)).pipe(
+            Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk)))
+          )
+        })
+      )
+
+    /** Runs `f` as a prompt call on the kdamond; its returned error fails the caller. */
+    const onKdamond = (f: () => DamonError | undefined): Effect.Effect<void, DamonError> =>
+      Effect.flatMap(enqueueCall(f, "sample", false), (error) => (error === undefined ? Effect.void : Effect.fail(error as DamonError)))
+
+    const commit = (config: unknown): Effect.Effect<void, DamonError> =>
+      Effect.suspend(() => {
+        const source = decodeConfig(config)
+        if (Result.isFailure(source)) return Effect.fail(source.failure)
+        const factory = deps.selectOps(source.success.base.ops)
+        if (Result.isFailure(factory)) return Effect.fail(factory.failure)
+        return onKdamond(() => commitInLoop(st, source.success, factory.success))
+      })
+
+    const commitQuotaGoals = (input: unknown): Effect.Effect<void, DamonError> =>
+      Effect.suspend(() => {
+        const decoded = decodeGoalsPerScheme(input)
+        if (Result.isFailure(decoded)) return Effect.fail(decoded.failure)
+        const goalsPerScheme = decoded.success
+        return onKdamond(() => {
+          const unmeasurable = checkGoalsMeasurable(goalsPerScheme, st.ops)
+          if (unmeasurable !== undefined) return unmeasurable
+          const n = Math.min(st.ctx.schemes.length, goalsPerScheme.length)
+          for (let i = 0; i < n; i++) commitQuotaGoalsOf(st.ctx.schemes[i]!.quota, goalsPerScheme[i]!)
+          return undefined
+        })
+      })
+
+    const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
+      running
+        ? Effect.andThen(Fiber.interrupt(fiber), Deferred.await(stopped))
+        : Effect.fail(notRunning(`kdamond.${deps.index} is not running`))
+    ).pipe(Effect.asVoid)
+
+    return {
+      index: deps.index,
+      pid: deps.pid,
+      damonCall,
+      damonCallRepeat,
+      damosWalk,
+      commit,
+      commitQuotaGoals,
+      events: hub.stream,
+      stop,
+      isRunning: Effect.sync(() => running),
+      stats: Effect.sync(() => KdamondStats.snapshot(stats)),
+      join: Deferred.await(stopped)
+    }
+  })
+
+const withdraw = (req: CallRequest): void => {
+  if (req.state === "queued") req.state = "withdrawn"
+}
