@@ -4,7 +4,10 @@
  * 1000 concurrent callers, and the cost a pending damosWalk adds per region it visits.
  */
 import { Deferred, Effect, Fiber, Layer, Result } from "effect"
-import { ApplySchemes, BuildCtx, Damon, type DamonOps, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, type DamonOps, OpsRegistry, Rng, World } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
+import * as ApplySchemes from "../src/core/damos/ApplySchemes.ts"
+import * as BuildCtx from "../src/core/BuildCtx.ts"
 import { completeWalkFor, makeControlState, visitWalk, type WalkRequest } from "../src/engine/Control.ts"
 import * as KdamondStats from "../src/engine/KdamondStats.ts"
 import { type Bench, median, nowMs } from "./Harness.ts"

@@ -4,7 +4,8 @@
  * schemes on and off, side by side).
  */
 import { Effect, Layer, Result } from "effect"
-import { Damon, DamosConfig, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, Transform, World } from "effect-damon"
+import { Damon, DamosConfig, OpsRegistry, Rng, Transform, World } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 import { type Bench, median, nowMs } from "./Harness.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {

@@ -5,7 +5,8 @@
  * vaddr ops over the simulated machine) in virtual time.
  */
 import { Effect, Layer, Result } from "effect"
-import { Damon, MasimConfig, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, OpsRegistry, World } from "effect-damon"
+import { MasimConfig, MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 import { type Bench, gc, median, nowMs } from "./Harness.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {

@@ -7,8 +7,10 @@ import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
+import { startupBench } from "./startup.ts"
+import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, startupBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

@@ -4,7 +4,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Stream } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, OpsRegistry, World } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 
 export const main = Effect.gen(function*() {
   // a simulated machine running masim's zigzag as process 42

@@ -5,7 +5,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World, DamosConfig } from "effect-damon"
+import { Damon, OpsRegistry, World, DamosConfig } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 
 const MiB = 2 ** 20
 

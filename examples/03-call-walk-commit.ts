@@ -6,7 +6,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
-import { Damon, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World, type DamonConfigInput } from "effect-damon"
+import { Damon, OpsRegistry, SchemesControl, World, type DamonConfigInput } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 
 export const main = Effect.gen(function*() {
   const workload = yield* Effect.fromResult(MasimFiles.loadMasimConfig("zigzag"))

@@ -19,6 +19,7 @@ describe("examples", () => {
       yield* tour
       const out = yield* lines
       assert.match(out[0]!, /^\d+ regions; pageout tried on [1-9]\d* regions$/)
+      assert.match(out[1]!, /^a second kdamond joined at world time 10\.\d+ s$/)
     }))
 
   it.effect("01-monitor - prints the hottest region each second and the stop reason", () =>

@@ -1,8 +1,17 @@
 /**
  * effect-damon: Linux DAMON (Data Access MONitor) and DAMOS re-implemented on Effect 4.
  *
- * Modules are exported as namespaces (`Region.splitAt`, `Attrs.make`, ...), Effect style.
+ * This entry point holds the model, the monitoring engine's public face, DAMOS and the control
+ * API; modules are exported as namespaces (`Region.splitAt`, `Attrs.make`, ...), Effect style.
+ * Other entry points: `effect-damon/sim` (the simulated machine and masim workloads),
+ * `effect-damon/sysfs` (the admin tree), `effect-damon/modules` (DAMON_RECLAIM, DAMON_LRU_SORT),
+ * `effect-damon/report` (heatmaps, WSS, pictures), `effect-damon/http` (the HTTP endpoint: the
+ * only one that loads a platform package).
+ *
+ * @since 0.1.0
  */
+
+// --- Model -----------------------------------------------------------------------------------
 
 /** Address and size ranges (`damon_addr_range`, `damon_size_range`). */
 export * as AddrRange from "./model/AddrRange.ts"
@@ -16,107 +25,61 @@ export * as Attrs from "./model/Attrs.ts"
 export * as Damos from "./model/Damos.ts"
 /** Monitoring contexts (`damon_ctx`). */
 export * as DamonCtx from "./model/DamonCtx.ts"
-/** User-level context configuration. */
-export * as DamonConfig from "./model/DamonConfig.ts"
 /** The public error and its errno-like reasons. */
 export * from "./model/DamonError.ts"
+/** A whole context configuration as a user writes it (the input of `start` and `commit`). */
+export type { DamonConfigInput } from "./core/BuildCtx.ts"
+
+// --- Algorithms an operations set uses -------------------------------------------------------
 
 /** Access-rate arithmetic (`damon_update_region_access_rate()`, moving sum, rescaling). */
 export * as AccessRate from "./core/AccessRate.ts"
-/** Region merge/split/size-limit algorithms. */
-export * as RegionAdjust from "./core/RegionAdjust.ts"
 /** vaddr's three-regions heuristic and even split. */
 export * as ThreeRegions from "./core/ThreeRegions.ts"
 /** The seeded random generator (`damon_rand()`). */
 export * as Rng from "./core/Rng.ts"
-/** The feedback loop of intervals tuning and quota goals. */
-export * as FeedLoop from "./core/FeedLoop.ts"
-/** `damon_set_attrs()` on a context. */
-export * as SetAttrs from "./core/SetAttrs.ts"
-/** Intervals auto-tuning. */
-export * as IntervalsTune from "./core/IntervalsTune.ts"
-/** Building a context from a config. */
-export * as BuildCtx from "./core/BuildCtx.ts"
-/** A whole context configuration as a user writes it (the input of `start` and `commit`). */
-export type { DamonConfigInput } from "./core/BuildCtx.ts"
 
-/** DAMOS scheme decoding/validation and running-scheme construction. */
+// --- DAMOS -----------------------------------------------------------------------------------
+
+/** DAMOS scheme inputs, decoding and validation. */
 export * as DamosConfig from "./core/damos/DamosConfig.ts"
-/** DAMOS access-pattern matching. */
-export * as AccessPattern from "./core/damos/AccessPattern.ts"
-/** DAMOS filters (core evaluation, and the ops-layer decision helper for custom ops sets). */
-export * as DamosFilters from "./core/damos/Filters.ts"
-/** DAMOS quotas, goals and prioritisation. */
-export * as Quota from "./core/damos/Quota.ts"
-/** DAMOS watermarks. */
-export * as Watermarks from "./core/damos/Watermarks.ts"
-/** The DAMOS apply pass (`kdamond_apply_schemes()`). */
-export * as ApplySchemes from "./core/damos/ApplySchemes.ts"
-/** Online commit of schemes (`damos_commit()` and friends). */
-export * as DamosCommit from "./core/damos/Commit.ts"
 /** The pure DAMOS transform over recorded snapshots. */
 export * as Transform from "./core/damos/Transform.ts"
 /** The same transform as an Effect Stream. */
 export * as TransformStream from "./core/damos/TransformStream.ts"
 
+// --- Operations sets and address spaces ------------------------------------------------------
+
 /** The operations-set contract (`damon_operations`). */
 export type { ApplyResult, DamonOps, DamonOpsFactory, KernelOpsId, OpsEnv, SystemMetrics } from "./ops/DamonOps.ts"
 /** The ops registry service. */
 export * as OpsRegistry from "./ops/OpsRegistry.ts"
-
-/** vaddr over the simulated machine (three regions, sampling, madvise-like actions). */
-export * as Vaddr from "./ops/vaddr.ts"
-/** fvaddr: vaddr on fixed, user-given ranges. */
-export * as Fvaddr from "./ops/fvaddr.ts"
-/** paddr over the simulated machine's physical memory. */
-export * as Paddr from "./ops/paddr.ts"
-/** Scores and helpers shared by ops sets (`ops-common.c`). */
-export * as OpsCommon from "./ops/opsCommon.ts"
-
-/** masim configuration files: the pure parser. */
-export * as MasimConfig from "./sim/MasimConfig.ts"
-/** The masim files shipped with the package, and loading any masim file. */
-export * as MasimFiles from "./sim/MasimFiles.ts"
-/** The analytic access model of masim workloads. */
-export * as AccessModel from "./sim/AccessModel.ts"
-/** The simulated machine: processes, physical memory, NUMA nodes, memory effects of actions. */
-export * as SimMachine from "./sim/SimMachine.ts"
-/** Simulated processes. */
-export * as SimProcess from "./sim/SimProcess.ts"
-/** Process-like address space layouts and mapping events. */
-export * as ProcessLayout from "./sim/ProcessLayout.ts"
-/** Physical memory layout (System RAM, NUMA nodes) and frame allocation. */
-export * as PhysMem from "./sim/PhysMem.ts"
-/** The vaddr/fvaddr/paddr ops sets of a simulated machine, ready for a registry. */
-export * as SimOps from "./sim/SimOps.ts"
-
-/** The kdamond and its control surface. */
-export * as Kdamond from "./engine/Kdamond.ts"
-/** Monitoring events. */
-export * as Events from "./engine/Events.ts"
-/** World time shared by every kdamond of a runtime (real or virtual). */
-export * as World from "./engine/World.ts"
 /** The address-space port the kernel's operations sets are written over. */
 export * as AddressSpace from "./ops/AddressSpace.ts"
 /** Ops-filter chains evaluated per folio by address spaces. */
 export * as FolioFilter from "./ops/FolioFilter.ts"
+/** vaddr over an address space (three regions, sampling, madvise-like actions). */
+export * as Vaddr from "./ops/vaddr.ts"
+/** fvaddr: vaddr on fixed, user-given ranges. */
+export * as Fvaddr from "./ops/fvaddr.ts"
+/** paddr over an address space's physical memory. */
+export * as Paddr from "./ops/paddr.ts"
+/** Scores and helpers shared by ops sets (`ops-common.c`). */
+export * as OpsCommon from "./ops/opsCommon.ts"
 /** A minimal address space: a page table whose accessed bits a program sets. */
 export * as PageTable from "./spaces/PageTable.ts"
-/** The simulated machine behind the address-space port. */
-export * as SimSpace from "./sim/SimSpace.ts"
+
+// --- Engine and control ----------------------------------------------------------------------
+
+/** The kdamond handle: `damonCall`, its repeat mode, `damosWalk`, commit, events, stop. */
+export * as Kdamond from "./engine/Kdamond.ts"
+/** Monitoring events. */
+export * as Events from "./engine/Events.ts"
+/** The kdamond's counters. */
+export type { KdamondStats } from "./engine/KdamondStats.ts"
+/** World time shared by every kdamond of a runtime (real or virtual). */
+export * as World from "./engine/World.ts"
 /** The DAMON runtime service: start kdamonds. */
 export * as Damon from "./Damon.ts"
 /** On-demand scheme stats, tried regions, effective quotas, tuned intervals, goal commits. */
 export * as SchemesControl from "./SchemesControl.ts"
-/** The DAMON sysfs admin tree (`/sys/kernel/mm/damon/admin`), in-process. */
-export * as Sysfs from "./sysfs/Sysfs.ts"
-/** DAMON_RECLAIM: proactive reclamation module (`/sys/module/damon_reclaim/parameters`). */
-export * as DamonReclaim from "./modules/DamonReclaim.ts"
-/** DAMON_LRU_SORT: LRU-lists sorting module (`/sys/module/damon_lru_sort/parameters`). */
-export * as DamonLruSort from "./modules/DamonLruSort.ts"
-/** The loopback HTTP endpoint over the admin tree, with Prometheus metrics. */
-export * as Http from "./http/HttpEndpoint.ts"
-/** Collection and Prometheus formatting of kdamond and scheme metrics. */
-export * as DamonMetrics from "./http/DamonMetrics.ts"
-/** Online context commit (`damon_commit_ctx()`), pure. */
-export * as CommitCtx from "./core/CommitCtx.ts"

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { BuildCtx, CommitCtx, Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target, World, type DamonConfigInput } from "effect-damon"
+import { Damon, type DamonError, DamonCtx, OpsRegistry, Region, Target, World, type DamonConfigInput } from "effect-damon"
+import * as BuildCtx from "../../src/core/BuildCtx.ts"
+import * as CommitCtx from "../../src/core/CommitCtx.ts"
 import { makeFakeOps } from "../support/FakeOps.ts"
 import { untyped } from "../support/untyped.ts"
 

@@ -5,7 +5,8 @@
  */
 import { Effect, Layer, Result } from "effect"
 import { FetchHttpClient, HttpBody, HttpClient } from "effect/http"
-import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, OpsRegistry, World } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import * as Sysfs from "../../src/sysfs/Sysfs.ts"
 

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type MasimConfig, SimMachine } from "effect-damon"
+import { type MasimConfig, SimMachine } from "effect-damon/sim"
 import { DamonLruSort } from "../../src/modules/DamonLruSort.ts"
 import type { LruSortParamsInput } from "../../src/modules/LruSortParams.ts"
 import { MiB, PID, regionBytes, stack, unwrap, workload } from "./support.ts"

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { SimMachine } from "effect-damon"
+import { SimMachine } from "effect-damon/sim"
 import { DamonReclaim } from "../../src/modules/DamonReclaim.ts"
 import type { ReclaimParamsInput } from "../../src/modules/ReclaimParams.ts"
 import { MiB, PID, regionBytes, stack, unwrap, workload } from "./support.ts"

@@ -3,7 +3,8 @@
  * (ops registry over the machine, the Damon runtime, both modules), and error inspection.
  */
 import { Exit, Layer, Option, Result } from "effect"
-import { Damon, type DamonError, type Kdamond, MasimConfig, OpsRegistry, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, type DamonError, type Kdamond, OpsRegistry, World } from "effect-damon"
+import { MasimConfig, SimMachine, SimOps } from "effect-damon/sim"
 import * as DamonLruSort from "../../src/modules/DamonLruSort.ts"
 import * as DamonReclaim from "../../src/modules/DamonReclaim.ts"
 import type { DefaultRegion } from "../../src/modules/ModulesCommon.ts"

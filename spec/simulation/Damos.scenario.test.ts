@@ -6,7 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, MasimConfig, MasimFiles, OpsRegistry, SchemesControl, SimMachine, SimOps, World, DamosConfig } from "effect-damon"
+import { Damon, OpsRegistry, SchemesControl, World, DamosConfig } from "effect-damon"
+import { MasimConfig, MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 
 const PID = 42
 const MiB = 1024 * 1024

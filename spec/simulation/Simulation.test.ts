@@ -5,7 +5,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Result, Stream } from "effect"
-import { Damon, type DamonCtx, type Events, MasimFiles, OpsRegistry, Rng, SimMachine, SimOps, World } from "effect-damon"
+import { Damon, type DamonCtx, type Events, OpsRegistry, Rng, World } from "effect-damon"
+import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 
 const PID = 42
 

@@ -161,13 +161,13 @@ export const start = (
       Effect.flatMap(enqueueCall(f, "sample", false), (error) => (error === undefined ? Effect.void : Effect.fail(error as DamonError)))
 
     const commit = (config: unknown): Effect.Effect<void, DamonError> =>
-      Effect.suspend(() => {
+      Effect.withSpan(Effect.suspend(() => {
         const source = decodeConfig(config)
         if (Result.isFailure(source)) return Effect.fail(source.failure)
         const factory = deps.selectOps(source.success.base.ops)
         if (Result.isFailure(factory)) return Effect.fail(factory.failure)
         return onKdamond(() => commitInLoop(st, source.success, factory.success))
-      })
+      }), "Kdamond.commit", { attributes: { kdamond: deps.index } })
 
     const commitQuotaGoals = (input: unknown): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
@@ -181,13 +181,13 @@ export const start = (
           for (let i = 0; i < n; i++) commitQuotaGoalsOf(st.ctx.schemes[i]!.quota, goalsPerScheme[i]!)
           return undefined
         })
-      })
+      }).pipe(Effect.withSpan("Kdamond.commitQuotaGoals", { attributes: { kdamond: deps.index } }))
 
     const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
       running
         ? Effect.andThen(Fiber.interrupt(fiber), Deferred.await(stopped))
         : Effect.fail(notRunning(`kdamond.${deps.index} is not running`))
-    ).pipe(Effect.asVoid)
+    ).pipe(Effect.asVoid, Effect.withSpan("Kdamond.stop", { attributes: { kdamond: deps.index } }))
 
     return {
       index: deps.index,
