@@ -110,3 +110,17 @@ export * as Http from "./http/HttpEndpoint.ts"
 export * as DamonMetrics from "./http/DamonMetrics.ts"
 /** Online context commit (`damon_commit_ctx()`), pure. */
 export * as CommitCtx from "./core/CommitCtx.ts"
+/** The address axis of reports: monitored ranges laid end to end, gaps squeezed out. */
+export * as AddressAxis from "./report/AddressAxis.ts"
+/** The heatmap's data in bounded memory: snapshots folded into a fixed time x address grid. */
+export * as HeatmapGrid from "./report/HeatmapGrid.ts"
+/** The heatmap as text (digits 0-9, optional ANSI colour), like damo's `report heatmap`. */
+export * as HeatmapText from "./report/HeatmapText.ts"
+/** The working set size distribution in bounded memory (percentiles by size or by time). */
+export * as WssDistribution from "./report/WssDistribution.ts"
+/** Vega-Lite specs of the pictures: heatmap, WSS distribution, one snapshot's region boxes. */
+export * as HeatmapSpec from "./report/HeatmapSpec.ts"
+export * as WssSpec from "./report/WssSpec.ts"
+export * as RegionsSpec from "./report/RegionsSpec.ts"
+/** Headless rendering of the specs to SVG (vega) and PNG (resvg), loaded on first use. */
+export * as Render from "./report/Render.ts"

@@ -47,13 +47,13 @@ const ruler = (grid: HeatmapGrid): string => {
   return `${" ".repeat(LABEL_WIDTH)} +${marks.join("")}+`
 }
 
-/** Axis offsets under the ruler: 0, the middle and the total, where they fit. */
+/** Axis offsets under the ruler: 0, the middle and the total where they fit, else `0 .. total`. */
 const rulerLabels = (grid: HeatmapGrid): string => {
   const line = Array.from({ length: grid.width + 2 }, () => " ")
   const total = grid.axis.total
-  place(line, "0", 0)
   const end = formatSize(total)
-  place(line, end, line.length - end.length)
+  place(line, "0", 0)
+  if (!place(line, end, line.length - end.length)) return `${" ".repeat(LABEL_WIDTH)} 0 .. ${end}`
   const mid = formatSize(total / 2)
   place(line, mid, Math.floor(line.length / 2 - mid.length / 2))
   return `${" ".repeat(LABEL_WIDTH)} ${line.join("").trimEnd()}`

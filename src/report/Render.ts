@@ -89,7 +89,7 @@ const sizeOf = (svg: string): { readonly widthPx: number; readonly heightPx: num
   }
 }
 
-/** Renders a Vega-Lite spec to an SVG document. */
+/** Renders a Vega-Lite spec to an SVG document; the spec is not modified (Vega tags the data it ingests, so it gets a copy). */
 export const toSvg = (spec: TopLevelSpec): Effect.Effect<Svg, RenderError> =>
   Effect.gen(function*() {
     const vl = yield* load("vega-lite", () => import("vega-lite"))
@@ -97,7 +97,7 @@ export const toSvg = (spec: TopLevelSpec): Effect.Effect<Svg, RenderError> =>
     const warnings: Array<string> = []
     const logger = collectingLogger(warnings)
     const compiled = yield* Effect.try({
-      try: () => vl.compile(spec, { logger }).spec,
+      try: () => vl.compile(structuredClone(spec), { logger }).spec,
       catch: (e) => new RenderError({ stage: "compile", detail: describe(e) })
     })
     const svg = yield* Effect.tryPromise({
