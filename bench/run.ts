@@ -7,8 +7,9 @@ import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
+import { picturesBench } from "./pictures.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, picturesBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

@@ -4,11 +4,15 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
+import { mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { TestClock, TestConsole } from "effect/testing"
 import { main as tour } from "../examples/00-tour.ts"
 import { main as monitor } from "../examples/01-monitor.ts"
 import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
+import { writePictures } from "../examples/04-pictures.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -48,5 +52,23 @@ describe("examples", () => {
       assert.match(out[1]!, /^hot regions tried by the stat scheme: \d+, \d+ bytes$/)
       assert.strictEqual(out[2], "after commit: sample 10000 us, schemes stat, cold")
       assert.strictEqual(out[3], "refused: EINVAL attrs.minNrRegions: 1 is invalid: must be >= 3")
+    }))
+
+  it.effect("04-pictures - text heatmap and WSS, then SVG and PNG pictures of stairs", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-damon-pictures-"))
+      yield* writePictures(dir)
+      const out = (yield* lines).join("\n").split("\n")
+      assert.match(out[0]!, /^# heatmap: 600 aggregations x [\d.]+ MiB monitored/)
+      assert.isTrue(out.some((l) => l.startsWith("# avr:\t")))
+      assert.deepStrictEqual(readdirSync(dir).sort(), [
+        "stairs-heatmap.png",
+        "stairs-heatmap.svg",
+        "stairs-regions.png",
+        "stairs-regions.svg",
+        "stairs-wss.png",
+        "stairs-wss.svg"
+      ])
+      assert.match(out.at(-1)!, /^wrote stairs-regions\.svg \(\d+ x \d+\) and stairs-regions\.png \(\d+ x \d+\)$/)
     }))
 })

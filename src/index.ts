@@ -118,6 +118,8 @@ export * as HeatmapGrid from "./report/HeatmapGrid.ts"
 export * as HeatmapText from "./report/HeatmapText.ts"
 /** The working set size distribution in bounded memory (percentiles by size or by time). */
 export * as WssDistribution from "./report/WssDistribution.ts"
+/** The WSS percentiles as text, like damo's `report wss`. */
+export * as WssText from "./report/WssText.ts"
 /** Vega-Lite specs of the pictures: heatmap, WSS distribution, one snapshot's region boxes. */
 export * as HeatmapSpec from "./report/HeatmapSpec.ts"
 export * as WssSpec from "./report/WssSpec.ts"

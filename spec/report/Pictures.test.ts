@@ -43,6 +43,9 @@ const renderBoth = (spec: Parameters<typeof Render.toSvg>[0], scale: number) =>
     assert.strictEqual(header.height, png.heightPx)
     assert.approximately(png.widthPx, svg.widthPx * scale, 1)
     assert.approximately(png.heightPx, svg.heightPx * scale, 1)
+    const corrupt = Uint8Array.from(png.data)
+    corrupt[Math.floor(corrupt.length / 2)]! ^= 0xff
+    assert.throws(() => readPng(corrupt), /bad CRC/)
     return xml.texts
   })
 
@@ -103,6 +106,16 @@ describe("pictures", () => {
       assert.strictEqual(error._tag, "RenderError")
       assert.match(error.message, /^rendering the picture failed at compile: /)
     }))
+
+  it("the read-back checks catch broken output", () => {
+    assert.deepStrictEqual(checkXml("<svg><g><text>a &amp; b</text></g></svg>").problems, [])
+    assert.deepStrictEqual(checkXml("<svg><g><text>a &amp; b</text></g></svg>").texts, ["a & b"])
+    assert.include(checkXml("<svg><g></svg>").problems, "</svg> closes <g>")
+    assert.include(checkXml("<svg><text>a & b</text></svg>").problems[0]!, "bad entity")
+    assert.include(checkXml("<svg x=1></svg>").problems[0]!, "malformed tag")
+    assert.include(checkXml("<svg><g>").problems, "unclosed: svg > g")
+    assert.throws(() => readPng(new Uint8Array([1, 2, 3])), /signature/)
+  })
 
   it("importing effect-damon loads none of the rendering libraries", () => {
     const script = [

@@ -3,6 +3,7 @@ import { Effect, Result } from "effect"
 import { Rng } from "effect-damon"
 import type { Snapshot } from "../../src/report/Snapshot.ts"
 import * as Wss from "../../src/report/WssDistribution.ts"
+import { formatWss } from "../../src/report/WssText.ts"
 import { randomRanges, randomSnapshot } from "./gen.ts"
 import { monitorWorkload } from "./support.ts"
 
@@ -118,4 +119,24 @@ describe("WssDistribution", () => {
       assert.isAtLeast(Wss.percentile(dist, 5, "time")!, 10 * 10_000_000 * 0.9)
       assert.isAtMost(Wss.percentile(dist, 60, "time")!, 10_000_000 * 1.4)
     }))
+})
+
+describe("WssText", () => {
+  it("formatWss - damo's layout: header, mean, percentile lines with bars; estimates are marked", () => {
+    const dist = make({ exactCapacity: 8, timeBins: 2 })
+    for (const v of [0, 1024, 2048, 4096]) Wss.addValue(dist, v, v)
+    assert.deepStrictEqual(formatWss(dist, { barColumns: 8 }).split("\n"), [
+      "# <percentile> <wss>",
+      "# avr:\t1.750 KiB",
+      "  0             0 B |        |",
+      " 25       1.000 KiB |**      |",
+      " 50       2.000 KiB |****    |",
+      " 75       4.000 KiB |********|",
+      "100       4.000 KiB |********|"
+    ])
+    assert.strictEqual(formatWss(dist, { sortBy: "time", barColumns: 0 }).split("\n")[2], "# each value is the mean of 2 consecutive snapshots")
+    for (let i = 0; i < 10; i++) Wss.addValue(dist, 4096, 0)
+    assert.include(formatWss(dist), "# sizes estimated within 1.0 % (14 snapshots)")
+    assert.strictEqual(formatWss(make()), "# <percentile> <wss>\n# no snapshot")
+  })
 })

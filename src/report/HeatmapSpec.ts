@@ -109,7 +109,7 @@ export const heatmapSpec = (grid: HeatmapGrid, options: HeatmapSpecOptions = {})
       {
         data: { values: cells as Array<HeatmapCell> },
         // a hairline stroke in the fill colour closes the anti-aliasing seams between cells
-        mark: { type: "rect", strokeWidth: 0.6 },
+        mark: { type: "rect", strokeWidth: 1 },
         encoding: {
           x: {
             field: "t0",
