@@ -7,10 +7,11 @@ import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
+import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, startupBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

@@ -4,12 +4,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
+import { mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { TestClock, TestConsole } from "effect/testing"
 import { main as tour } from "../examples/00-tour.ts"
 import { main as monitor } from "../examples/01-monitor.ts"
 import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
 import { main as pageTable } from "../examples/05-page-table.ts"
+import { writePictures } from "../examples/04-pictures.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -61,5 +65,23 @@ describe("examples", () => {
       // the program touches [16, 24) MiB: found within a region's width of it
       assert.isTrue(Number(m![2]) >= 15 && Number(m![2]) <= 16.5 && Number(m![3]) >= 23.5 && Number(m![3]) <= 25, out[0])
       assert.strictEqual(out.at(-1), "stopped: TimeLimit")
+    }))
+
+  it.effect("04-pictures - text heatmap and WSS, then SVG and PNG pictures of stairs", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-damon-pictures-"))
+      yield* writePictures(dir)
+      const out = (yield* lines).join("\n").split("\n")
+      assert.match(out[0]!, /^# heatmap: 600 aggregations x [\d.]+ MiB monitored/)
+      assert.isTrue(out.some((l) => l.startsWith("# avr:\t")))
+      assert.deepStrictEqual(readdirSync(dir).sort(), [
+        "stairs-heatmap.png",
+        "stairs-heatmap.svg",
+        "stairs-regions.png",
+        "stairs-regions.svg",
+        "stairs-wss.png",
+        "stairs-wss.svg"
+      ])
+      assert.match(out.at(-1)!, /^wrote stairs-regions\.svg \(\d+ x \d+\) and stairs-regions\.png \(\d+ x \d+\)$/)
     }))
 })

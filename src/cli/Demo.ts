@@ -1,8 +1,9 @@
 /**
  * The main job of `npm start`: monitor a masim workload on the simulated machine in virtual time
  * and print what DAMON sees, an access snapshot every few aggregations and a time x address
- * heatmap at the end. Built only on the public engine API (`Damon.start`, the kdamond's event
- * stream), like any Effect application would.
+ * heatmap at the end, folded into a `HeatmapGrid` as the aggregations come (memory bounded
+ * whatever the run length). Built only on the public engine API (`Damon.start`, the kdamond's
+ * event stream), like any Effect application would.
  */
 import { Console, Effect, Layer, Result, Stream } from "effect"
 import * as Damon from "../Damon.ts"
@@ -17,7 +18,9 @@ import { loadMasimConfig, loadMasimConfigFile, masimConfigNames } from "../sim/M
 import { SimMachine } from "../sim/SimMachine.ts"
 import { simOps } from "../sim/SimOps.ts"
 import { simSpace } from "../sim/SimSpace.ts"
-import { formatAccessSnapshot, formatHeatmap, formatSize, type Snapshot } from "./Report.ts"
+import * as HeatmapGrid from "../report/HeatmapGrid.ts"
+import { formatHeatmap } from "../report/HeatmapText.ts"
+import { formatAccessSnapshot, formatSize } from "./Report.ts"
 
 /** Options of the demo (the CLI flags). */
 export interface DemoOptions {
@@ -86,7 +89,8 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
     const reportEvery = options.reportEvery > 0 ? options.reportEvery : Math.max(1, Math.floor(aggregations / 10))
     const registry = OpsRegistry.layer(simOps(machine.success))
     const runtime = Damon.layer.pipe(Layer.provide([registry, World.layerVirtual]))
-    const snapshots: Array<Snapshot> = []
+    const grid = HeatmapGrid.make({ width: options.width, height: options.height, expectedDurationUs: durationMs * 1000 })
+    if (Result.isFailure(grid)) return yield* Effect.fail(grid.failure)
     const started = yield* Effect.scoped(Effect.gen(function*() {
       const damon = yield* Damon.Damon
       const kdamond = yield* damon.start(
@@ -116,17 +120,16 @@ export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =
             )
           }
           if (event._tag !== "Aggregated") return
-          const snapshot: Snapshot = event
-          snapshots.push(snapshot)
+          HeatmapGrid.add(grid.success, event)
           if (event.nrAggregations % reportEvery === 0) {
-            yield* Console.log(`\n${formatAccessSnapshot(snapshot, `kdamond.${kdamond.index} aggregation ${event.nrAggregations}`)}`)
+            yield* Console.log(`\n${formatAccessSnapshot(event, `kdamond.${kdamond.index} aggregation ${event.nrAggregations}`)}`)
           }
         }))
       return { reason: yield* kdamond.join, dropped }
     })).pipe(Effect.provide(runtime))
-    yield* Console.log(`\n${formatHeatmap(snapshots, { width: options.width, height: options.height, color: options.color })}`)
+    yield* Console.log(`\n${formatHeatmap(grid.success, { color: options.color })}`)
     yield* Console.log(
-      `\nkdamond stopped (${started.reason._tag}) after ${snapshots.length} aggregations` +
+      `\nkdamond stopped (${started.reason._tag}) after ${grid.success.nrSnapshots} aggregations` +
         (started.dropped > 0 ? `; ${started.dropped} events were dropped by the slow reader` : "")
     )
   })
