@@ -104,7 +104,19 @@ export const snapshotOf = (
 
 // --- JSON text ---------------------------------------------------------------------------------
 
-const str = (n: number | bigint): string => `"${typeof n === "bigint" ? n : V.formatNr(n, true)}"`
+/**
+ * The decimal digits of a safe non-negative integer, in two halves below 2^31 each (V8 turns
+ * those into text several times faster than a large double; recording writes millions).
+ */
+const digits = (n: number): string => {
+  if (n < 2147483648) return `${n}`
+  const hi = Math.floor(n / 1e8)
+  const lo = `${n - hi * 1e8}`
+  return `${hi}${"00000000".slice(lo.length)}${lo}`
+}
+
+const str = (n: number | bigint): string =>
+  typeof n === "bigint" ? `"${n}"` : Number.isSafeInteger(n) && n >= 0 ? `"${digits(n)}"` : `"${V.formatNr(n, true)}"`
 const nullable = (v: number | bigint | null): string => (v === null ? "null" : String(v))
 
 /**
@@ -117,9 +129,11 @@ const regionJson = (r: RecordRegion): string =>
   `"age":{"usec":null,"aggr_intervals":${str(r.age)}},"sz_filter_passed":${str(r.szFilterPassed)}}`
 
 /** A snapshot as damo's `DamonSnapshot.to_kvpairs(raw=True)` shapes it. */
-export const snapshotJson = (s: RecordSnapshot): string =>
-  `{"start_time":${str(s.startNs)},"end_time":${str(s.endNs)},"regions":[${s.regions.map(regionJson).join(",")}],` +
-  `"total_bytes":${str(s.totalBytes)}}`
+export const snapshotJson = (s: RecordSnapshot): string => {
+  let regions = ""
+  for (let i = 0; i < s.regions.length; i++) regions += i === 0 ? regionJson(s.regions[i]!) : `,${regionJson(s.regions[i]!)}`
+  return `{"start_time":${str(s.startNs)},"end_time":${str(s.endNs)},"regions":[${regions}],"total_bytes":${str(s.totalBytes)}}`
+}
 
 /**
  * The start of a record's JSON object up to and including `"snapshots":[` (the snapshots and

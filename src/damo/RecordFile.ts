@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import type { Writable } from "node:stream"
 import { finished } from "node:stream/promises"
-import { createDeflate, createInflate, type Deflate, inflate } from "node:zlib"
+import { createDeflate, createInflate, inflate } from "node:zlib"
 import { accessDenied, type DamonError, invalidArgument, notFound } from "../model/DamonError.ts"
 import { type DamonRecord, decodeRecords, type RecordHeader, recordJsonHead, type RecordSnapshot, snapshotJson } from "./Record.ts"
 
@@ -64,9 +64,19 @@ export const readRecordFile = (path: string): Effect.Effect<Array<DamonRecord>, 
     return records.success
   })
 
-/** Writes `chunk`, waiting for the stream to drain when its buffer is full. */
-const writeChunk = (s: Writable, chunk: string): Promise<void> =>
-  s.write(chunk) ? Promise.resolve() : new Promise((resolve, reject) => {
+/**
+ * How much a stream may hold before a writer waits for it: enough for compression (on libuv's
+ * thread pool) to overlap with building the next snapshot's JSON, small enough to bound memory.
+ */
+const BUFFERED_BYTES = 2 ** 20
+
+/**
+ * Writes `chunk`; when the stream asks for a pause and holds more than {@link BUFFERED_BYTES},
+ * waits for it to drain.
+ */
+const writeChunk = (s: Writable, chunk: string): Promise<void> => {
+  if (s.write(chunk) || s.writableLength <= BUFFERED_BYTES) return Promise.resolve()
+  return new Promise((resolve, reject) => {
     const done = (e?: unknown) => {
       s.off("drain", done)
       s.off("error", done)
@@ -76,19 +86,26 @@ const writeChunk = (s: Writable, chunk: string): Promise<void> =>
     s.once("drain", done)
     s.once("error", done)
   })
-
-/** Ends a deflate stream and waits until its file is closed. */
-const endSpool = async (z: Deflate, file: WriteStream): Promise<void> => {
-  z.end()
-  await finished(file)
 }
 
-interface Spool {
+/** Where one record's snapshots go: the output itself (the first record) or a spool file. */
+interface Sink {
   readonly header: RecordHeader
-  readonly path: string
-  readonly z: Deflate
+  /** The stream snapshots are written to (a deflate or the file itself). */
+  readonly stream: Writable
+  /** The file behind `stream`. */
   readonly file: WriteStream
+  /** The spool's path; `undefined` for the record written straight into the output. */
+  readonly spool: string | undefined
   count: number
+}
+
+/** Options of {@link openRecordWriter} and {@link writeRecordFile}. */
+export interface RecordWriteOptions {
+  /** `json_compressed` (zlib, the default) or plain `json`. */
+  readonly compressed?: boolean
+  /** zlib level, 1 (fastest, the default: recording speed matters) to 9 (smallest; damo uses 6). */
+  readonly level?: number
 }
 
 /** An incremental writer of one record file. */
@@ -102,37 +119,51 @@ export interface RecordWriter {
 }
 
 /**
- * Opens a writer of a record file at `path` (`json_compressed`, or plain `json` with
- * `{ compressed: false }`); the file is built by `finish` or, at the latest, when the scope
- * closes (also on interruption), so what was appended is never lost.
+ * Opens a writer of a record file at `path`; the file is built by `finish` or, at the latest,
+ * when the scope closes (also on interruption), so what was appended is never lost.
+ *
+ * **Details**
+ * The first record's snapshots stream straight into the output (compressed once); every later
+ * record's go to its own zlib spool (level 1), copied into the output after the first record
+ * when the file is built. The output is written in the spool directory, then renamed to `path`.
  */
-export const openRecordWriter = (
-  path: string,
-  options: { readonly compressed?: boolean } = {}
-): Effect.Effect<RecordWriter, DamonError, Scope.Scope> =>
+export const openRecordWriter = (path: string, options: RecordWriteOptions = {}): Effect.Effect<RecordWriter, DamonError, Scope.Scope> =>
   Effect.gen(function*() {
     const compressed = options.compressed !== false
     const spoolDir = yield* io(path, "written", () => mkdtemp(join(dirname(path), `.${basename(path)}.spool-`)))
-    const spools: Array<Spool> = []
+    const tmp = join(spoolDir, "out")
+    const sinks: Array<Sink> = []
     let state: "open" | "finishing" | "done" = "open"
     let failure: unknown = undefined
+    const onError = (e: unknown) => void (failure ??= e)
+    const open = (file: string, level: number | undefined): { readonly stream: Writable; readonly file: WriteStream } => {
+      const f = createWriteStream(file)
+      f.on("error", onError)
+      if (level === undefined) return { stream: f, file: f }
+      const z = createDeflate({ level })
+      z.on("error", onError)
+      z.pipe(f)
+      return { stream: z, file: f }
+    }
+    const out = open(tmp, compressed ? (options.level ?? 1) : undefined)
+    let started = false
 
     const build = async (): Promise<void> => {
-      for (const s of spools) await endSpool(s.z, s.file)
-      const tmp = join(spoolDir, "out")
-      const file = createWriteStream(tmp)
-      const sink: Writable = compressed ? createDeflate() : file
-      if (compressed) sink.pipe(file)
-      await writeChunk(sink, "[")
-      for (let i = 0; i < spools.length; i++) {
-        const s = spools[i]!
-        await writeChunk(sink, `${i === 0 ? "" : ","}${recordJsonHead(s.header)}`)
-        for await (const chunk of createReadStream(s.path).pipe(createInflate())) await writeChunk(sink, (chunk as Buffer).toString("utf8"))
-        await writeChunk(sink, "]}")
+      if (!started) await writeChunk(out.stream, "[")
+      for (let i = 0; i < sinks.length; i++) {
+        const s = sinks[i]!
+        if (s.spool !== undefined) {
+          s.stream.end()
+          await finished(s.file)
+          await writeChunk(out.stream, `,${recordJsonHead(s.header)}`)
+          const spooled = compressed ? createReadStream(s.spool).pipe(createInflate()) : createReadStream(s.spool)
+          for await (const chunk of spooled) await writeChunk(out.stream, (chunk as Buffer).toString("utf8"))
+        }
+        await writeChunk(out.stream, "]}")
       }
-      await writeChunk(sink, "]")
-      sink.end()
-      await finished(file)
+      await writeChunk(out.stream, "]")
+      out.stream.end()
+      await finished(out.file)
       await rename(tmp, path)
       await rm(spoolDir, { recursive: true, force: true })
     }
@@ -150,26 +181,25 @@ export const openRecordWriter = (
     const addRecord = (header: RecordHeader): Effect.Effect<number, DamonError> =>
       Effect.suspend(() => {
         if (state !== "open") return Effect.fail(invalidArgument(path, "addRecord", "the record file is already finished"))
-        const spoolPath = join(spoolDir, `record-${spools.length}`)
-        const file = createWriteStream(spoolPath)
-        const z = createDeflate()
-        z.pipe(file)
-        const onError = (e: unknown) => void (failure ??= e)
-        z.on("error", onError)
-        file.on("error", onError)
-        spools.push({ header, path: spoolPath, z, file, count: 0 })
-        return Effect.succeed(spools.length - 1)
+        if (sinks.length === 0) {
+          started = true
+          sinks.push({ header, ...out, spool: undefined, count: 0 })
+          return Effect.as(io(path, "written", () => writeChunk(out.stream, `[${recordJsonHead(header)}`)), 0)
+        }
+        const spool = join(spoolDir, `record-${sinks.length}`)
+        sinks.push({ header, ...open(spool, compressed ? 1 : undefined), spool, count: 0 })
+        return Effect.succeed(sinks.length - 1)
       })
 
     const append = (index: number, snapshot: RecordSnapshot): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
-        const s = spools[index]
+        const s = sinks[index]
         if (state !== "open") return Effect.fail(invalidArgument(path, "append", "the record file is already finished"))
-        if (s === undefined) return Effect.fail(invalidArgument(path, index, `names no record (${spools.length} added)`))
+        if (s === undefined) return Effect.fail(invalidArgument(path, index, `names no record (${sinks.length} added)`))
         if (failure !== undefined) return Effect.fail(ioError(path, "written")(failure))
-        const chunk = `${s.count === 0 ? "" : ","}${snapshotJson(snapshot)}`
+        const chunk = s.count === 0 ? snapshotJson(snapshot) : `,${snapshotJson(snapshot)}`
         s.count++
-        return io(path, "written", () => writeChunk(s.z, chunk))
+        return io(path, "written", () => writeChunk(s.stream, chunk))
       })
 
     return { addRecord, append, finish }
@@ -179,7 +209,7 @@ export const openRecordWriter = (
 export const writeRecordFile = (
   path: string,
   records: ReadonlyArray<DamonRecord>,
-  options: { readonly compressed?: boolean } = {}
+  options: RecordWriteOptions = {}
 ): Effect.Effect<void, DamonError> =>
   Effect.scoped(Effect.gen(function*() {
     const w = yield* openRecordWriter(path, options)
