@@ -212,35 +212,42 @@ describe("Errors", () => {
         yield* write(`${K}/state`, "on")
       }).pipe(Effect.provide(sysfsLayer())))
 
-    const handles: Handles = { all: [] }
-    it.effect("values above 2^53-1 are EINVAL naming file and value; ULONG_MAX upper bounds mean no limit", () =>
+    it.effect("region addresses above 2^53-1 are EINVAL naming file and value; min > max is judged on the written values", () =>
       Effect.gen(function*() {
         yield* setupVaddr(1)
-        yield* write(`${S0}/quotas/bytes`, "9007199254740992")
-        yield* onFails("EINVAL", `${S0}/quotas/bytes`, "9007199254740992")
-        yield* write(`${S0}/quotas/bytes`, "9007199254740991")
-        yield* write(`${S0}/access_pattern/nr_accesses/min`, "4294967296")
-        yield* onFails("EINVAL", `${S0}/access_pattern/nr_accesses/min`, "4294967296")
-        yield* write(`${S0}/access_pattern/nr_accesses/min`, "4294967295")
-        yield* write(`${S0}/access_pattern/sz/min`, "18446744073709551615")
+        yield* writeAll([
+          [`${CTX}/targets/0/regions/nr_regions`, "1"],
+          [`${CTX}/targets/0/regions/0/start`, "4096"],
+          [`${CTX}/targets/0/regions/0/end`, "9007199254740992"]
+        ])
+        yield* onFails("EINVAL", `${CTX}/targets/0/regions/0/end`, "9007199254740992")
+        const e = yield* Effect.flip(write(`${K}/state`, "on"))
+        assert.include(e.message, "53-bit address space")
+        yield* write(`${CTX}/targets/0/regions/0/end`, "9007199254740991")
+        // Both saturate to 2^53-1, but min > max as written: the library's rule still applies.
+        yield* writeAll([
+          [`${S0}/access_pattern/sz/min`, "18446744073709551615"],
+          [`${S0}/access_pattern/sz/max`, "9007199254740992"]
+        ])
         yield* onFails("EINVAL", `${S0}/access_pattern/sz/min`, "18446744073709551615")
         yield* write(`${S0}/access_pattern/sz/min`, "0")
-        // Upper bounds saturate: an addr filter up to ULONG_MAX, a hugepage filter with no max.
+        // nr_accesses bounds are unsigned int in the kernel: 2^32 + 5 keeps 5, 2^32 keeps 0.
         yield* writeAll([
-          [`${S0}/core_filters/nr_filters`, "1"],
-          [`${S0}/core_filters/0/type`, "addr"],
-          [`${S0}/core_filters/0/addr_end`, "18446744073709551615"],
-          [`${S0}/ops_filters/nr_filters`, "1"],
-          [`${S0}/ops_filters/0/type`, "hugepage_size"],
-          [`${S0}/ops_filters/0/max`, "18446744073709551615"]
+          [`${S0}/access_pattern/nr_accesses/min`, "4294967301"],
+          [`${S0}/access_pattern/nr_accesses/max`, "4294967296"]
         ])
-        yield* write(`${K}/state`, "on")
-        const filters = yield* handles.all[0]!.damonCall((ctx) => [...ctx.schemes[0]!.coreFilters, ...ctx.schemes[0]!.opsFilters])
-        assert.deepStrictEqual(filters, [
-          { type: "addr", matching: false, allow: false, addrRange: { start: 0, end: Number.MAX_SAFE_INTEGER } },
-          { type: "hugepage_size", matching: false, allow: false, szRange: { min: 0, max: Number.MAX_SAFE_INTEGER } }
+        const trunc = yield* Effect.flip(write(`${K}/state`, "on"))
+        assert.strictEqual(trunc.errno, "EINVAL")
+        assert.include(trunc.message, `${S0}/access_pattern/nr_accesses/min`)
+        assert.include(trunc.message, "low 32 bits: 5 > 0")
+        // The kernel's damon_set_attrs() order is judged on the u64 values: sample > aggr.
+        yield* writeAll([
+          [`${S0}/access_pattern/nr_accesses/min`, "0"],
+          [`${CTX}/monitoring_attrs/intervals/sample_us`, "18446744073709551615"],
+          [`${CTX}/monitoring_attrs/intervals/aggr_us`, "9007199254740993"]
         ])
-      }).pipe(Effect.provide(sysfsLayer({}, handles))))
+        yield* onFails("EINVAL", `${CTX}/monitoring_attrs/intervals/sample_us`, "18446744073709551615")
+      }).pipe(Effect.provide(sysfsLayer())))
 
     it.effect("an unregistered operations set is EINVAL at on, though operations accepts the name", () =>
       Effect.gen(function*() {

@@ -7,12 +7,12 @@
  * context (the engine's commit does).
  */
 import { Result } from "effect"
-import * as Attrs from "../model/Attrs.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { Filter, QuotaGoal, SchemeConfig } from "../model/Damos.ts"
-import { isPowerOfTwo, UINT_MAX, ULONG_MAX_SAFE } from "../internal/uint.ts"
-import { sysfsStreq, U32_MAX } from "./Kstrtox.ts"
-import type { ContextDir, FilterDir, SchemeDir, ULRange } from "./TreeState.ts"
+import { isPowerOfTwo } from "../internal/uint.ts"
+import { sysfsStreq } from "./Kstrtox.ts"
+import { address, goalValues, saturate, truncateU32 } from "./TreeNumbers.ts"
+import type { AttrsDir, ContextDir, FilterDir, SchemeDir, ULRange } from "./TreeState.ts"
 
 /** What building needs from outside the tree. */
 export interface BuildOptions {
@@ -56,32 +56,8 @@ export interface TreeConfig {
 /** `DAMON_MIN_REGION_SZ` (`PAGE_SIZE`). */
 export const DAMON_MIN_REGION_SZ = 4096
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-
 const bad = (path: string, value: unknown, rule: string): Result.Result<never, DamonError> =>
   Result.fail(invalidArgument(path, value, rule))
-
-/**
- * An `unsigned long` the library can hold exactly, or an `InvalidArgument` naming the path: the
- * tree keeps any u64, but a value above 2^53-1 cannot be honoured inside and is never truncated.
- */
-export const safe = (path: string, v: bigint): Result.Result<number, DamonError> =>
-  v > MAX_SAFE
-    ? bad(path, v, "cannot be honoured: larger than 9007199254740991 (2^53-1), the largest value held exactly")
-    : Result.succeed(Number(v))
-
-/** A value the kernel stores in an `unsigned int` field; above `UINT_MAX` it is refused, not truncated. */
-const u32 = (path: string, v: bigint): Result.Result<number, DamonError> =>
-  v > U32_MAX
-    ? bad(path, v, "cannot be honoured: the kernel keeps this bound in an unsigned int and would truncate it")
-    : Result.succeed(Number(v))
-
-/**
- * An upper bound (access pattern maxima, addr filter end, hugepage filter max): the kernel's "no
- * limit" (`ULONG_MAX`, or anything at least the library's widest bound) maps to the library's
- * widest bound, which no value it compares against can exceed.
- */
-const upper = (v: bigint, widest: number): number => (v >= BigInt(widest) ? widest : Number(v))
 
 /** The memcg id of a memcg path as written (one trailing newline tolerated, like `sysfs_streq()`). */
 export const memcgIdOf = (memcgs: Readonly<Record<string, number>>, path: string | null): number | undefined => {
@@ -140,27 +116,45 @@ export const translateEngineError = (at: string, error: DamonError): DamonError 
   return invalidArgument(path, r.value, r.rule)
 }
 
+/**
+ * The `damon_set_attrs()` rules on the values as written, in the kernel's order, so that a value
+ * pair that saturates to equal numbers is judged as the kernel judges it.
+ */
+const checkAttrs = (a: AttrsDir, p: string): Result.Result<void, DamonError> => {
+  const g = a.goal
+  const gp = `${p}/intervals/intervals_goal`
+  if (g.aggrs !== 0n) {
+    if (g.minSampleUs > g.maxSampleUs) return bad(`${gp}/min_sample_us`, g.minSampleUs, `must be <= max_sample_us (${g.maxSampleUs})`)
+    if (a.sampleUs < g.minSampleUs || a.sampleUs > g.maxSampleUs) {
+      const rule = `must be within [min_sample_us, max_sample_us] = [${g.minSampleUs}, ${g.maxSampleUs}] while intervals_goal/aggrs != 0`
+      return bad(`${p}/intervals/sample_us`, a.sampleUs, rule)
+    }
+  }
+  const r = a.nrRegions
+  if (r.min < 3n) return bad(`${p}/nr_regions/min`, r.min, "must be >= 3")
+  if (r.min > r.max) return bad(`${p}/nr_regions/min`, r.min, `must be <= max (${r.max})`)
+  if (a.sampleUs > a.aggrUs) return bad(`${p}/intervals/sample_us`, a.sampleUs, `must be <= aggr_us (${a.aggrUs})`)
+  return Result.void
+}
+
 const buildAttrs = (c: ContextDir, at: string): Result.Result<TreeConfig["attrs"], DamonError> =>
   Result.gen(function*() {
     const a = c.attrs
-    const p = `${at}/monitoring_attrs`
-    const attrs = {
-      sampleIntervalUs: yield* safe(`${p}/intervals/sample_us`, a.sampleUs),
-      aggrIntervalUs: yield* safe(`${p}/intervals/aggr_us`, a.aggrUs),
-      opsUpdateIntervalUs: yield* safe(`${p}/intervals/update_us`, a.updateUs),
+    yield* checkAttrs(a, `${at}/monitoring_attrs`)
+    // Every attribute saturates: an interval, bound or count of 2^53-1 is beyond what a run reaches.
+    return {
+      sampleIntervalUs: saturate(a.sampleUs),
+      aggrIntervalUs: saturate(a.aggrUs),
+      opsUpdateIntervalUs: saturate(a.updateUs),
       intervalsGoal: {
-        accessBp: yield* safe(`${p}/intervals/intervals_goal/access_bp`, a.goal.accessBp),
-        aggrs: yield* safe(`${p}/intervals/intervals_goal/aggrs`, a.goal.aggrs),
-        minSampleUs: yield* safe(`${p}/intervals/intervals_goal/min_sample_us`, a.goal.minSampleUs),
-        maxSampleUs: yield* safe(`${p}/intervals/intervals_goal/max_sample_us`, a.goal.maxSampleUs)
+        accessBp: saturate(a.goal.accessBp),
+        aggrs: saturate(a.goal.aggrs),
+        minSampleUs: saturate(a.goal.minSampleUs),
+        maxSampleUs: saturate(a.goal.maxSampleUs)
       },
-      minNrRegions: yield* safe(`${p}/nr_regions/min`, a.nrRegions.min),
-      maxNrRegions: yield* safe(`${p}/nr_regions/max`, a.nrRegions.max)
+      minNrRegions: saturate(a.nrRegions.min),
+      maxNrRegions: saturate(a.nrRegions.max)
     }
-    // damon_set_attrs() rules, in the kernel's order.
-    const error = Attrs.check({ ...Attrs.defaults, ...attrs })
-    if (error !== undefined) return yield* Result.fail(translateEngineError(at, error))
-    return attrs
   })
 
 const buildTargets = (c: ContextDir, at: string, options: BuildOptions): Result.Result<Array<TreeTarget>, DamonError> =>
@@ -190,27 +184,27 @@ const buildTargets = (c: ContextDir, at: string, options: BuildOptions): Result.
         if (r.start === r.end) {
           return yield* bad(`${rp}/end`, r.end, `must be > start (${r.start}): empty regions are refused`)
         }
-        regions.push({ start: yield* safe(`${rp}/start`, r.start), end: yield* safe(`${rp}/end`, r.end) })
+        regions.push({ start: yield* address(`${rp}/start`, r.start), end: yield* address(`${rp}/end`, r.end) })
       }
       out.push({ pid: hasPid ? t.pid : null, regions, obsolete: t.obsolete })
     }
     return out
   })
 
-const buildRange = (
-  r: ULRange,
-  at: string,
-  widest: number,
-  lower: (path: string, v: bigint) => Result.Result<number, DamonError>
-): Result.Result<readonly [number, number], DamonError> =>
-  Result.gen(function*() {
-    const min = yield* lower(`${at}/min`, r.min)
-    const max = upper(r.max, widest)
-    if (min > max) {
-      return yield* bad(`${at}/min`, r.min, `must be <= max (${r.max}): a scheme with min > max matches nothing`)
-    }
-    return [min, max] as const
-  })
+/**
+ * An access-pattern range. `sz` bounds are `unsigned long` and saturate; `nr_accesses` and `age`
+ * bounds are `unsigned int` in `damos_access_pattern`, so they keep the low 32 bits as in the
+ * kernel. The library's `min <= max` rule is judged on the values the kernel keeps.
+ */
+const buildRange = (r: ULRange, at: string, kind: "ulong" | "uint"): Result.Result<readonly [number, number], DamonError> => {
+  const min = kind === "ulong" ? saturate(r.min) : truncateU32(r.min)
+  const max = kind === "ulong" ? saturate(r.max) : truncateU32(r.max)
+  if (kind === "ulong" ? r.min > r.max : min > max) {
+    const kept = kind === "ulong" ? "" : ` (as the kernel keeps them, low 32 bits: ${min} > ${max})`
+    return bad(`${at}/min`, r.min, `must be <= max (${r.max})${kept}: a scheme with min > max matches nothing`)
+  }
+  return Result.succeed([min, max] as const)
+}
 
 const buildGoals = (
   s: SchemeDir,
@@ -225,13 +219,11 @@ const buildGoals = (
       const gp = `${sp}/quotas/goals/${j}`
       // damos_sysfs_add_quota_score(): goals without a target value are skipped.
       if (g.targetValue === 0n) continue
-      const targetValue = yield* safe(`${gp}/target_value`, g.targetValue)
-      let currentValue = 0
+      const { targetValue, currentValue } = goalValues(g.metric, g.targetValue, g.currentValue)
       let nid = 0
       let memcgId = 0
       switch (g.metric) {
         case "user_input":
-          currentValue = yield* safe(`${gp}/current_value`, g.currentValue)
           break
         case "node_mem_used_bp":
         case "node_mem_free_bp":
@@ -280,11 +272,8 @@ const buildFilter = (f: FilterDir, fp: string, options: BuildOptions): Result.Re
         if (f.addrEnd < f.addrStart) {
           return yield* bad(`${fp}/addr_end`, f.addrEnd, `must be >= addr_start (${f.addrStart})`)
         }
-        const addrRange = {
-          start: yield* safe(`${fp}/addr_start`, f.addrStart),
-          // An end at or above 2^53-1 covers every address the library can hold: "no limit".
-          end: upper(f.addrEnd, ULONG_MAX_SAFE)
-        }
+        // From 2^53-1 up, both ends lie past every address the library can hold.
+        const addrRange = { start: saturate(f.addrStart), end: saturate(f.addrEnd) }
         return { type: "addr", ...base, addrRange }
       }
       case "target":
@@ -294,7 +283,7 @@ const buildFilter = (f: FilterDir, fp: string, options: BuildOptions): Result.Re
         return { type: "target", ...base, targetIdx: f.targetIdx }
       case "hugepage_size": {
         if (f.min > f.max) return yield* bad(`${fp}/min`, f.min, `must be <= max (${f.max})`)
-        const szRange = { min: yield* safe(`${fp}/min`, f.min), max: upper(f.max, ULONG_MAX_SAFE) }
+        const szRange = { min: saturate(f.min), max: saturate(f.max) }
         return { type: "hugepage_size", ...base, szRange }
       }
       default:
@@ -310,14 +299,14 @@ const buildScheme = (
 ): Result.Result<SchemeConfig, DamonError> =>
   Result.gen(function*() {
     const ap = `${sp}/access_pattern`
-    const [minSz, maxSz] = yield* buildRange(s.accessPattern.sz, `${ap}/sz`, ULONG_MAX_SAFE, safe)
-    const [minAcc, maxAcc] = yield* buildRange(s.accessPattern.nrAccesses, `${ap}/nr_accesses`, UINT_MAX, u32)
-    const [minAge, maxAge] = yield* buildRange(s.accessPattern.age, `${ap}/age`, UINT_MAX, u32)
+    const [minSz, maxSz] = yield* buildRange(s.accessPattern.sz, `${ap}/sz`, "ulong")
+    const [minAcc, maxAcc] = yield* buildRange(s.accessPattern.nrAccesses, `${ap}/nr_accesses`, "uint")
+    const [minAge, maxAge] = yield* buildRange(s.accessPattern.age, `${ap}/age`, "uint")
     const q = s.quotas
     const quota = {
-      resetIntervalMs: yield* safe(`${sp}/quotas/reset_interval_ms`, q.resetIntervalMs),
-      ms: yield* safe(`${sp}/quotas/ms`, q.ms),
-      sz: yield* safe(`${sp}/quotas/bytes`, q.sz),
+      resetIntervalMs: saturate(q.resetIntervalMs),
+      ms: saturate(q.ms),
+      sz: saturate(q.sz),
       goals: yield* buildGoals(s, sp, ops, options),
       goalTuner: q.goalTuner,
       weightSz: q.weights.sz,
@@ -328,10 +317,10 @@ const buildScheme = (
     const wp = `${sp}/watermarks`
     const wmarks = {
       metric: w.metric,
-      intervalUs: yield* safe(`${wp}/interval_us`, w.intervalUs),
-      high: yield* safe(`${wp}/high`, w.high),
-      mid: yield* safe(`${wp}/mid`, w.mid),
-      low: yield* safe(`${wp}/low`, w.low)
+      intervalUs: saturate(w.intervalUs),
+      high: saturate(w.high),
+      mid: saturate(w.mid),
+      low: saturate(w.low)
     }
     if (w.metric !== "none") {
       if (w.mid > w.high) return yield* bad(`${wp}/mid`, w.mid, `must be <= high (${w.high})`)
@@ -361,13 +350,13 @@ const buildScheme = (
         maxAgeRegion: maxAge
       },
       action: s.action,
-      applyIntervalUs: yield* safe(`${sp}/apply_interval_us`, s.applyIntervalUs),
+      applyIntervalUs: saturate(s.applyIntervalUs),
       quota,
       wmarks,
       targetNid: s.targetNid,
       dests,
       filters,
-      maxNrSnapshots: yield* safe(`${sp}/stats/max_nr_snapshots`, s.stats.maxNrSnapshots)
+      maxNrSnapshots: saturate(s.stats.maxNrSnapshots)
     }
   })
 
@@ -389,9 +378,10 @@ const buildScheme = (
  * A few rules are the library's, not the kernel's, and are reported here by path: empty regions,
  * access-pattern `min > max`, watermarks with `mid > high` or `low > mid` (metric not `none`),
  * a negative `damon_target_idx`, a destination id above `INT_MAX`, `node_eligible_mem_bp` outside
- * paddr, and any value above 2^53-1 (upper bounds excepted: access-pattern maxima, the addr
- * filter's `addr_end` and the hugepage filter's `max` saturate to "no limit"). The kernel reports scheme-level
- * failures as `ENOMEM` (`damon_sysfs_mk_scheme()` returns NULL); here they are `EINVAL`.
+ * paddr, and a region address above 2^53-1. Every other u64 is accepted as the kernel accepts it
+ * (`TreeNumbers.ts`: saturated at 2^53-1, or cut to 32 bits where the kernel keeps an `unsigned
+ * int`); rules between two values are judged on the values as written. The kernel reports
+ * scheme-level failures as `ENOMEM` (`damon_sysfs_mk_scheme()` returns NULL); here they are `EINVAL`.
  */
 export const buildConfig = (c: ContextDir, at: string, options: BuildOptions): Result.Result<TreeConfig, DamonError> =>
   Result.gen(function*() {
@@ -400,7 +390,8 @@ export const buildConfig = (c: ContextDir, at: string, options: BuildOptions): R
       const rule = `is not a registered operations set (registered: ${registered})`
       return yield* bad(`${at}/operations`, c.operations, rule)
     }
-    const addrUnit = yield* safe(`${at}/addr_unit`, c.addrUnit)
+    // Past 2^53-1, every non-zero core address maps beyond physical memory, as with ULONG_MAX.
+    const addrUnit = saturate(c.addrUnit)
     // addr_unit is respected by only DAMON_OPS_PADDR.
     const minRegionSz = c.operations === "paddr"
       ? Math.max(Math.floor(DAMON_MIN_REGION_SZ / addrUnit), 1)

@@ -9,7 +9,7 @@
  */
 import type { Stat } from "../model/Damos.ts"
 import type { SchemeTriedRegions } from "../SchemesControl.ts"
-import { U64_MAX } from "./Kstrtox.ts"
+import { shownAfterCopy, shownEffectiveSz } from "./TreeNumbers.ts"
 import type { AttrsDir, SchemeDir } from "./TreeState.ts"
 
 const ul = (n: number): bigint => BigInt(Math.floor(n))
@@ -38,7 +38,8 @@ export const copyStats = (dirs: ReadonlyArray<SchemeDir>, stats: ReadonlyArray<S
 
 /**
  * Copies each running scheme's effective size quota into `quotas/effective_bytes`; the
- * library's saturated "unlimited" (2^53-1) is shown as the kernel's `ULONG_MAX`.
+ * library's saturated "unlimited" (2^53-1) is shown as the kernel computes it: the size quota
+ * written in `bytes` when that is at least 2^53-1, else `ULONG_MAX`.
  *
  * **Details**
  * Mirrors `damos_sysfs_update_effective_quotas()` in `mm/damon/sysfs-schemes.c`.
@@ -46,14 +47,15 @@ export const copyStats = (dirs: ReadonlyArray<SchemeDir>, stats: ReadonlyArray<S
 export const copyEffectiveQuotas = (dirs: ReadonlyArray<SchemeDir>, eszs: ReadonlyArray<number>): void => {
   const n = Math.min(dirs.length, eszs.length)
   for (let i = 0; i < n; i++) {
-    const esz = eszs[i]!
-    dirs[i]!.quotas.effectiveSz = esz >= Number.MAX_SAFE_INTEGER ? U64_MAX : ul(esz)
+    const q = dirs[i]!.quotas
+    q.effectiveSz = shownEffectiveSz(eszs[i]!, q.sz)
   }
 }
 
 /**
  * Copies the current (possibly auto-tuned) sampling and aggregation intervals into `sample_us`
- * and `aggr_us`, so a later `commit` does not reset them.
+ * and `aggr_us`, so a later `commit` does not reset them. A file whose value was saturated to
+ * build the running one keeps its written value (it still reads back as written).
  *
  * **Details**
  * Mirrors `damon_sysfs_upd_tuned_intervals()` in `mm/damon/sysfs.c`.
@@ -62,8 +64,8 @@ export const copyTunedIntervals = (
   dir: AttrsDir,
   attrs: { readonly sampleIntervalUs: number; readonly aggrIntervalUs: number }
 ): void => {
-  dir.sampleUs = ul(attrs.sampleIntervalUs)
-  dir.aggrUs = ul(attrs.aggrIntervalUs)
+  dir.sampleUs = shownAfterCopy(dir.sampleUs, attrs.sampleIntervalUs)
+  dir.aggrUs = shownAfterCopy(dir.aggrUs, attrs.aggrIntervalUs)
 }
 
 /**
