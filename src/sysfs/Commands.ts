@@ -246,11 +246,13 @@ export const makeCommands = (deps: CommandsDeps) => {
     )
 
   /**
-   * Errors of `damonCall`/`damosWalk`/`commit`: a stopped kdamond is `ECANCELED` (R2), config
-   * errors name the tree path.
+   * Errors of `damonCall`/`damosWalk`/`commit`, named by the `state` path: a stopped kdamond or
+   * a cancelled walk is `ECANCELED` (R2), a second walk `EBUSY`; config errors name the tree path.
    */
   const mapCallError = (at: string, path: string, cmd: string) => (e: DamonError): DamonError => {
-    if (e.reason._tag === "NotRunning") return toError(path, cmd, fault("ECANCELED", e.message))
+    const tag = e.reason._tag
+    if (tag === "NotRunning" || tag === "Canceled") return toError(path, cmd, fault("ECANCELED", e.message))
+    if (tag === "Busy") return toError(path, cmd, fault("EBUSY", e.message))
     return translateEngineError(at, e)
   }
 

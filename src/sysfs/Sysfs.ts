@@ -20,14 +20,23 @@ import {
   adminDir,
   type Apply,
   type FileNode,
-  files,
+  forEachFile,
   type Mode,
   type Node,
   operationsNames,
   resolve,
   type TreeEnv
 } from "./Tree.ts"
-import { addSize, checkGrowth, contextSize, defaultLimits, replaceSize, type TreeLimits, zeroSize } from "./TreeLimits.ts"
+import {
+  addSize,
+  checkGrowth,
+  contextSize,
+  defaultLimits,
+  replaceSize,
+  rootSize,
+  type TreeLimits,
+  zeroSize
+} from "./TreeLimits.ts"
 import { type KdamondDir, newRoot } from "./TreeState.ts"
 import { contextFromConfig } from "./WriteConfig.ts"
 
@@ -137,28 +146,43 @@ const parsePath = (path: unknown): Result.Result<ReadonlyArray<string>, DamonErr
 const PAGE_SIZE = 4096
 
 /**
- * The pieces a `write(2)` loop hands to a sysfs `store`: kernfs passes at most `PAGE_SIZE` bytes
- * per call (`kernfs_fop_write_iter()`), and a writer retries the short write with the rest.
+ * The pieces a `write(2)` loop hands to a sysfs `store`, produced one at a time (a check can stop
+ * at the first bad one): kernfs passes at most `PAGE_SIZE` bytes per call
+ * (`kernfs_fop_write_iter()`), and a writer retries the short write with the rest. Pages end on
+ * a character boundary (the kernel would cut a UTF-8 sequence and see two broken halves).
  */
-const pages = (text: string): ReadonlyArray<string> => {
-  if (text.length * 3 <= PAGE_SIZE) return [text]
-  const bytes = new TextEncoder().encode(text)
-  if (bytes.length <= PAGE_SIZE) return [text]
-  const out: Array<string> = []
+function* pages(text: string): Generator<string> {
+  if (text.length * 3 <= PAGE_SIZE) return yield text
+  const encoder = new TextEncoder()
   const decoder = new TextDecoder()
-  for (let i = 0; i < bytes.length; i += PAGE_SIZE) out.push(decoder.decode(bytes.subarray(i, i + PAGE_SIZE)))
-  return out
+  const buf = new Uint8Array(PAGE_SIZE)
+  let at = 0
+  while (at < text.length) {
+    let end = Math.min(at + PAGE_SIZE, text.length)
+    // Never cut a surrogate pair: encodeInto would see a lone high surrogate.
+    const last = text.charCodeAt(end - 1)
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--
+    const { read, written } = encoder.encodeInto(text.slice(at, end), buf)
+    if (at === 0 && read === text.length) return yield text
+    yield decoder.decode(buf.subarray(0, written))
+    at += read
+  }
 }
 
 /** The timeout of a write's options, or the `InvalidArgument` naming it. */
 const timeoutOf = (options: WriteOptions | undefined): Result.Result<Duration.Duration | undefined, DamonError> => {
-  if (options === undefined || options.timeout === undefined) return Result.succeed(undefined)
-  const d = Duration.fromInput(options.timeout)
-  if (Option.isNone(d) || Duration.isNegative(d.value)) {
-    const rule = "must be a non-negative duration (milliseconds or a Duration input such as \"5 seconds\")"
-    return Result.fail(invalidArgument("options.timeout", excerpt(String(options.timeout)), rule))
+  const rule = "must be a non-negative duration (milliseconds or a Duration input such as \"5 seconds\")"
+  try {
+    if (options === undefined || options.timeout === undefined) return Result.succeed(undefined)
+    const input = options.timeout
+    const d = typeof input === "number" && Number.isNaN(input) ? Option.none() : Duration.fromInput(input)
+    if (Option.isSome(d) && !Duration.isNegative(d.value)) return Result.succeed(d.value)
+    const shown = typeof input === "string" || typeof input === "number" ? excerpt(String(input)) : typeof input
+    return Result.fail(invalidArgument("options.timeout", shown, rule))
+  } catch {
+    // A hostile options object (a throwing getter, a Proxy): refused, never a defect.
+    return Result.fail(invalidArgument("options", "(unreadable)", "must be a plain object with an optional timeout"))
   }
-  return Result.succeed(d.value)
 }
 
 const fromResult = <A>(r: Result.Result<A, DamonError>): Effect.Effect<A, DamonError> =>
@@ -222,16 +246,16 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const writeState = (
       segments: ReadonlyArray<string>,
       path: string,
-      texts: ReadonlyArray<string>,
+      text: string,
       timeout: Duration.Duration | undefined
     ) =>
       Effect.gen(function*() {
-        if (lock.held) return yield* failAt(path, texts[0], "EBUSY", LOCK_HELD)
+        if (lock.held) return yield* failAt(path, text, "EBUSY", LOCK_HELD)
         const cmds: Array<StateCommand> = []
-        for (const text of texts) {
-          const cmd = parseStateCommand(text)
+        for (const page of pages(text)) {
+          const cmd = parseStateCommand(page)
           if (cmd === undefined) {
-            return yield* failAt(path, text, "EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)
+            return yield* failAt(path, page, "EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)
           }
           cmds.push(cmd)
         }
@@ -250,8 +274,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
               return yield* failAt(path, text, "EBUSY", "a kdamond is running")
             }
           }
-          // Every kdamond directory is replaced, so what their runtimes add goes with them.
-          const f = apply.growth === undefined ? undefined : checkGrowth(zeroSize, apply.growth(), limits)
+          // Every kdamond directory is replaced: what their runtimes add (`treeSize`) goes with them.
+          const f = apply.growth === undefined ? undefined : checkGrowth(rootSize(root), apply.growth(), limits)
           if (f !== undefined) return yield* Effect.fail(toError(path, text, f))
           const before = [...root.kdamonds]
           apply.run()
@@ -271,12 +295,12 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
       segments: ReadonlyArray<string>,
       file: FileNode,
       path: string,
-      texts: ReadonlyArray<string>
+      written: string
     ): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
         let apply: Apply | undefined
         let text = ""
-        for (const page of texts) {
+        for (const page of pages(written)) {
           const parsed = file.store!(page)
           if (Result.isFailure(parsed)) return Effect.fail(toError(path, page, parsed.failure))
           apply = parsed.success
@@ -300,9 +324,8 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
         if (node.mode === 0o400) return yield* failAt(path, text, "EACCES", "read-only file (mode 0400)")
         // sysfs_kf_write(): an empty write stores nothing. Longer than a page: one store per page.
         if (text.length === 0) return
-        const texts = pages(text)
-        if (node.role === "state") return yield* writeState(segments, path, texts, timeout)
-        return yield* writeFile(segments, node, path, texts)
+        if (node.role === "state") return yield* writeState(segments, path, text, timeout)
+        return yield* writeFile(segments, node, path, text)
       }).pipe(Effect.mapError(boundError))
 
     // --- Reads ----------------------------------------------------------------------------------
@@ -330,11 +353,26 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
     const dump = (path: string): Effect.Effect<ReadonlyArray<readonly [string, string]>, DamonError> =>
       Effect.gen(function*() {
         const { segments, node } = yield* locate(path)
-        const base = segments.join("/")
-        const out: Array<readonly [string, string]> = []
-        for (const [rel, file] of files(node)) {
-          const full = rel === "" ? base : base === "" ? rel : `${base}/${rel}`
-          out.push([full, yield* show(full.split("/"), full, file)])
+        const out: Array<[string, string]> = []
+        // `state` and `pid` need their kdamond; they are filled in after the walk.
+        const later: Array<readonly [number, FileNode]> = []
+        let fault: Fault | undefined
+        forEachFile(node, segments.join("/"), (full, file) => {
+          if (fault !== undefined) return
+          if (file.showLocked && lock.held) fault = { errno: "EBUSY", rule: `${full}: ${LOCK_HELD}` }
+          else if (file.role === "state" || file.role === "pid") {
+            later.push([out.length, file])
+            out.push([full, ""])
+          } else {
+            const shown = file.show()
+            if (Result.isSuccess(shown)) out.push([full, shown.success])
+            else fault = { errno: shown.failure.errno, rule: `${full}: ${shown.failure.rule}` }
+          }
+        })
+        if (fault !== undefined) return yield* Effect.fail(toError(path, undefined, fault))
+        for (const [i, file] of later) {
+          const entry = out[i]!
+          entry[1] = yield* show(entry[0].split("/"), entry[0], file)
         }
         return out
       }).pipe(Effect.mapError(boundError))

@@ -311,8 +311,12 @@ export const resolve = (node: Node, segments: ReadonlyArray<string>): Node | und
   return cur
 }
 
-/** Every file below `node` with its path (`prefix` joined with `/`), depth first in entry order. */
-export const files = (node: Node, prefix = ""): Array<readonly [string, FileNode]> => {
-  if (node.kind === "file") return [[prefix, node]]
-  return node.entries().flatMap(([name, child]) => files(child, prefix === "" ? name : `${prefix}/${name}`))
+/**
+ * Calls `visit` with every file at or below `node` and its path (`prefix` joined with `/`),
+ * depth first in entry order. Keeps no node once visited, so a walk over a large tree holds only
+ * the directories on its current path.
+ */
+export const forEachFile = (node: Node, prefix: string, visit: (path: string, file: FileNode) => void): void => {
+  if (node.kind === "file") return visit(prefix, node)
+  for (const [name, child] of node.entries()) forEachFile(child, prefix === "" ? name : `${prefix}/${name}`, visit)
 }
