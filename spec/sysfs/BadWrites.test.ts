@@ -121,6 +121,49 @@ describe("BadWrites", () => {
       assert.isAbove(errnos.get("ERANGE") ?? 0, 0)
     }).pipe(Effect.provide(sysfsLayer({ memcgs: { "/workload": 3 } }))))
 
+  it.effect("a write longer than a page: every page is checked before any is stored; the last page is what stays", () =>
+    Effect.gen(function*() {
+      const fs = yield* Sysfs.Sysfs
+      yield* setup
+      yield* fs.write(`${CTX}/targets/0/regions/nr_regions`, "0")
+      const before = yield* snapshot
+      // Page 1 alone ("Y" and junk) would be a valid bool, page 2 is not: nothing is stored (the
+      // kernel would keep page 1).
+      const bool = `${S0}/filters/0/matching`
+      assert.strictEqual((yield* Effect.flip(fs.write(bool, `Y${"x".repeat(5000)}`))).errno, "EINVAL")
+      // "off" padded with NULs to two pages: the second page is no keyword, nothing runs.
+      assert.strictEqual((yield* Effect.flip(fs.write("kdamonds/0/state", `off${"\0".repeat(5000)}`))).errno, "EINVAL")
+      assert.isTrue((yield* snapshot) === before)
+      // Every page valid: storing each in turn leaves the last one (octal 0, then octal 07).
+      yield* fs.write(`${S0}/quotas/ms`, `${"0".repeat(5000)}7`)
+      assert.strictEqual(yield* fs.read(`${S0}/quotas/ms`), "7\n")
+      // A path file keeps its last page, as the kernel's would.
+      yield* fs.write(`${S0}/filters/0/memcg_path`, `${"a".repeat(4096)}${"b".repeat(10)}`)
+      assert.strictEqual(yield* fs.read(`${S0}/filters/0/memcg_path`), `${"b".repeat(10)}\n`)
+    }).pipe(Effect.provide(sysfsLayer())))
+
+  it.effect("messages quote at most 256 characters of a path or value, and say how much was left out", () =>
+    Effect.gen(function*() {
+      const fs = yield* Sysfs.Sysfs
+      yield* setup
+      const huge = "9".repeat(MB)
+      const e = yield* Effect.flip(fs.write(`${S0}/apply_interval_us`, huge))
+      assert.strictEqual(e.errno, "ERANGE")
+      assert.include(e.message, "... (3840 more characters)")
+      assert.isAtMost(e.message.length, 600)
+      const lost = yield* Effect.flip(fs.read(`kdamonds/${"x".repeat(MB)}`))
+      assert.strictEqual(lost.errno, "ENOENT")
+      assert.isAtMost(lost.message.length, 600)
+      // A value that reaches a config build (a memcg path of a page) is cut the same way.
+      yield* fs.write(`${CTX}/targets/0/regions/nr_regions`, "0")
+      yield* fs.write(`${S0}/filters/0/type`, "memcg")
+      yield* fs.write(`${S0}/filters/0/memcg_path`, "/".repeat(4000))
+      const built = yield* Effect.flip(fs.readConfig(0))
+      assert.strictEqual(built.errno, "EINVAL")
+      assert.include(built.message, "more characters)")
+      assert.isAtMost(built.message.length, 1200)
+    }).pipe(Effect.provide(sysfsLayer())))
+
   it.effect("fuzz: 10 000 generated hostile writes (seed 13): no defect, and no failed write changes the tree", () =>
     Effect.gen(function*() {
       const fs = yield* Sysfs.Sysfs

@@ -83,13 +83,21 @@ export const excerpt = (s: string): string =>
   s.length <= MAX_QUOTED ? s : `${s.slice(0, MAX_QUOTED)}... (${s.length - MAX_QUOTED} more characters)`
 
 /**
- * `e` with the field and value it quotes cut to excerpts (errors built outside this module,
- * such as a config build naming a memcg path, quote what they were given).
+ * Longest field, rendered value or rule an error may carry before {@link boundError} cuts it: an
+ * excerpt of {@link MAX_QUOTED} characters renders to at most six times as many (`\u0000`).
+ */
+const MAX_RENDERED = 8 * MAX_QUOTED
+
+/**
+ * `e` with the field, value and rule it quotes cut to excerpts when longer than
+ * {@link MAX_RENDERED} (errors built outside this module, such as a config build naming a memcg
+ * path, quote what they were given).
  */
 export const boundError = (e: DamonError): DamonError => {
   const r = e.reason
   if (!(r instanceof InvalidArgument || r instanceof OutOfRange)) return e
-  if (r.field.length <= MAX_QUOTED && r.value.length <= MAX_QUOTED && r.rule.length <= 4 * MAX_QUOTED) return e
-  const bounded = { field: excerpt(r.field), value: excerpt(r.value), rule: r.rule.length <= 4 * MAX_QUOTED ? r.rule : excerpt(r.rule) }
+  const cut = (s: string): string => (s.length <= MAX_RENDERED ? s : excerpt(s))
+  if (r.field.length <= MAX_RENDERED && r.value.length <= MAX_RENDERED && r.rule.length <= MAX_RENDERED) return e
+  const bounded = { field: cut(r.field), value: cut(r.value), rule: cut(r.rule) }
   return new DamonError({ reason: r instanceof InvalidArgument ? new InvalidArgument(bounded) : new OutOfRange(bounded) })
 }
