@@ -7,11 +7,11 @@
  * **Details**
  * The kernel holds `damon_sysfs_lock` for a command's whole duration, waits included, so a
  * `damos_walk()` for a scheme with a long apply interval makes every lock user fail `-EBUSY`
- * until it completes (the "tried regions hang"). Here the lock covers only what changes the
- * tree or a kdamond's lifetime (`on`, `off`, the copies, `clear_schemes_tried_regions`); a
- * command that waits on its kdamond holds that kdamond's wait slot instead, which only the
- * same kdamond's other commands respect (`EBUSY`). So while it waits, reads, other files, other
- * kdamonds and `off` all proceed; `off` stops the kdamond, which cancels the wait
+ * until it completes (the "tried regions hang"). Here only `on` and `off` hold the lock (they
+ * change a kdamond's lifetime across suspensions); the other commands change the tree in one
+ * synchronous step. A command that waits on its kdamond holds that kdamond's wait slot, which
+ * only the same kdamond's other commands respect (`EBUSY`). So while it waits, reads, other
+ * files, other kdamonds and `off` all proceed; `off` stops the kdamond, which cancels the wait
  * (`ECANCELED`). The wait is interruptible (the engine withdraws the `damonCall`/`damosWalk`)
  * and bounded by the writer's `timeout`.
  */
