@@ -2,37 +2,46 @@
  * The DAMON sysfs admin tree as an Effect service: `/sys/kernel/mm/damon/admin` in-process, with
  * the kernel's paths, file formats, defaults, `state` keywords and errnos, and every `state`
  * command served through the engine's public control API the way `mm/damon/sysfs.c` uses the
- * core API since Linux 6.14: `on` starts (`damon_start()`, non-exclusive), `off` stops, `commit`
- * and the copy commands go through `damonCall`, tried regions through `damosWalk`. Nothing else
- * reaches a kdamond. Also a typed view: a kdamond's tree as the engine's config object and back.
- * Does not emulate the VFS beyond what sysfs files show (no open files, no offsets, no inotify).
+ * core API since Linux 6.14 (`Commands.ts`). Also a typed view: a kdamond's tree as the engine's
+ * config object and back. The tree is bounded (`TreeLimits.ts`), a failed write changes nothing,
+ * and every error is a `DamonError` with a bounded message. Does not emulate the VFS beyond what
+ * sysfs files show (no open files, no offsets, no inotify).
  */
-import { Clock, Context, Deferred, Effect, Exit, Fiber, Layer, Result, Scope } from "effect"
+import { Context, type Duration, Effect, Layer, Result, Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { Damon } from "../Damon.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
-import type { DamonError } from "../model/DamonError.ts"
-import {
-  commitSchemesQuotaGoals,
-  schemesEffectiveQuotas,
-  schemesStats,
-  schemesTriedBytes,
-  schemesTriedRegions,
-  tunedIntervals
-} from "../SchemesControl.ts"
-import { buildAllGoals, buildConfig, type BuildOptions, type TreeConfig, translateEngineError } from "./BuildConfig.ts"
+import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import { buildConfig, type BuildOptions, type TreeConfig } from "./BuildConfig.ts"
+import { failAt, LOCK_HELD, makeCommands, type SysfsLock } from "./Commands.ts"
+import { pages, parsePath, timeoutOf, type WriteOptions } from "./FileInput.ts"
 import { parseStateCommand, type StateCommand, stateCommands } from "./StateCommand.ts"
-import { type Fault, fault, type KernelErrno, toError } from "./SysfsError.ts"
-import { adminDir, type FileNode, type Mode, type Node, operationsNames, resolve, type TreeEnv } from "./Tree.ts"
+import { boundError, type Fault, fault, toError } from "./SysfsError.ts"
 import {
-  clearTriedRegions,
-  copyEffectiveQuotas,
-  copyStats,
-  copyTunedIntervals,
-  populateTriedRegions
-} from "./TreeCopy.ts"
-import { type ContextDir, type KdamondDir, newRoot } from "./TreeState.ts"
+  adminDir,
+  type Apply,
+  type FileNode,
+  forEachFile,
+  type Mode,
+  type Node,
+  operationsNames,
+  resolve,
+  type TreeEnv
+} from "./Tree.ts"
+import {
+  addSize,
+  checkGrowth,
+  contextSize,
+  defaultLimits,
+  replaceSize,
+  rootSize,
+  type TreeLimits,
+  zeroSize
+} from "./TreeLimits.ts"
+import { type KdamondDir, newRoot } from "./TreeState.ts"
 import { contextFromConfig } from "./WriteConfig.ts"
+
+export type { WriteOptions } from "./FileInput.ts"
 
 /** What `stat` tells about a path. */
 export type Stat = { readonly kind: "dir" } | { readonly kind: "file"; readonly mode: Mode }
@@ -51,6 +60,8 @@ export interface SysfsOptions {
   readonly processExists?: (pid: number) => boolean
   /** Memory cgroups by path (as `cgroup_path()` prints it, e.g. `/workload`) to id. Defaults to none. */
   readonly memcgs?: Readonly<Record<string, number>>
+  /** The tree-wide limits (`docs/limits.md`); each one missing keeps its default. */
+  readonly limits?: Partial<TreeLimits>
   /**
    * Test seam: wraps each kdamond handle `on` obtains. Every `state` command and the refresh reach
    * the kdamond only through the returned handle, so a recording proxy sees all of it.
@@ -63,19 +74,26 @@ export class Sysfs extends Context.Service<Sysfs, {
   /**
    * Reads a file: the text the kernel shows, trailing newline included. `ENOENT` outside the
    * tree, `EISDIR` for a directory, `EBUSY` for the files whose `show` try-takes the sysfs lock
-   * (`state`, `pid`, `memcg_path`, goal `path`) while a `state` command runs.
+   * (`state`, `pid`, `memcg_path`, goal `path`) while `on` or `off` runs. Never waits.
    */
   readonly read: (path: string) => Effect.Effect<string, DamonError>
   /**
    * Writes a file, as `echo text > file` does: parameter files change only the tree (a running
    * kdamond sees them after `commit`); `nr_*` files recreate their numbered directories with
-   * defaults; `state` runs a command. Errors carry the kernel's errno and change nothing.
+   * defaults; `state` runs a command. Errors carry the kernel's errno and change nothing: a
+   * write longer than a page is checked page by page first, then stored (`Commands.ts` tells
+   * how a waiting command is withdrawn).
    */
-  readonly write: (path: string, text: string) => Effect.Effect<void, DamonError>
+  readonly write: (path: string, text: string, options?: WriteOptions) => Effect.Effect<void, DamonError>
   /** The entries of a directory, in the kernel's creation order (files, then subdirectories). */
   readonly list: (path: string) => Effect.Effect<ReadonlyArray<string>, DamonError>
   /** Whether a path is a directory or a file, and the file's mode (0600 or 0400). */
   readonly stat: (path: string) => Effect.Effect<Stat, DamonError>
+  /**
+   * Every file at or below `path` ("" for the whole tree) with what `read` shows, depth first in
+   * the kernel's creation order: `grep -r . admin` in one pass. Fails like `read` would.
+   */
+  readonly dump: (path: string) => Effect.Effect<ReadonlyArray<readonly [string, string]>, DamonError>
   /**
    * The engine config kdamond `index`'s tree describes: what `on` would start (`Damon.start`
    * accepts it). Fails like `on` would for a tree it cannot start.
@@ -84,7 +102,8 @@ export class Sysfs extends Context.Service<Sysfs, {
   /**
    * Rewrites kdamond `index`'s `contexts/` to describe `config` (any input `Damon.start`
    * accepts): `nr_contexts` becomes 1 and `contexts/0` is recreated from scratch. Nothing is
-   * written if the config is invalid or cannot be expressed; `EBUSY` while a `state` command runs.
+   * written if the config is invalid, cannot be expressed or does not fit the tree's limits;
+   * `EBUSY` while `on` or `off` runs.
    */
   readonly writeConfig: (index: number, config: unknown) => Effect.Effect<void, DamonError>
   /**
@@ -101,54 +120,8 @@ export interface KdamondEntry {
   readonly kdamond: Kdamond | undefined
 }
 
-/** The kdamond-side state of one `kdamonds/<K>/` directory (the kernel's `damon_sysfs_kdamond->damon_ctx`). */
-interface Runtime {
-  /** The last started kdamond, kept after it stops until the next `on` (final results stay readable). */
-  handle: Kdamond | undefined
-  scope: Scope.Closeable | undefined
-  refresh: Fiber.Fiber<void> | undefined
-  /** Set while the refresh fiber waits for `refresh_ms` to become non-zero; completed by a write. */
-  wake: Deferred.Deferred<void> | undefined
-  /** Next refresh time, in milliseconds of Effect's Clock. */
-  nextRefreshMs: number
-}
-
-const admin = "/sys/kernel/mm/damon/admin"
-
-/** Splits a relative path; absolute paths and `.`/`..` segments are outside the tree. */
-const parsePath = (path: string): Result.Result<ReadonlyArray<string>, DamonError> => {
-  if (path.startsWith("/")) {
-    return Result.fail(toError(path, undefined, fault("ENOENT", `paths are relative to ${admin}`)))
-  }
-  const segments = path.split("/").filter((s) => s !== "")
-  if (segments.some((s) => s === "." || s === "..")) {
-    return Result.fail(toError(path, undefined, fault("ENOENT", "'.' and '..' lead outside the admin tree")))
-  }
-  return Result.succeed(segments)
-}
-
-/**
- * The pieces a `write(2)` loop hands to a sysfs `store`: kernfs passes at most `PAGE_SIZE` bytes
- * per call (`kernfs_fop_write_iter()`), and a writer retries the short write with the rest.
- */
-const pages = (text: string): ReadonlyArray<string> => {
-  const bytes = new TextEncoder().encode(text)
-  if (bytes.length <= PAGE_SIZE) return [text]
-  const out: Array<string> = []
-  const decoder = new TextDecoder()
-  for (let i = 0; i < bytes.length; i += PAGE_SIZE) out.push(decoder.decode(bytes.subarray(i, i + PAGE_SIZE)))
-  return out
-}
-
-/** Fails with the typed error for `errno` at `path` (writing `value`, or reading when `undefined`). */
-const failAt = (path: string, value: string | undefined, errno: KernelErrno, rule: string) =>
-  Effect.fail(toError(path, value, fault(errno, rule)))
-
-const LOCK_HELD = "a state command holds the sysfs lock"
-
-/** `PAGE_SIZE`: the most kernfs hands to one sysfs `store` call. */
-const PAGE_SIZE = 4096
-
+const fromResult = <A>(r: Result.Result<A, DamonError>): Effect.Effect<A, DamonError> =>
+  Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(r.failure)
 
 /**
  * Builds the admin tree over the `Damon` runtime; kdamonds it starts live in child scopes of the
@@ -157,7 +130,6 @@ const PAGE_SIZE = 4096
 export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"], never, Damon | Scope.Scope> =>
   Effect.gen(function*() {
     const damon = yield* Damon
-    const layerScope = yield* Scope.Scope
     const root = newRoot()
     const env: TreeEnv = { registeredOps: damon.opsIds }
     const buildOptions: BuildOptions = {
@@ -165,49 +137,21 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
       processExists: options.processExists ?? ((pid) => pid > 0),
       memcgs: options.memcgs ?? {}
     }
-    const wrap = options.wrapKdamond ?? ((k: Kdamond) => k)
-    const startOptions = (index: number): KdamondOptions =>
-      typeof options.start === "function" ? options.start(index) : (options.start ?? {})
-    const runtimes = new Map<KdamondDir, Runtime>()
-    // damon_sysfs_lock: taken (try-lock) by state commands for their whole duration.
-    let locked = false
+    const limits: TreeLimits = { ...defaultLimits, ...options.limits }
+    // damon_sysfs_lock: try-taken by `on`/`off`, structural writes and path files.
+    const lock: SysfsLock = { held: false }
+    const commands = makeCommands({
+      damon,
+      layerScope: yield* Scope.Scope,
+      root,
+      lock,
+      limits,
+      buildOptions,
+      startOptions: (index) => typeof options.start === "function" ? options.start(index) : (options.start ?? {}),
+      wrap: options.wrapKdamond ?? ((k) => k)
+    })
 
     const view = (): Node => adminDir(env, root)
-
-    const runtimeOf = (k: KdamondDir): Runtime => {
-      let rt = runtimes.get(k)
-      if (rt === undefined) {
-        rt = { handle: undefined, scope: undefined, refresh: undefined, wake: undefined, nextRefreshMs: 0 }
-        runtimes.set(k, rt)
-      }
-      return rt
-    }
-
-    const isRunning = (rt: Runtime | undefined): Effect.Effect<boolean> =>
-      rt?.handle === undefined ? Effect.succeed(false) : rt.handle.isRunning
-
-    /** Drops a kdamond's (stopped) context: the refresh fiber, the scope, the handle. */
-    const destroyCtx = (rt: Runtime): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        if (rt.refresh !== undefined) yield* Fiber.interrupt(rt.refresh)
-        if (rt.scope !== undefined) yield* Scope.close(rt.scope, Exit.void)
-        rt.refresh = undefined
-        rt.scope = undefined
-        rt.handle = undefined
-      })
-
-    /** Runs `effect` holding the sysfs lock, or fails `EBUSY` (the kernel's `mutex_trylock()`). */
-    const withLock = <A>(path: string, value: string | undefined, effect: Effect.Effect<A, DamonError>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          if (locked) return failAt(path, value, "EBUSY", LOCK_HELD)
-          locked = true
-          return restore(effect).pipe(Effect.ensuring(Effect.sync(() => void (locked = false))))
-        })
-      )
-
-    const fromResult = <A>(r: Result.Result<A, DamonError>): Effect.Effect<A, DamonError> =>
-      Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(r.failure)
 
     const locate = (
       path: string
@@ -227,267 +171,169 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
       return { index, dir: root.kdamonds[index]! }
     }
 
-    // --- The refresh (damon_sysfs_repeat_call_fn) ------------------------------------------------
+    /** The fault of a store's growth against the limits, if it would exceed them. */
+    const overLimit = (apply: Apply): Fault | undefined =>
+      apply.growth === undefined ? undefined : checkGrowth(commands.treeSize(), apply.growth(), limits)
 
-    /**
-     * While the kdamond runs and `refresh_ms` is not 0: every `refresh_ms`, one `damonCall` that
-     * (unless a state command holds the lock) copies tuned intervals, scheme stats and effective
-     * quotas into the tree. Ends when the kdamond stops.
-     */
-    const refreshLoop = (kd: KdamondDir, rt: Runtime, k: Kdamond): Effect.Effect<void> =>
+    // --- Writes ---------------------------------------------------------------------------------
+
+    /** `state_store()`: try-lock, keyword (every page a keyword), then each command in turn. */
+    const writeState = (
+      segments: ReadonlyArray<string>,
+      path: string,
+      text: string,
+      timeout: Duration.Duration | undefined
+    ) =>
       Effect.gen(function*() {
-        while (true) {
-          const ms = kd.refreshMs
-          if (ms === 0) {
-            const wake = Deferred.makeUnsafe<void>()
-            rt.wake = wake
-            yield* Deferred.await(wake)
-            continue
+        if (lock.held) return yield* failAt(path, text, "EBUSY", LOCK_HELD)
+        const cmds: Array<StateCommand> = []
+        for (const page of pages(text)) {
+          const cmd = parseStateCommand(page)
+          if (cmd === undefined) {
+            return yield* failAt(path, page, "EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)
           }
-          const now = yield* Clock.currentTimeMillis
-          if (now < rt.nextRefreshMs) {
-            yield* Effect.sleep(rt.nextRefreshMs - now)
-            continue
-          }
-          rt.nextRefreshMs = now + ms
-          const served = yield* k.damonCall((ctx) => {
-            // mutex_trylock() inside the repeat call: skip silently while a command runs.
-            const c = kd.contexts[0]
-            if (locked || kd.contexts.length !== 1 || c === undefined) return
-            copyTunedIntervals(c.attrs, ctx.attrs)
-            copyStats(c.schemes, ctx.schemes.map((s) => s.stat))
-            copyEffectiveQuotas(c.schemes, ctx.schemes.map((s) => s.quota.esz))
-          }).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false)))
-          if (!served) return
+          cmds.push(cmd)
         }
+        const { index, dir } = kdamondAt(segments)
+        for (const cmd of cmds) yield* commands.run(index, dir, cmd, path, timeout)
       })
 
-    const wakeRefresh = (rt: Runtime): void => {
-      const wake = rt.wake
-      rt.wake = undefined
-      if (wake !== undefined) Deferred.doneUnsafe(wake, Effect.void)
-    }
-
-    // --- state commands (damon_sysfs_handle_cmd) -----------------------------------------------
-
-    const requireCtx = (index: number, rt: Runtime, path: string, cmd: string): Effect.Effect<Kdamond, DamonError> =>
-      rt.handle === undefined
-        ? Effect.fail(toError(path, cmd, fault("EINVAL", `kdamond ${index} was never turned on`)))
-        : Effect.succeed(rt.handle)
-
-    /**
-     * Errors of `damonCall`/`damosWalk`/`commit`: a stopped kdamond is `ECANCELED` (R2), config
-     * errors name the tree path.
-     */
-    const mapCallError = (at: string, path: string, cmd: string) => (e: DamonError): DamonError => {
-      if (e.reason._tag === "NotRunning") return toError(path, cmd, fault("ECANCELED", e.message))
-      return translateEngineError(at, e)
-    }
-
-    const requireRunning = (k: Kdamond, index: number, path: string, cmd: string): Effect.Effect<void, DamonError> =>
-      Effect.flatMap(k.isRunning, (running) =>
-        running ? Effect.void : Effect.fail(toError(path, cmd, fault("ECANCELED", `kdamond ${index} is not running`))))
-
-    const turnOn = (index: number, kd: KdamondDir, c: ContextDir, path: string, cmd: string) =>
-      Effect.gen(function*() {
-        const rt = runtimeOf(kd)
-        if (yield* isRunning(rt)) return yield* failAt(path, cmd, "EBUSY", `kdamond ${index} is already running`)
-        yield* destroyCtx(rt)
-        const at = `kdamonds/${index}/contexts/0`
-        const config = yield* fromResult(buildConfig(c, at, buildOptions))
-        const scope = yield* Scope.fork(layerScope)
-        const start = damon.start(config, { ...startOptions(index), exclusive: false })
-        const started = yield* Effect.exit(Scope.provide(scope)(start))
-        if (Exit.isFailure(started)) {
-          yield* Scope.close(scope, Exit.void)
-          return yield* Effect.failCause(started.cause).pipe(Effect.mapError((e) => translateEngineError(at, e)))
-        }
-        const k = wrap(started.value, index)
-        rt.handle = k
-        rt.scope = scope
-        rt.nextRefreshMs = (yield* Clock.currentTimeMillis) + kd.refreshMs
-        rt.refresh = yield* Effect.forkIn(refreshLoop(kd, rt, k), scope, { startImmediately: true })
-      })
-
-    const turnOff = (index: number, kd: KdamondDir, path: string, cmd: string) =>
-      Effect.gen(function*() {
-        const rt = runtimes.get(kd)
-        if (rt?.handle === undefined) return yield* failAt(path, cmd, "EINVAL", `kdamond ${index} was never turned on`)
-        const stopped = toError(path, cmd, fault("EPERM", `kdamond ${index} is not running`))
-        yield* rt.handle.stop.pipe(Effect.mapError(() => stopped))
-        if (rt.refresh !== undefined) yield* Fiber.interrupt(rt.refresh)
-        rt.refresh = undefined
-      })
-
-    const handleCommand = (
-      index: number,
-      kd: KdamondDir,
-      cmd: StateCommand,
-      path: string
-    ): Effect.Effect<void, DamonError> =>
-      Effect.gen(function*() {
-        const c = kd.contexts[0]
-        if (cmd !== "off" && (kd.contexts.length !== 1 || c === undefined)) {
-          const rule = `needs exactly one context (contexts/nr_contexts is ${kd.contexts.length})`
-          return yield* failAt(path, cmd, "EINVAL", rule)
-        }
-        const at = `kdamonds/${index}/contexts/0`
-        const rt = runtimeOf(kd)
-        const mapErr = mapCallError(at, path, cmd)
-        switch (cmd) {
-          case "on":
-            return yield* turnOn(index, kd, c!, path, cmd)
-          case "off":
-            return yield* turnOff(index, kd, path, cmd)
-          case "clear_schemes_tried_regions":
-            return clearTriedRegions(c!.schemes)
-          case "commit": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            yield* requireRunning(k, index, path, cmd)
-            const config = yield* fromResult(buildConfig(c!, at, buildOptions))
-            return yield* k.commit(config).pipe(Effect.mapError(mapErr))
-          }
-          case "commit_schemes_quota_goals": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            yield* requireRunning(k, index, path, cmd)
-            const goals = yield* fromResult(buildAllGoals(c!, at, buildOptions))
-            return yield* commitSchemesQuotaGoals(k, goals).pipe(Effect.mapError(mapErr))
-          }
-          case "update_schemes_stats": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            const stats = yield* schemesStats(k).pipe(Effect.mapError(mapErr))
-            return copyStats(kd.contexts[0]?.schemes ?? [], stats)
-          }
-          case "update_schemes_effective_quotas": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            const eszs = yield* schemesEffectiveQuotas(k).pipe(Effect.mapError(mapErr))
-            return copyEffectiveQuotas(kd.contexts[0]?.schemes ?? [], eszs)
-          }
-          case "update_tuned_intervals": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            const intervals = yield* tunedIntervals(k).pipe(Effect.mapError(mapErr))
-            const dir = kd.contexts[0]
-            if (dir !== undefined) copyTunedIntervals(dir.attrs, intervals)
-            return
-          }
-          case "update_schemes_tried_bytes":
-          case "update_schemes_tried_regions": {
-            const k = yield* requireCtx(index, rt, path, cmd)
-            const bytesOnly = cmd === "update_schemes_tried_bytes"
-            clearTriedRegions(c!.schemes)
-            const tried = yield* (bytesOnly
-              ? Effect.map(schemesTriedBytes(k), (totals) => totals.map((totalBytes) => ({ regions: [], totalBytes })))
-              : schemesTriedRegions(k)).pipe(Effect.mapError(mapErr))
-            return populateTriedRegions(kd.contexts[0]?.schemes ?? [], tried, bytesOnly)
-          }
-        }
-      })
-
-    /** `state_store()`: try-lock, keyword, then the command while holding the lock. */
-    const writeState = (segments: ReadonlyArray<string>, path: string, text: string) =>
-      withLock(
+    /** `nr_kdamonds_store()`: `EBUSY` while any kdamond runs; removed kdamonds lose their contexts. */
+    const writeNrKdamonds = (path: string, text: string, apply: Apply) =>
+      commands.withLock(
         path,
         text,
-        Effect.suspend(() => {
-          const { index, dir } = kdamondAt(segments)
-          const cmd = parseStateCommand(text)
-          if (cmd === undefined) {
-            return failAt(path, text, "EINVAL", `unknown keyword (expected one of ${stateCommands.join(", ")})`)
+        Effect.gen(function*() {
+          for (const k of root.kdamonds) {
+            if (yield* commands.isRunning(commands.runtimes.get(k))) {
+              return yield* failAt(path, text, "EBUSY", "a kdamond is running")
+            }
           }
-          return handleCommand(index, dir, cmd, path)
+          // Every kdamond directory is replaced: what their runtimes add (`treeSize`) goes with them.
+          const f = apply.growth === undefined ? undefined : checkGrowth(rootSize(root), apply.growth(), limits)
+          if (f !== undefined) return yield* Effect.fail(toError(path, text, f))
+          const before = [...root.kdamonds]
+          const failed = apply.run()
+          if (failed !== undefined) return yield* Effect.fail(toError(path, text, failed))
+          for (const k of before) {
+            const rt = commands.runtimes.get(k)
+            if (rt !== undefined) yield* commands.destroyCtx(rt)
+            commands.runtimes.delete(k)
+          }
         })
       )
 
-    /** `nr_kdamonds_store()`: `EBUSY` while any kdamond runs; removed kdamonds lose their contexts. */
-    const writeNrKdamonds = (file: FileNode, path: string, text: string) =>
-      Effect.gen(function*() {
-        const apply = yield* fromResult(Result.mapError(file.store!(text), (f) => toError(path, text, f)))
-        yield* withLock(
-          path,
-          text,
-          Effect.gen(function*() {
-            for (const k of root.kdamonds) {
-              if (yield* isRunning(runtimes.get(k))) {
-                return yield* Effect.fail(toError(path, text, fault("EBUSY", "a kdamond is running")))
-              }
-            }
-            const before = [...root.kdamonds]
-            const f = apply.run()
-            if (f !== undefined) return yield* Effect.fail(toError(path, text, f))
-            for (const k of before) {
-              const rt = runtimes.get(k)
-              if (rt !== undefined) yield* destroyCtx(rt)
-              runtimes.delete(k)
-            }
-          })
-        )
-      })
-
+    /**
+     * A parameter, `nr_*` or path file: every page must parse, then the last page is stored
+     * (what storing each page in turn leaves, since every store overwrites).
+     */
     const writeFile = (
       segments: ReadonlyArray<string>,
       file: FileNode,
       path: string,
-      text: string
+      written: string
     ): Effect.Effect<void, DamonError> =>
       Effect.suspend(() => {
-        const parsed = file.store!(text)
-        if (Result.isFailure(parsed)) return Effect.fail(toError(path, text, parsed.failure))
-        const apply = parsed.success
-        if (apply.locked && locked) return failAt(path, text, "EBUSY", LOCK_HELD)
-        const f: Fault | undefined = apply.run()
+        let apply: Apply | undefined
+        let text = ""
+        for (const page of pages(written)) {
+          const parsed = file.store!(page)
+          if (Result.isFailure(parsed)) return Effect.fail(toError(path, page, parsed.failure))
+          apply = parsed.success
+          text = page
+        }
+        const last = apply!
+        if (file.role === "nr_kdamonds") return writeNrKdamonds(path, text, last)
+        if (last.locked && lock.held) return failAt(path, text, "EBUSY", LOCK_HELD)
+        const f = overLimit(last) ?? last.run()
         if (f !== undefined) return Effect.fail(toError(path, text, f))
-        if (file.role === "refresh_ms") wakeRefresh(runtimeOf(kdamondAt(segments).dir))
+        if (file.role === "refresh_ms") commands.wakeRefresh(kdamondAt(segments).dir)
         return Effect.void
       })
 
-    // --- The service -------------------------------------------------------------------------
-
-    const read = (path: string): Effect.Effect<string, DamonError> =>
+    const write = (path: string, text: string, writeOptions?: WriteOptions): Effect.Effect<void, DamonError> =>
       Effect.gen(function*() {
-        const { segments, node } = yield* locate(path)
-        if (node.kind === "dir") return yield* failAt(path, undefined, "EISDIR", "is a directory")
-        if (node.showLocked && locked) return yield* failAt(path, undefined, "EBUSY", LOCK_HELD)
-        if (node.role === "state" || node.role === "pid") {
-          const rt = runtimes.get(kdamondAt(segments).dir)
-          const running = yield* isRunning(rt)
-          if (node.role === "state") return running ? "on\n" : "off\n"
-          return running ? `${rt!.handle!.pid}\n` : "-1\n"
-        }
-        const shown = node.show()
-        return Result.isSuccess(shown) ? shown.success : yield* Effect.fail(toError(path, undefined, shown.failure))
-      })
-
-    const write = (path: string, text: string): Effect.Effect<void, DamonError> =>
-      Effect.gen(function*() {
+        if (typeof text !== "string") return yield* Effect.fail(invalidArgument("text", typeof text, "must be a string"))
+        const timeout = yield* fromResult(timeoutOf(writeOptions))
         const { segments, node } = yield* locate(path)
         if (node.kind === "dir") return yield* failAt(path, text, "EISDIR", "is a directory")
         if (node.mode === 0o400) return yield* failAt(path, text, "EACCES", "read-only file (mode 0400)")
         // sysfs_kf_write(): an empty write stores nothing. Longer than a page: one store per page.
         if (text.length === 0) return
-        for (const page of pages(text)) {
-          if (node.role === "state") yield* writeState(segments, path, page)
-          else if (node.role === "nr_kdamonds") yield* writeNrKdamonds(node, path, page)
-          else yield* writeFile(segments, node, path, page)
+        if (node.role === "state") return yield* writeState(segments, path, text, timeout)
+        return yield* writeFile(segments, node, path, text)
+      }).pipe(Effect.mapError(boundError))
+
+    // --- Reads ----------------------------------------------------------------------------------
+
+    const show = (segments: ReadonlyArray<string>, path: string, file: FileNode): Effect.Effect<string, DamonError> =>
+      Effect.gen(function*() {
+        if (file.showLocked && lock.held) return yield* failAt(path, undefined, "EBUSY", LOCK_HELD)
+        if (file.role === "state" || file.role === "pid") {
+          const rt = commands.runtimes.get(kdamondAt(segments).dir)
+          const running = yield* commands.isRunning(rt)
+          if (file.role === "state") return running ? "on\n" : "off\n"
+          return running ? `${rt!.handle!.pid}\n` : "-1\n"
         }
+        const shown = file.show()
+        return Result.isSuccess(shown) ? shown.success : yield* Effect.fail(toError(path, undefined, shown.failure))
       })
+
+    const read = (path: string): Effect.Effect<string, DamonError> =>
+      Effect.gen(function*() {
+        const { segments, node } = yield* locate(path)
+        if (node.kind === "dir") return yield* failAt(path, undefined, "EISDIR", "is a directory")
+        return yield* show(segments, path, node)
+      }).pipe(Effect.mapError(boundError))
+
+    const dump = (path: string): Effect.Effect<ReadonlyArray<readonly [string, string]>, DamonError> =>
+      Effect.gen(function*() {
+        const { segments, node } = yield* locate(path)
+        const out: Array<[string, string]> = []
+        // `state` and `pid` need their kdamond; they are filled in after the walk.
+        const later: Array<readonly [number, FileNode]> = []
+        let fault: Fault | undefined
+        forEachFile(node, segments.join("/"), (full, file) => {
+          if (fault !== undefined) return
+          if (file.showLocked && lock.held) fault = { errno: "EBUSY", rule: `${full}: ${LOCK_HELD}` }
+          else if (file.role === "state" || file.role === "pid") {
+            later.push([out.length, file])
+            out.push([full, ""])
+          } else {
+            const shown = file.show()
+            if (Result.isSuccess(shown)) out.push([full, shown.success])
+            else fault = { errno: shown.failure.errno, rule: `${full}: ${shown.failure.rule}` }
+          }
+        })
+        if (fault !== undefined) return yield* Effect.fail(toError(path, undefined, fault))
+        for (const [i, file] of later) {
+          const entry = out[i]!
+          entry[1] = yield* show(entry[0].split("/"), entry[0], file)
+        }
+        return out
+      }).pipe(Effect.mapError(boundError))
 
     const list = (path: string): Effect.Effect<ReadonlyArray<string>, DamonError> =>
       Effect.flatMap(locate(path), ({ node }) =>
         node.kind === "dir"
           ? Effect.succeed(node.entries().map(([name]) => name))
-          : Effect.fail(toError(path, undefined, fault("ENOTDIR", "is not a directory"))))
+          : Effect.fail(toError(path, undefined, fault("ENOTDIR", "is not a directory")))).pipe(
+          Effect.mapError(boundError)
+        )
 
     const stat = (path: string): Effect.Effect<Stat, DamonError> =>
       Effect.map(
         locate(path),
         ({ node }): Stat => (node.kind === "dir" ? { kind: "dir" } : { kind: "file", mode: node.mode })
-      )
+      ).pipe(Effect.mapError(boundError))
+
+    // --- The typed view -------------------------------------------------------------------------
 
     const kdamondDir = (index: number): Effect.Effect<KdamondDir, DamonError> =>
       Effect.suspend(() => {
         const k = Number.isInteger(index) ? root.kdamonds[index] : undefined
         return k === undefined
-          ? failAt(`kdamonds/${index}`, undefined, "ENOENT", `there are ${root.kdamonds.length} kdamonds`)
+          ? failAt(`kdamonds/${typeof index === "number" ? index : typeof index}`, undefined, "ENOENT", `there are ${root.kdamonds.length} kdamonds`)
           : Effect.succeed(k)
       })
 
@@ -499,25 +345,29 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           return failAt(`kdamonds/${index}/contexts/nr_contexts`, undefined, "EINVAL", rule)
         }
         return fromResult(buildConfig(c, `kdamonds/${index}/contexts/0`, buildOptions))
-      })
+      }).pipe(Effect.mapError(boundError))
 
     const writeConfig = (index: number, config: unknown): Effect.Effect<void, DamonError> =>
       Effect.flatMap(kdamondDir(index), (k) =>
         Effect.suspend(() => {
-          if (locked) return failAt(`kdamonds/${index}/contexts`, undefined, "EBUSY", LOCK_HELD)
+          const at = `kdamonds/${index}/contexts`
+          if (lock.held) return failAt(at, undefined, "EBUSY", LOCK_HELD)
           const source = decodeConfig(config)
           if (Result.isFailure(source)) return Effect.fail(source.failure)
           const c = contextFromConfig(source.success, operationsNames(env), buildOptions.memcgs)
           if (Result.isFailure(c)) return Effect.fail(c.failure)
+          const old = k.contexts.reduce((sum, x) => addSize(sum, contextSize(x)), zeroSize)
+          const f = checkGrowth(commands.treeSize(), replaceSize(1, contextSize(c.success), old), limits)
+          if (f !== undefined) return failAt(at, undefined, f.errno, `the config does not fit: ${f.rule}`)
           k.contexts = [c.success]
           return Effect.void
-        }))
+        })).pipe(Effect.mapError(boundError))
 
     const kdamonds: Effect.Effect<ReadonlyArray<KdamondEntry>> = Effect.sync(() =>
-      root.kdamonds.map((k, index) => ({ index, kdamond: runtimes.get(k)?.handle }))
+      root.kdamonds.map((k, index) => ({ index, kdamond: commands.runtimes.get(k)?.handle }))
     )
 
-    return Sysfs.of({ read, write, list, stat, readConfig, writeConfig, kdamonds })
+    return Sysfs.of({ read, write, list, stat, dump, readConfig, writeConfig, kdamonds })
   })
 
 /** The admin tree layer; needs the `Damon` runtime. */

@@ -1,17 +1,20 @@
 /**
  * The errors of the admin tree: `DamonError`s whose message names the file path and the value,
- * and whose `errno` is the one the kernel's sysfs returns. Pure; does not decide which error a
- * file operation gets (see `Tree.ts`).
+ * and whose `errno` is the one the kernel's sysfs returns. Messages are bounded: a long path or
+ * value is cut to an excerpt that says how much was left out. Pure; does not decide which error
+ * a file operation gets (see `Tree.ts`).
  */
 import {
   accessDenied,
   busy,
   canceled,
-  type DamonError,
+  DamonError,
+  InvalidArgument,
   invalidArgument,
   notFound,
   notRunning,
   outOfMemory,
+  OutOfRange,
   outOfRange,
   wrongFileType
 } from "../model/DamonError.ts"
@@ -44,7 +47,9 @@ export const fault = (errno: KernelErrno, rule: string): Fault => ({ errno, rule
  * `ERANGE` OutOfRange, `EBUSY` Busy, `EPERM` NotRunning, `EACCES` AccessDenied, `ENOENT`
  * NotFound, `EISDIR`/`ENOTDIR` WrongFileType, `ENOMEM` OutOfMemory, `ECANCELED` Canceled).
  */
-export const toError = (path: string, value: string | undefined, f: Fault): DamonError => {
+export const toError = (fullPath: string, fullValue: string | undefined, f: Fault): DamonError => {
+  const path = excerpt(fullPath)
+  const value = fullValue === undefined ? undefined : excerpt(fullValue)
   const what = value === undefined ? path : `${path} (writing ${JSON.stringify(value)})`
   switch (f.errno) {
     case "EBUSY":
@@ -68,4 +73,31 @@ export const toError = (path: string, value: string | undefined, f: Fault): Damo
     case "EINVAL":
       return invalidArgument(path, value ?? "(read)", f.rule)
   }
+}
+
+/** Longest path or value an error message quotes, in UTF-16 code units. */
+export const MAX_QUOTED = 256
+
+/** `s`, or its first {@link MAX_QUOTED} code units and how many more there were. */
+export const excerpt = (s: string): string =>
+  s.length <= MAX_QUOTED ? s : `${s.slice(0, MAX_QUOTED)}... (${s.length - MAX_QUOTED} more characters)`
+
+/**
+ * Longest field, rendered value or rule an error may carry before {@link boundError} cuts it: an
+ * excerpt of {@link MAX_QUOTED} characters renders to at most six times as many (`\u0000`).
+ */
+const MAX_RENDERED = 8 * MAX_QUOTED
+
+/**
+ * `e` with the field, value and rule it quotes cut to excerpts when longer than
+ * {@link MAX_RENDERED} (errors built outside this module, such as a config build naming a memcg
+ * path, quote what they were given).
+ */
+export const boundError = (e: DamonError): DamonError => {
+  const r = e.reason
+  if (!(r instanceof InvalidArgument || r instanceof OutOfRange)) return e
+  const cut = (s: string): string => (s.length <= MAX_RENDERED ? s : excerpt(s))
+  if (r.field.length <= MAX_RENDERED && r.value.length <= MAX_RENDERED && r.rule.length <= MAX_RENDERED) return e
+  const bounded = { field: cut(r.field), value: cut(r.value), rule: cut(r.rule) }
+  return new DamonError({ reason: r instanceof InvalidArgument ? new InvalidArgument(bounded) : new OutOfRange(bounded) })
 }

@@ -8,14 +8,41 @@
  */
 import { Result } from "effect"
 import { actions, filterTypes, goalMetrics, isOpsFilterType } from "../model/Damos.ts"
-import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, type ParseFailure, sysfsStreq } from "./Kstrtox.ts"
-import { type Fault, fault } from "./SysfsError.ts"
+import { kstrtoul, kstrtouint } from "./Kstrtox.ts"
+import { fault } from "./SysfsError.ts"
+import {
+  bool,
+  choice,
+  dir,
+  type DirNode,
+  type FileNode,
+  fromParse,
+  int,
+  line,
+  type Node,
+  numbered,
+  pathFile,
+  rangeDir,
+  ro,
+  rw,
+  uint,
+  ulong
+} from "./TreeFiles.ts"
+import {
+  contextSize,
+  destSize,
+  filterSize,
+  goalSize,
+  kdamondSize,
+  regionSize,
+  schemeSize,
+  targetSize
+} from "./TreeLimits.ts"
 import {
   type AdminRoot,
   type ContextDir,
   type FilterDir,
   type FiltersDir,
-  fresh,
   type GoalDir,
   type KdamondDir,
   newContext,
@@ -28,45 +55,10 @@ import {
   newTarget,
   type QuotasDir,
   type SchemeDir,
-  type TargetDir,
-  type ULRange
+  type TargetDir
 } from "./TreeState.ts"
 
-/** File permission bits: 0600 (read-write) or 0400 (read-only), as the kernel's `__ATTR_*_MODE`. */
-export type Mode = 0o600 | 0o400
-
-/** Files the `Sysfs` service handles itself (they need the kdamonds or a post-write action). */
-export type FileRole = "state" | "pid" | "nr_kdamonds" | "refresh_ms"
-
-/**
- * The second half of a `store`: run after the text parsed. `locked` stores try-take the global
- * sysfs lock around `run` (the kernel's `mutex_trylock(&damon_sysfs_lock)`, `-EBUSY` if held).
- */
-export interface Apply {
-  readonly locked: boolean
-  readonly run: () => Fault | undefined
-}
-
-/** An attribute file. */
-export interface FileNode {
-  readonly kind: "file"
-  readonly mode: Mode
-  /** `show` try-takes the sysfs lock (`memcg_path`, goal `path`, `state`, `pid`). */
-  readonly showLocked: boolean
-  readonly show: () => Result.Result<string, Fault>
-  /** Parses written text without side effects; `undefined` for read-only files. */
-  readonly store: ((buf: string) => Result.Result<Apply, Fault>) | undefined
-  readonly role: FileRole | undefined
-}
-
-/** A directory: its entries in the kernel's creation order (attribute files, then subdirectories). */
-export interface DirNode {
-  readonly kind: "dir"
-  readonly entries: () => ReadonlyArray<readonly [string, Node]>
-}
-
-/** A node of the tree. */
-export type Node = FileNode | DirNode
+export type { Apply, DirNode, FileNode, FileRole, Mode, Node } from "./TreeFiles.ts"
 
 /** What the view needs from outside: the operations sets. */
 export interface TreeEnv {
@@ -77,140 +69,6 @@ export interface TreeEnv {
 /** The kernel's operations names, in `damon_sysfs_ops_names[]` order. */
 export const kernelOpsNames: ReadonlyArray<string> = ["vaddr", "fvaddr", "paddr"]
 
-/**
- * Largest count an `nr_*` file accepts; larger counts fail with `ENOMEM` (the kernel would try to
- * allocate them and, for absurd counts, fail the same way).
- */
-export const MAX_NR_DIRS = 65536
-
-// --- File builders ----------------------------------------------------------------------
-
-const line = (v: bigint | number | string): Result.Result<string, Fault> => Result.succeed(`${v}\n`)
-const yn = (b: boolean): Result.Result<string, Fault> => Result.succeed(b ? "Y\n" : "N\n")
-
-const ro = (show: () => Result.Result<string, Fault>, role?: FileRole): FileNode => ({
-  kind: "file",
-  mode: 0o400,
-  showLocked: role === "pid",
-  show,
-  store: undefined,
-  role
-})
-
-const rw = <V>(
-  show: () => Result.Result<string, Fault>,
-  parse: (buf: string) => Result.Result<V, Fault>,
-  set: (v: V) => Fault | undefined,
-  options: { readonly locked?: boolean; readonly showLocked?: boolean; readonly role?: FileRole } = {}
-): FileNode => ({
-  kind: "file",
-  mode: 0o600,
-  showLocked: options.showLocked === true,
-  show,
-  store: (buf) => Result.map(parse(buf), (v): Apply => ({ locked: options.locked === true, run: () => set(v) })),
-  role: options.role
-})
-
-const fromParse = <A>(r: Result.Result<A, ParseFailure>, flattenToEinval: boolean): Result.Result<A, Fault> =>
-  Result.mapError(r, (f) => fault(flattenToEinval ? "EINVAL" : f.errno, f.rule))
-
-/** An `unsigned long` file (`kstrtoul`); `flatten`: the store maps every parse error to `EINVAL`. */
-const ulong = (get: () => bigint, set: (v: bigint) => void, flatten = false): FileNode =>
-  rw(() => line(get()), (b) => fromParse(kstrtoul(b), flatten), (v) => void set(v))
-
-/** An `unsigned int` file (`kstrtouint`). */
-const uint = (get: () => number, set: (v: number) => void): FileNode =>
-  rw(() => line(get()), (b) => fromParse(kstrtouint(b), false), (v) => void set(v))
-
-/** An `int` file (`kstrtoint`). */
-const int = (get: () => number, set: (v: number) => void, flatten = false): FileNode =>
-  rw(() => line(get()), (b) => fromParse(kstrtoint(b), flatten), (v) => void set(v))
-
-/** A `bool` file (`kstrtobool`, shown as `Y`/`N`). */
-const bool = (get: () => boolean, set: (v: boolean) => void): FileNode =>
-  rw(() => yn(get()), (b) => fromParse(kstrtobool(b), false), (v) => void set(v))
-
-/** A keyword file: the input must equal one of `names` (`sysfs_streq`), else `EINVAL`. */
-const choice = <A extends string>(
-  names: ReadonlyArray<A>,
-  get: () => A,
-  set: (v: A) => void,
-  admit: (v: A) => boolean = () => true
-): FileNode =>
-  rw(
-    () => line(get()),
-    (buf) => {
-      const v = names.find((n) => sysfsStreq(buf, n))
-      if (v === undefined) return Result.fail(fault("EINVAL", `must be one of ${names.join(", ")}`))
-      return admit(v) ? Result.succeed(v) : Result.fail(fault("EINVAL", `${v} is not allowed in this directory`))
-    },
-    (v) => void set(v)
-  )
-
-/**
- * A memcg path file: stores the raw text (newline included, as `strscpy()` copies it) under the
- * sysfs lock and shows it followed by a newline, also under the lock.
- */
-const pathFile = (get: () => string | null, set: (v: string) => void): FileNode =>
-  rw(() => line(get() ?? ""), (buf) => Result.succeed(cut(buf)), (v) => void set(v), { locked: true, showLocked: true })
-
-const cut = (s: string): string => {
-  const nul = s.indexOf("\0")
-  return nul < 0 ? s : s.slice(0, nul)
-}
-
-/**
- * An `nr_*` file: `kstrtoint`, negative (or above `max`) is `EINVAL`, then under the sysfs lock
- * the numbered directories are destroyed and `n` fresh ones created.
- *
- * **Details**
- * Mirrors the `nr_*_store()` functions: parse errors and the range check come before the
- * try-lock, so a malformed count is `EINVAL` even while the lock is held.
- */
-const nrFile = (
-  get: () => number,
-  set: (n: number) => void,
-  options: { readonly max?: number; readonly role?: FileRole } = {}
-): FileNode =>
-  rw(
-    () => line(get()),
-    (buf) => {
-      const n = fromParse(kstrtoint(buf), false)
-      if (Result.isFailure(n)) return n
-      if (n.success < 0) return Result.fail(fault("EINVAL", "must be >= 0"))
-      if (options.max !== undefined && n.success > options.max) {
-        const rule = `must be <= ${options.max} (only ${options.max} context per kdamond is supported)`
-        return Result.fail(fault("EINVAL", rule))
-      }
-      if (n.success > MAX_NR_DIRS) return Result.fail(fault("ENOMEM", `more than ${MAX_NR_DIRS} directories`))
-      return Result.succeed(n.success)
-    },
-    (n) => void set(n),
-    { locked: true, ...(options.role === undefined ? {} : { role: options.role }) }
-  )
-
-const dir = (entries: () => ReadonlyArray<readonly [string, Node]>): DirNode => ({ kind: "dir", entries })
-
-/** A directory with an `nr_*` file and numbered children `0..n-1`. */
-const numbered = <A>(
-  nrName: string,
-  items: () => Array<A>,
-  replace: (xs: Array<A>) => void,
-  make: () => A,
-  view: (a: A) => DirNode,
-  options: { readonly max?: number; readonly role?: FileRole } = {}
-): DirNode =>
-  dir(() => [
-    [nrName, nrFile(() => items().length, (n) => replace(fresh(n, make)), options)],
-    ...items().map((a, i) => [String(i), view(a)] as const)
-  ])
-
-const rangeDir = (r: ULRange): DirNode =>
-  dir(() => [
-    ["min", ulong(() => r.min, (v) => void (r.min = v))],
-    ["max", ulong(() => r.max, (v) => void (r.max = v))]
-  ])
-
 // --- Directories --------------------------------------------------------------------------
 
 const regionsDir = (t: TargetDir): DirNode =>
@@ -218,7 +76,7 @@ const regionsDir = (t: TargetDir): DirNode =>
     dir(() => [
       ["start", ulong(() => r.start, (v) => void (r.start = v))],
       ["end", ulong(() => r.end, (v) => void (r.end = v))]
-    ]))
+    ]), regionSize)
 
 const targetDir = (t: TargetDir): DirNode =>
   dir(() => [
@@ -270,7 +128,7 @@ const filterDir = (layer: FiltersDir["layer"], f: FilterDir): DirNode =>
   ])
 
 const filtersDir = (fs: FiltersDir): DirNode =>
-  numbered("nr_filters", () => fs.items, (xs) => void (fs.items = xs), newFilter, (f) => filterDir(fs.layer, f))
+  numbered("nr_filters", () => fs.items, (xs) => void (fs.items = xs), newFilter, (f) => filterDir(fs.layer, f), filterSize)
 
 const goalDir = (g: GoalDir): DirNode =>
   dir(() => [
@@ -296,7 +154,7 @@ const quotasDir = (q: QuotasDir): DirNode =>
         ["age_permil", uint(() => q.weights.age, (v) => void (q.weights.age = v))]
       ])
     ],
-    ["goals", numbered("nr_goals", () => q.goals, (xs) => void (q.goals = xs), newGoal, goalDir)]
+    ["goals", numbered("nr_goals", () => q.goals, (xs) => void (q.goals = xs), newGoal, goalDir, goalSize)]
   ])
 
 const schemeDir = (s: SchemeDir): DirNode => {
@@ -321,7 +179,7 @@ const schemeDir = (s: SchemeDir): DirNode => {
         dir(() => [
           ["id", uint(() => d.id, (v) => void (d.id = v))],
           ["weight", uint(() => d.weight, (v) => void (d.weight = v))]
-        ]))
+        ]), destSize)
     ],
     ["quotas", quotasDir(s.quotas)],
     [
@@ -402,8 +260,8 @@ const contextDir = (env: TreeEnv, c: ContextDir): DirNode =>
       )
     ],
     ["monitoring_attrs", attrsDir(c)],
-    ["targets", numbered("nr_targets", () => c.targets, (xs) => void (c.targets = xs), newTarget, targetDir)],
-    ["schemes", numbered("nr_schemes", () => c.schemes, (xs) => void (c.schemes = xs), newScheme, schemeDir)]
+    ["targets", numbered("nr_targets", () => c.targets, (xs) => void (c.targets = xs), newTarget, targetDir, targetSize)],
+    ["schemes", numbered("nr_schemes", () => c.schemes, (xs) => void (c.schemes = xs), newScheme, schemeDir, schemeSize)]
   ])
 
 /** `state`: shown and written by the `Sysfs` service (it needs the kdamond). */
@@ -425,7 +283,7 @@ const kdamondDir = (env: TreeEnv, k: KdamondDir): DirNode =>
     })],
     [
       "contexts",
-      numbered("nr_contexts", () => k.contexts, (xs) => void (k.contexts = xs), newContext, (c) => contextDir(env, c), {
+      numbered("nr_contexts", () => k.contexts, (xs) => void (k.contexts = xs), newContext, (c) => contextDir(env, c), contextSize, {
         max: 1
       })
     ]
@@ -437,7 +295,7 @@ export const adminDir = (env: TreeEnv, root: AdminRoot): DirNode =>
     [
       "kdamonds",
       numbered("nr_kdamonds", () => root.kdamonds, (xs) => void (root.kdamonds = xs), newKdamond, (k) =>
-        kdamondDir(env, k), { role: "nr_kdamonds" })
+        kdamondDir(env, k), kdamondSize, { role: "nr_kdamonds" })
     ]
   ])
 
@@ -446,15 +304,19 @@ export const resolve = (node: Node, segments: ReadonlyArray<string>): Node | und
   let cur: Node = node
   for (const name of segments) {
     if (cur.kind !== "dir") return undefined
-    const next: readonly [string, Node] | undefined = cur.entries().find(([n]) => n === name)
+    const next = cur.child !== undefined ? cur.child(name) : cur.entries().find(([n]) => n === name)?.[1]
     if (next === undefined) return undefined
-    cur = next[1]
+    cur = next
   }
   return cur
 }
 
-/** Every file below `node` with its path (`prefix` joined with `/`), depth first in entry order. */
-export const files = (node: Node, prefix = ""): Array<readonly [string, FileNode]> => {
-  if (node.kind === "file") return [[prefix, node]]
-  return node.entries().flatMap(([name, child]) => files(child, prefix === "" ? name : `${prefix}/${name}`))
+/**
+ * Calls `visit` with every file at or below `node` and its path (`prefix` joined with `/`),
+ * depth first in entry order. Keeps no node once visited, so a walk over a large tree holds only
+ * the directories on its current path.
+ */
+export const forEachFile = (node: Node, prefix: string, visit: (path: string, file: FileNode) => void): void => {
+  if (node.kind === "file") return visit(prefix, node)
+  for (const [name, child] of node.entries()) forEachFile(child, prefix === "" ? name : `${prefix}/${name}`, visit)
 }

@@ -44,8 +44,8 @@ export interface Handles {
   readonly all: Array<Kdamond.Kdamond>
 }
 
-/** The admin tree over the `Damon` runtime and the test registry; real time (TestClock), seed 1. */
-export const sysfsLayer = (options: Sysfs.SysfsOptions = {}, handles?: Handles) =>
+/** The admin tree over the `Damon` runtime and the test registry; real time (TestClock) unless told, seed 1. */
+export const sysfsLayer = (options: Sysfs.SysfsOptions = {}, handles?: Handles, time: World.TimeMode = "real") =>
   Sysfs.layer({
     start: { seed: 1 },
     ...options,
@@ -54,7 +54,7 @@ export const sysfsLayer = (options: Sysfs.SysfsOptions = {}, handles?: Handles) 
       handles?.all.push(wrapped)
       return wrapped
     }
-  }).pipe(Layer.provideMerge(Damon.layer), Layer.provide([registry, World.layerReal]))
+  }).pipe(Layer.provideMerge(Damon.layer), Layer.provide([registry, World.layer(time)]))
 
 /** Writes a file of the admin tree. */
 export const write = (path: string, text: string) => Effect.flatMap(Sysfs.Sysfs, (fs) => fs.write(path, text))
