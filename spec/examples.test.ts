@@ -14,6 +14,7 @@ import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
 import { main as pageTable } from "../examples/05-page-table.ts"
 import { writePictures } from "../examples/04-pictures.ts"
+import { main as cache } from "../examples/06-instrumented-cache.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -83,5 +84,21 @@ describe("examples", () => {
         "stairs-wss.svg"
       ])
       assert.match(out.at(-1)!, /^wrote stairs-regions\.svg \(\d+ x \d+\) and stairs-regions\.png \(\d+ x \d+\)$/)
+    }))
+
+  it.effect("06-instrumented-cache - a pageout scheme moves cold entries to disk; hot ones stay and hit", () =>
+    Effect.gen(function*() {
+      yield* cache
+      const out = yield* lines
+      assert.strictEqual(out[0], " 0 s  4096 entries, all in memory: 16.0 MiB")
+      const rows = out.slice(1, -1).map((l) => /^ *(\d+) s  hit rate +([\d.]+) %  in memory +([\d.]+) MiB  on disk +([\d.]+) MiB$/.exec(l))
+      assert.strictEqual(rows.length, 8)
+      for (const m of rows) {
+        assert.isNotNull(m)
+        // the hot 1 MiB and a little of the rest stay in memory; the hot keys keep hitting
+        assert.isTrue(Number(m![3]) < 4 && Number(m![2]) > 90, m![0])
+        assert.closeTo(Number(m![3]) + Number(m![4]), 16, 0.11)
+      }
+      assert.strictEqual(out.at(-1), "wrote 4096 of 4096 entries to disk")
     }))
 })

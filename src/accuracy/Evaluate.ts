@@ -81,7 +81,8 @@ export interface Comparison {
   readonly baseline: Evaluation
 }
 
-interface Checked {
+/** Options with their defaults, validated. */
+export interface Checked {
   readonly attrs: Attrs.Attrs
   readonly durationUs: number
   readonly seed: number
@@ -90,7 +91,8 @@ interface Checked {
   readonly warmupUs: number
 }
 
-const checkOptions = (options: EvaluateOptions): Result.Result<Checked, DamonError> => {
+/** Validates `options` (defaults filled in); the first bad field is an `InvalidArgument`. */
+export const checkOptions = (options: EvaluateOptions): Result.Result<Checked, DamonError> => {
   const attrs = Attrs.make(options.attrs ?? {})
   if (Result.isFailure(attrs)) return Result.fail(attrs.failure)
   const { durationUs } = options

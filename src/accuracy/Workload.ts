@@ -3,6 +3,7 @@
  * threads), and their instantiation for one run: an address space, the process id to monitor,
  * the ground truth per window, and what must start before the monitor (a trace's reader).
  */
+import { accessSync, constants } from "node:fs"
 import { Effect, type Fiber, Result, type Scope } from "effect"
 import type { WorldClock } from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
@@ -56,11 +57,28 @@ export interface WorkloadRun {
 
 const MASIM_PID = 42
 
+/** Checks `w` without running it: a masim name or file that loads, a readable trace file, a valid rate. */
+export const checkWorkload = (w: WorkloadSpec): DamonError | undefined => {
+  if (w.kind === "masim") {
+    const config = loadConfig(w.name)
+    return Result.isFailure(config) ? config.failure : undefined
+  }
+  if (!(w.accessesPerUs > 0 && Number.isFinite(w.accessesPerUs))) return invalidArgument("accessesPerUs", w.accessesPerUs, "must be a positive finite number")
+  try {
+    accessSync(w.path, constants.R_OK)
+    return undefined
+  } catch (e) {
+    return invalidArgument("trace.path", w.path, `cannot be read: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+const loadConfig = (name: string) => (name.includes("/") || name.endsWith(".cfg") ? loadMasimConfigFile(name) : loadMasimConfig(name))
+
 /** Instantiates `w` with a truth on a grid of `tickUs` from world time 0; `seed` lays out the machine. */
 export const instantiate = (w: WorkloadSpec, tickUs: number, seed: number): Result.Result<WorkloadRun, DamonError> => {
   if (!(tickUs > 0 && Number.isFinite(tickUs))) return Result.fail(invalidArgument("truthTickUs", tickUs, "must be a positive finite number of microseconds"))
   if (w.kind === "masim") {
-    const config = w.name.includes("/") || w.name.endsWith(".cfg") ? loadMasimConfigFile(w.name) : loadMasimConfig(w.name)
+    const config = loadConfig(w.name)
     if (Result.isFailure(config)) return Result.fail(config.failure)
     const machine = SimMachine.withMasim(config.success, { seed, pid: MASIM_PID, ...(w.throughput === undefined ? {} : { throughput: w.throughput }) })
     if (Result.isFailure(machine)) return Result.fail(machine.failure)
