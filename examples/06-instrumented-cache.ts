@@ -75,6 +75,8 @@ export const main = Effect.gen(function*() {
     inMemory++
   }
 
+  // the cache takes part in world time: time waits for each of its steps
+  const clock = world.join()
   const rng = Rng.makeRng(7)
   yield* Console.log(` 0 s  ${ENTRIES} entries, all in memory: ${((ENTRIES * ENTRY) / MiB).toFixed(1)} MiB`)
   for (let second = 1; second <= 8; second++) {
@@ -85,7 +87,7 @@ export const main = Effect.gen(function*() {
       const hotBase = (Math.floor((second - 1) / 3) * 1031) % (ENTRIES - HOT)
       for (let i = 0; i < 50; i++) get(rng.float() < 0.98 ? hotBase + rng.rand(0, HOT) : rng.rand(0, ENTRIES))
       for (const event of yield* memory.drainEvents) if (event._tag === "Evict") evict(event.firstPage, event.endPage)
-      yield* world.sleep(1000)
+      yield* clock.sleepUntil(world.nowUs() + 1000)
     }
     const rate = (hits * 100) / (hits + misses)
     yield* Console.log(
@@ -93,6 +95,7 @@ export const main = Effect.gen(function*() {
         `  on disk ${(((ENTRIES - inMemory) * ENTRY) / MiB).toFixed(1).padStart(4)} MiB`
     )
   }
+  clock.leave()
   yield* Console.log(`wrote ${written} of ${ENTRIES} entries to disk`)
 }).pipe(
   Effect.scoped,

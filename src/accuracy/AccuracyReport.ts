@@ -8,7 +8,7 @@ import type { Effect } from "effect"
 import type { DamonError } from "../model/DamonError.ts"
 import { type Comparison, compare, type EvaluateOptions, type Evaluation } from "./Evaluate.ts"
 import type { Summary } from "./Summary.ts"
-import { type WorkloadSpec, workloadName } from "./Workload.ts"
+import type { WorkloadSpec } from "./Workload.ts"
 
 /** What to report on. */
 export interface AccuracyReportOptions extends EvaluateOptions {
@@ -39,11 +39,10 @@ const block = (e: Evaluation): Array<string> => [
   `pooled over windows: WSS error ${fmt(e.pooled.wssErrorPct, 2)} %, hot precision ${fmt(e.pooled.hotPrecision, 3)}, hot recall ${fmt(e.pooled.hotRecall, 3)}`
 ]
 
-/** The report as text: the run's parameters, then one block per monitor. */
-export const formatComparison = (c: Comparison, workload?: WorkloadSpec): string => {
+/** The report as text: the run's parameters, then one block per monitor (`name` defaults to the workload's). */
+export const formatComparison = (c: Comparison, name: string = c.damon.workload): string => {
   const d = c.damon
   const a = d.attrs
-  const name = workload === undefined ? d.workload : workloadName(workload)
   return [
     `# accuracy on ${name}: ${d.windows.length} windows over ${d.durationUs / 1e6} s; sample ${a.sampleIntervalUs} us, ` +
     `aggr ${a.aggrIntervalUs} us, regions ${a.minNrRegions}..${a.maxNrRegions}` +

@@ -36,6 +36,8 @@ export class InstrumentedMemory extends Context.Service<InstrumentedMemory, {
   readonly events: Stream.Stream<Memory.MemoryEvent>
   /** Takes every event queued so far, without waiting (possibly none). */
   readonly drainEvents: Effect.Effect<ReadonlyArray<Memory.MemoryEvent>>
+  /** Events queued and not yet taken. */
+  readonly pendingEvents: Effect.Effect<number>
 }>()("effect-damon/InstrumentedMemory") {}
 
 /** Builds the service; `options` as in `InstrumentedMemory.make` (events go to the service's queue). */
@@ -50,7 +52,8 @@ export const make = (options: InstrumentedLayerOptions = {}): Effect.Effect<Inst
       arenas: memory.arenas,
       ranges: memory.ranges,
       events: Stream.fromQueue(queue),
-      drainEvents: Queue.clear(queue)
+      drainEvents: Queue.clear(queue),
+      pendingEvents: Queue.size(queue)
     }
   })
 

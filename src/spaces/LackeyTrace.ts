@@ -91,13 +91,11 @@ const MAX_SAMPLES = 10
 /** Largest size field accepted (2^31 - 1 bytes). */
 const MAX_SIZE = 0x7fff_ffff
 
+/** The line as text for an error (bytes as Latin-1, at most 80 characters). */
 const printable = (bytes: Uint8Array, s: number, e: number): string => {
   let out = ""
-  for (let i = s; i < e && out.length < 80; i++) {
-    const c = bytes[i]!
-    out += c >= 32 && c < 127 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`
-  }
-  return JSON.stringify(e - s > 80 ? `${out}...` : out)
+  for (let i = s; i < e && i < s + 80; i++) out += String.fromCharCode(bytes[i]!)
+  return e - s > 80 ? `${out}...` : out
 }
 
 /** Creates a parser. */
@@ -214,6 +212,57 @@ export const make = (options: ParserOptions = {}): LackeyParser => {
     return undefined
   }
 
+  /**
+   * The common case in one pass: an access line with an address of at most 13 hex digits,
+   * complete up to its newline in `buf`. Emits the record and returns the index after the
+   * newline, or -1 for anything else (the caller then takes the general path, which also
+   * reports errors).
+   */
+  const fastLine = (buf: Uint8Array, s: number, n: number): number => {
+    if (s + 6 > n) return -1
+    const c0 = buf[s]!
+    let kind: number
+    if (c0 === 73) {
+      if (buf[s + 1] !== SPACE) return -1
+      kind = Kind.instr
+    } else if (c0 === SPACE) {
+      const c1 = buf[s + 1]!
+      kind = c1 === 76 ? Kind.load : c1 === 83 ? Kind.store : c1 === 77 ? Kind.modify : -1
+      if (kind < 0) return -1
+    } else return -1
+    if (buf[s + 2] !== SPACE) return -1
+    let i = s + 3
+    let v = 0
+    let d = HEX[buf[i]!]!
+    if (d < 0) return -1
+    const digitsFrom = i
+    while (d >= 0) {
+      v = v * 16 + d
+      if (++i >= n) return -1
+      d = HEX[buf[i]!]!
+    }
+    // more than 13 digits may exceed 2^53: the general path checks the significant ones
+    if (i - digitsFrom > 13 || buf[i] !== COMMA) return -1
+    if (++i >= n) return -1
+    let c = buf[i]!
+    if (c < 48 || c > 57) return -1
+    let size = 0
+    while (c >= 48 && c <= 57) {
+      size = size * 10 + (c - 48)
+      if (++i >= n) return -1
+      c = buf[i]!
+    }
+    if (c !== NL || size > 65536) return -1
+    const page = Math.floor(v / 4096)
+    const nb = batch.count
+    batch.pages[nb] = page
+    batch.extraPages[nb] = Math.floor((v + (size > 0 ? size - 1 : 0)) / 4096) - page
+    batch.kinds[nb] = kind
+    batch.count = nb + 1
+    counts[kind]!++
+    return i + 1
+  }
+
   /** Handles one complete line; returns an error to stop with. */
   const line = (buf: Uint8Array, s: number, e: number): DamonError | undefined => {
     lineNo++
@@ -266,6 +315,13 @@ export const make = (options: ParserOptions = {}): LackeyParser => {
       }
     }
     while (i < n) {
+      if (batch.count === cap) flush(onBatch)
+      const after = fastLine(chunk, i, n)
+      if (after > 0) {
+        lineNo++
+        i = after
+        continue
+      }
       let nl = i
       while (nl < n && chunk[nl] !== NL) nl++
       if (nl === n) {
