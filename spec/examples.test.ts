@@ -15,6 +15,7 @@ import { main as control } from "../examples/03-call-walk-commit.ts"
 import { main as pageTable } from "../examples/05-page-table.ts"
 import { writePictures } from "../examples/04-pictures.ts"
 import { main as cache } from "../examples/06-instrumented-cache.ts"
+import { runSweep } from "../examples/07-sweep.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -102,4 +103,15 @@ describe("examples", () => {
       })
       assert.strictEqual(out.at(-1), "wrote 4096 of 4096 entries to disk")
     }))
+
+  it.effect("07-sweep - a sweep's table with the Pareto front marked, and its picture", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      yield* runSweep(dir)
+      const out = (yield* lines).join("\n").split("\n")
+      assert.match(out[0]!, /^# sweep of stairs: 4 settings, 3 s each/)
+      assert.isAbove(out.filter((l) => l.startsWith("*")).length, 0)
+      assert.deepStrictEqual(readdirSync(dir), ["stairs-sweep.svg"])
+      assert.match(out.at(-1)!, /^wrote stairs-sweep\.svg \(\d+ x \d+\)$/)
+    }), 120_000)
 })

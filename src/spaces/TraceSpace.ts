@@ -27,7 +27,6 @@ import type { PageTruth } from "./PageTruth.ts"
 
 const CHUNK_PAGES = 512
 const CHUNK_BYTES = CHUNK_PAGES * 4096
-const MAPPED_CACHE = 64
 
 /** Options of {@link make}. */
 export interface TraceSpaceOptions {
@@ -101,9 +100,8 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
   let pages = new Float64Array(cap)
   let extra = new Uint32Array(cap)
   let kinds = new Uint8Array(cap)
-  /** Absolute indices: records [applied, pushed) are held; [mapped, ...) not yet mapped. */
+  /** Absolute indices: records [applied, pushed) are held. */
   let applied = 0
-  let mappedUpTo = 0
   let pushedCount = 0
   let isEnded = false
   let maxRequested = 0
@@ -111,8 +109,14 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
   let pagesMarked = 0
   let maxBuffered = 0
   let mappedBytes = 0
-  const mappedIdx = new Float64Array(MAPPED_CACHE).fill(-1)
-  const mappedSet = new Set<number>()
+  // Chunks in the order the trace first touches them, with the index of that first access;
+  // mapped once that index is within the lead of the accesses due.
+  const seenChunks = new Set<number>()
+  const firstTouch: Array<number> = []
+  const firstChunk: Array<number> = []
+  let nextToMap = 0
+  let recentA = -1
+  let recentB = -1
 
   const grow = (need: number): void => {
     let next = cap
@@ -133,43 +137,58 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
     cap = next
   }
 
+  /** Notes chunk `c` first touched by access `k` (when it is new). */
+  const touch = (c: number, k: number): void => {
+    if (seenChunks.has(c)) return
+    seenChunks.add(c)
+    firstTouch.push(k)
+    firstChunk.push(c)
+  }
+
   const push = (batch: RecordBatch): void => {
     const n = batch.count
     if (pushedCount + n - applied > cap) grow(pushedCount + n - applied)
     const mask = cap - 1
+    const bp = batch.pages
+    const be = batch.extraPages
+    const bk = batch.kinds
     for (let i = 0; i < n; i++) {
-      const j = (pushedCount + i) & mask
-      pages[j] = batch.pages[i]!
-      extra[j] = batch.extraPages[i]!
-      kinds[j] = batch.kinds[i]!
+      const k = pushedCount + i
+      const j = k & mask
+      const p = bp[i]!
+      const x = be[i]!
+      const kind = bk[i]!
+      pages[j] = p
+      extra[j] = x
+      kinds[j] = kind
+      if (!instructions && kind === Kind.instr) continue
+      // A trace alternates between a few chunks (code, stack, data): the last two are known.
+      const c = Math.floor(p / CHUNK_PAGES)
+      if (x === 0 && (c === recentA || c === recentB)) continue
+      if (c !== recentA) {
+        recentB = recentA
+        recentA = c
+      }
+      touch(c, k)
+      if (x > 0) for (let d = c + 1, last = Math.floor((p + x) / CHUNK_PAGES); d <= last; d++) touch(d, k)
     }
     pushedCount += n
     if (pushedCount - applied > maxBuffered) maxBuffered = pushedCount - applied
   }
 
-  const mapChunk = (idx: number): void => {
-    const slot = idx & (MAPPED_CACHE - 1)
-    if (mappedIdx[slot] === idx) return
-    mappedIdx[slot] = idx
-    if (mappedSet.has(idx)) return
-    mappedSet.add(idx)
-    mappedBytes += CHUNK_BYTES
-    table.ensureMapped(idx * CHUNK_BYTES, (idx + 1) * CHUNK_BYTES)
-  }
-
-  /** Maps the chunks of records up to (excluding) `to`. */
+  /** Maps the chunks first touched by accesses before index `to`. */
   const mapUpTo = (to: number): void => {
-    const end = Math.min(to, pushedCount)
-    const mask = cap - 1
-    for (let k = mappedUpTo; k < end; k++) {
-      const j = k & mask
-      if (kinds[j] === Kind.instr && !instructions) continue
-      const p = pages[j]!
-      const first = Math.floor(p / CHUNK_PAGES)
-      const last = Math.floor((p + extra[j]!) / CHUNK_PAGES)
-      for (let c = first; c <= last; c++) mapChunk(c)
+    while (nextToMap < firstTouch.length && firstTouch[nextToMap]! < to) {
+      const c = firstChunk[nextToMap]!
+      mappedBytes += CHUNK_BYTES
+      table.ensureMapped(c * CHUNK_BYTES, (c + 1) * CHUNK_BYTES)
+      nextToMap++
     }
-    if (end > mappedUpTo) mappedUpTo = end
+    if (nextToMap > 4096 && nextToMap === firstTouch.length) {
+      firstTouch.length = 0
+      firstChunk.length = 0
+      nextToMap = 0
+    }
   }
 
   /** Records due before `nowUs`: those with `startUs + k / rate < nowUs`. */
@@ -189,12 +208,15 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
       let marked = 0
       for (let k = applied; k < to; k++) {
         const j = k & mask
-        if (kinds[j] === Kind.instr && !instructions) continue
+        if (!instructions && kinds[j] === Kind.instr) continue
         const p = pages[j]!
         const x = extra[j]!
         markPage(p)
-        if (x > 0) for (let e = 1; e <= x; e++) markPage(p + e)
-        marked += x + 1
+        marked++
+        if (x > 0) {
+          for (let e = 1; e <= x; e++) markPage(p + e)
+          marked += x
+        }
         if (truth !== undefined) {
           const tick = truth.tickOf(startUs + k * invRate)
           for (let e = 0; e <= x; e++) truth.record(p + e, tick)
