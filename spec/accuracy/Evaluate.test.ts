@@ -20,6 +20,9 @@ describe("Evaluate", () => {
       const { damon, baseline } = yield* Evaluate.compare(stairs, { durationUs: 12_000_000 })
       assert.strictEqual(damon.windows.length, 120)
       assert.strictEqual(baseline.windows.length, 120)
+      assert.deepStrictEqual([damon.samples, baseline.samples], [2400, 2400])
+      // both judged on the same windows of world time
+      assert.deepStrictEqual(damon.windows.map((w) => [w.startUs, w.endUs]), baseline.windows.map((w) => [w.startUs, w.endUs]))
       assert.strictEqual(baseline.checksPerSample, Math.round(damon.checksPerSample))
       assert.closeTo(baseline.checksPerSec, baseline.checksPerSample * 200, 1e-6)
       assert.isAtMost(damon.summary.wssErrorPct.median!, baseline.summary.wssErrorPct.median! / 2)

@@ -2,6 +2,9 @@
  * `effect-damon report accuracy`: flags reach the accuracy report (masim and a trace file), the
  * text is printed, bad input fails naming the field and prints nothing.
  */
+import { execFileSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { gunzipSync } from "node:zlib"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
@@ -47,4 +50,19 @@ describe("report accuracy", () => {
       }
       assert.strictEqual(yield* output, "")
     }))
+})
+
+describe("report accuracy from stdin", () => {
+  it("the trace piped into `--trace -` is read once and replayed by both monitors", () => {
+    const root = new URL("../../", import.meta.url).pathname
+    const all = gunzipSync(readFileSync(trace))
+    const text = all.subarray(0, all.lastIndexOf(10, 2_000_000) + 1)
+    const out = execFileSync(process.execPath, ["--conditions=development", "src/cli/main.ts", "report", "accuracy", "--trace", "-", "--rate", "0.5", "--duration-ms", "500"], {
+      cwd: root,
+      input: text,
+      encoding: "utf8"
+    })
+    assert.match(out, /^# accuracy on stdin: 5 windows over 0\.5 s/)
+    assert.include(out, "## baseline (fixed regions, no split/merge)")
+  }, 60_000)
 })

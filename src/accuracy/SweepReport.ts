@@ -75,6 +75,11 @@ export const sweepSpec = (result: SweepResult, options: SweepSpecOptions = {}): 
   })
   const front = values.filter((v) => v.front === "Pareto front").sort((a, b) => a.cost - b.cost)
   const x = { field: "cost", type: "quantitative" as const, title: "pages checked per second", scale: { type: "log" as const } }
+  // WSS errors span orders of magnitude (0.1 % to 100+ %): a symmetric log scale keeps 0 and shows both
+  const yScale = result.metric === "wssErrorPct" ? { type: "symlog" as const, constant: 0.1 } : { zero: false }
+  const yAxis = result.metric === "wssErrorPct"
+    ? { field: "value", type: "quantitative" as const, title: y, scale: yScale, axis: { values: [0, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000], format: ".2~r" } }
+    : { field: "value", type: "quantitative" as const, title: y, scale: yScale }
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
@@ -88,14 +93,14 @@ export const sweepSpec = (result: SweepResult, options: SweepSpecOptions = {}): 
       {
         data: { values: front },
         mark: { type: "line", color: "#dd4444", strokeDash: [6, 4] },
-        encoding: { x, y: { field: "value", type: "quantitative", title: y } }
+        encoding: { x, y: yAxis }
       },
       {
         data: { values },
         mark: { type: "point", filled: true, size: 60 },
         encoding: {
           x,
-          y: { field: "value", type: "quantitative", title: y },
+          y: yAxis,
           color: {
             field: "front",
             type: "nominal",

@@ -4,15 +4,15 @@
  * gzip, or `-` for stdin), each aggregation window judged against the exact truth. The work is
  * `AccuracyReport.reportAccuracy` of `effect-damon/accuracy`; this file only maps flags to it.
  */
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { pipeline } from "node:stream/promises"
-import { Console, Effect } from "effect"
+import { Console, Effect, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatComparison, reportAccuracy } from "../accuracy/AccuracyReport.ts"
+import { stdinChunks } from "../accuracy/TraceReplay.ts"
 import type { WorkloadSpec } from "../accuracy/Workload.ts"
-import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import type { DamonError } from "../model/DamonError.ts"
 
 /** The flags of `report accuracy`. */
 export interface ReportAccuracyOptions {
@@ -61,17 +61,20 @@ export const defaultReportAccuracyOptions: ReportAccuracyOptions = {
  * read once), streamed in bounded memory; the file is removed when the scope closes.
  */
 const stdinToFile = Effect.acquireRelease(
-  Effect.tryPromise({
-    try: async () => {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-trace-"))
-      const path = join(dir, "stdin.lackey")
-      await pipeline(process.stdin, createWriteStream(path))
-      return { dir, path }
-    },
-    catch: (e) => invalidArgument("--trace", "-", `stdin cannot be read: ${e instanceof Error ? e.message : String(e)}`)
+  Effect.sync(() => {
+    const dir = mkdtempSync(join(tmpdir(), "effect-damon-trace-"))
+    const path = join(dir, "stdin.lackey")
+    return { dir, path, fd: openSync(path, "w") }
   }),
-  ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+  ({ dir, fd }) =>
+    Effect.sync(() => {
+      closeSync(fd)
+      rmSync(dir, { recursive: true, force: true })
+    })
+).pipe(Effect.tap(({ fd }) => Stream.runForEach(stdinChunks, (chunk) =>
+  Effect.sync(() => {
+    for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off)
+  }))))
 
 /** Runs the report with `options` and prints it. */
 export const runReportAccuracy = (options: ReportAccuracyOptions): Effect.Effect<void, DamonError> =>
