@@ -45,8 +45,9 @@ describe("Sweep", () => {
       aggrIntervalUs: [100_000],
       minNrRegions: [10],
       intervalsGoal: [null, { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 10_000 }]
-    }, { opsUpdateIntervalUs: 1_000_000 })
-    assert.deepStrictEqual(settings.map((a) => [a.sampleIntervalUs, a.intervalsGoal.aggrs, a.opsUpdateIntervalUs]), [[5000, 0, 1_000_000], [5000, 3, 1_000_000]])
+    }, { opsUpdateIntervalUs: 2_000_000 })
+    assert.deepStrictEqual(settings.map((a) => [a.sampleIntervalUs, a.intervalsGoal.aggrs, a.opsUpdateIntervalUs]), [[5000, 0, 2_000_000], [5000, 3, 2_000_000]])
+    assert.strictEqual(Sweep.expandGrid({}).settings[0]!.opsUpdateIntervalUs, 1_000_000, "accuracy runs re-read mappings every second")
     assert.deepStrictEqual(skipped.map((s) => s.reason), [
       "attrs.sampleIntervalUs: 200000 is invalid: must be <= aggrIntervalUs (100000)",
       "attrs.sampleIntervalUs: 200000 is invalid: must be within intervalsGoal [minSampleUs, maxSampleUs] = [1000, 10000] while intervalsGoal.aggrs != 0"

@@ -16,6 +16,7 @@ import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import {
   type AccuracySummary,
   checkOptions,
+  defaultOpsUpdateIntervalUs,
   type EvaluateOptions,
   type Evaluation,
   evaluateDamon,
@@ -40,7 +41,7 @@ export type SweepMetric = "wssErrorPct" | "hotPrecision" | "hotRecall" | "hotF1"
 export interface SweepOptions {
   readonly workload: WorkloadSpec
   readonly grid: SweepGrid
-  /** Attributes every setting starts from (e.g. `opsUpdateIntervalUs`). */
+  /** Attributes every setting starts from (`opsUpdateIntervalUs` defaults to 1 s, as in `Evaluate`). */
   readonly base?: Attrs.AttrsInput
   readonly durationUs: number
   readonly seed?: number
@@ -98,8 +99,12 @@ export class SweepFailed extends Data.TaggedError("SweepFailed")<{ readonly inde
   }
 }
 
-/** Every combination of the grid over `base`, in order; combinations the attrs rules refuse are skipped with the reason. */
+/**
+ * Every combination of the grid over `base` (with `opsUpdateIntervalUs` 1 s unless `base` says),
+ * in order; combinations the attrs rules refuse are skipped with the reason.
+ */
 export const expandGrid = (grid: SweepGrid, base: Attrs.AttrsInput = {}): { readonly settings: Array<Attrs.Attrs>; readonly skipped: Array<SkippedSetting> } => {
+  const from: Attrs.AttrsInput = { opsUpdateIntervalUs: defaultOpsUpdateIntervalUs, ...base }
   const axis = <A>(values: ReadonlyArray<A> | undefined): ReadonlyArray<A | undefined> => (values === undefined || values.length === 0 ? [undefined] : values)
   const settings: Array<Attrs.Attrs> = []
   const skipped: Array<SkippedSetting> = []
@@ -109,7 +114,7 @@ export const expandGrid = (grid: SweepGrid, base: Attrs.AttrsInput = {}): { read
         for (const maxNrRegions of axis(grid.maxNrRegions)) {
           for (const goal of axis(grid.intervalsGoal)) {
             const input: Attrs.AttrsInput = {
-              ...base,
+              ...from,
               ...(sampleIntervalUs === undefined ? {} : { sampleIntervalUs }),
               ...(aggrIntervalUs === undefined ? {} : { aggrIntervalUs }),
               ...(minNrRegions === undefined ? {} : { minNrRegions }),
