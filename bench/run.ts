@@ -3,6 +3,7 @@
  * `bench/results/latest.json`. Pass benchmark names to run a subset.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
+import { accuracyBench } from "./accuracy.ts"
 import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
@@ -11,7 +12,7 @@ import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

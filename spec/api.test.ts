@@ -51,6 +51,7 @@ describe("entry points", () => {
     "effect-damon/modules": "src/modules/index.ts",
     "effect-damon/report": "src/report/index.ts",
     "effect-damon/damo": "src/damo/index.ts",
+    "effect-damon/accuracy": "src/accuracy/index.ts",
     "effect-damon/http": "src/http/index.ts"
   }
 
@@ -77,7 +78,7 @@ describe("entry points", () => {
   it("the main entry point does not reach the simulator, the admin tree, the modules or the interfaces", () => {
     const { seen } = reachable(join(root, "src/index.ts"))
     const inside = [...seen].map((f) => f.slice(join(root, "src/").length))
-    assert.deepStrictEqual(inside.filter((f) => /^(sim|sysfs|modules|http|cli|report|damo)\//.test(f)), [])
+    assert.deepStrictEqual(inside.filter((f) => /^(sim|sysfs|modules|http|cli|report|damo|accuracy)\//.test(f)), [])
   })
 
   it("internals are not public: the kdamond's start, the loop, commit and apply internals", async () => {

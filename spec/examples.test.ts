@@ -14,6 +14,8 @@ import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
 import { main as pageTable } from "../examples/05-page-table.ts"
 import { writePictures } from "../examples/04-pictures.ts"
+import { main as cache } from "../examples/06-instrumented-cache.ts"
+import { runSweep } from "../examples/07-sweep.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -84,4 +86,32 @@ describe("examples", () => {
       ])
       assert.match(out.at(-1)!, /^wrote stairs-regions\.svg \(\d+ x \d+\) and stairs-regions\.png \(\d+ x \d+\)$/)
     }))
+
+  it.effect("06-instrumented-cache - a pageout scheme moves cold entries to disk; hot ones stay and hit", () =>
+    Effect.gen(function*() {
+      yield* cache
+      const out = yield* lines
+      assert.strictEqual(out[0], " 0 s  4096 entries, all in memory: 16.0 MiB")
+      const rows = out.slice(1, -1).map((l) => /^ *(\d+) s  hit rate +([\d.]+) %  in memory +([\d.]+) MiB  on disk +([\d.]+) MiB$/.exec(l))
+      assert.strictEqual(rows.length, 8)
+      rows.forEach((m, i) => {
+        assert.isNotNull(m)
+        // the hot keys keep hitting; from 3 s on, the hot 1 MiB and a little more stay in memory
+        assert.isTrue(Number(m![2]) > 90, m![0])
+        if (i >= 2) assert.isTrue(Number(m![3]) < 5, m![0])
+        assert.closeTo(Number(m![3]) + Number(m![4]), 16, 0.11)
+      })
+      assert.strictEqual(out.at(-1), "wrote 4096 of 4096 entries to disk")
+    }))
+
+  it.effect("07-sweep - a sweep's table with the Pareto front marked, and its picture", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      yield* runSweep(dir)
+      const out = (yield* lines).join("\n").split("\n")
+      assert.match(out[0]!, /^# sweep of stairs: 4 settings, 3 s each/)
+      assert.isAbove(out.filter((l) => l.startsWith("*")).length, 0)
+      assert.deepStrictEqual(readdirSync(dir), ["stairs-sweep.svg"])
+      assert.match(out.at(-1)!, /^wrote stairs-sweep\.svg \(\d+ x \d+\)$/)
+    }), 120_000)
 })

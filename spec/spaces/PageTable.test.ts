@@ -123,4 +123,58 @@ describe("PageTable", () => {
       assert.isTrue(evicted.some(([s]) => s >= buf + 8 * MiB))
       for (const [s, e] of evicted) assert.isFalse(s < buf + 4 * MiB && e > buf, `evicted hot pages [${s}, ${e})`)
     }))
+
+  it("the whole 64-bit space: page-aligned addresses up to 2^64 map and mark exactly; beyond is refused", () => {
+    const t = PageTable.make({ pid: 3 })
+    const top = 2 ** 64
+    Result.getOrThrow(t.map(top - 8 * MiB, top))
+    Result.getOrThrow(t.map(2 ** 63, 2 ** 63 + 2 * MiB))
+    const s = t.space.sampler(Rng.makeRng(1))
+    t.mark(top - PAGE)
+    t.markPage(2 ** 63 / PAGE + 1)
+    assert.strictEqual(s.young(3, top - PAGE, 0), 1)
+    assert.strictEqual(s.young(3, top - 2 * PAGE, 0), 0)
+    assert.strictEqual(s.young(3, 2 ** 63 + PAGE + 100, 0), 1)
+    assert.strictEqual(s.young(3, 2 ** 63, 0), 0)
+    s.mkold(3, top - PAGE, 0)
+    assert.strictEqual(s.young(3, top - PAGE, 0), 0)
+    const beyond = t.map(top, top + PAGE)
+    assert.isTrue(Result.isFailure(beyond) && beyond.failure.message.includes("must be a page-aligned (4096) integer in [0, 2^64]"))
+    // a double above 2^53 that is not a page multiple is refused too
+    const odd = t.map(2 ** 60, 2 ** 60 + 6144)
+    assert.isTrue(Result.isFailure(odd) && odd.failure.message.startsWith("end: "))
+  })
+
+  it("property: marks in many sparse chunks (more than the chunk cache holds) keep their bits (seeded)", () => {
+    const t = PageTable.make()
+    const rng = Rng.makeRng(5)
+    const pages = new Set<number>()
+    for (let i = 0; i < 3000; i++) {
+      const page = rng.rand(0, 2 ** 52)
+      pages.add(page)
+      t.markPage(page)
+    }
+    Result.getOrThrow(t.ensureMapped(0, 2 ** 64))
+    const s = t.space.sampler(Rng.makeRng(1))
+    for (const page of pages) assert.strictEqual(s.young(1, page * PAGE, 0), 1)
+    for (let i = 0; i < 3000; i++) {
+      const page = rng.rand(0, 2 ** 52)
+      if (!pages.has(page)) assert.strictEqual(s.young(1, page * PAGE, 0), 0)
+    }
+  })
+
+  it("ensureMapped maps what is missing, merged with the ranges it overlaps or touches", () => {
+    const t = PageTable.make()
+    Result.getOrThrow(t.map(0, 4 * PAGE))
+    Result.getOrThrow(t.map(10 * PAGE, 12 * PAGE))
+    Result.getOrThrow(t.ensureMapped(4 * PAGE, 6 * PAGE))
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0, end: 6 * PAGE }, { start: 10 * PAGE, end: 12 * PAGE }])
+    Result.getOrThrow(t.ensureMapped(5 * PAGE, 11 * PAGE))
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0, end: 12 * PAGE }])
+    Result.getOrThrow(t.ensureMapped(2 * PAGE, 3 * PAGE))
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0, end: 12 * PAGE }])
+    const bad = t.ensureMapped(PAGE, PAGE + 1)
+    assert.isTrue(Result.isFailure(bad) && bad.failure.message.startsWith("end: 4097 is invalid"))
+    assert.deepStrictEqual(t.mappedRanges(), [{ start: 0, end: 12 * PAGE }], "a refused call changes nothing")
+  })
 })

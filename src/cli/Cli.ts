@@ -5,6 +5,7 @@
  */
 import { Command, Flag } from "effect/cli"
 import { defaultOptions, runDemo } from "./Demo.ts"
+import { reportAccuracyCommand } from "./ReportAccuracy.ts"
 import { defaultServeOptions, runServe } from "./Serve.ts"
 
 const d = defaultOptions
@@ -71,7 +72,12 @@ const serve = Command.make(
   )
 )
 
+const report = Command.make("report").pipe(
+  Command.withDescription("Reports: accuracy (DAMON against the exact truth and a fixed-granularity baseline)"),
+  Command.withSubcommands([reportAccuracyCommand])
+)
+
 export const cli = Command.make("effect-damon").pipe(
   Command.withDescription("DAMON (Data Access MONitor) on Effect"),
-  Command.withSubcommands([demo, serve])
+  Command.withSubcommands([demo, serve, report])
 )

@@ -6,9 +6,12 @@
  * `onAction`.
  *
  * Storage is sparse: bits live in 2 MiB chunks allocated on the first mark, so a 64-bit address
- * space costs what its touched chunks cost. Marking a page is one store after a chunk lookup that
- * is cached for runs of marks in one chunk. Every folio is a base page, so the kernel's
- * `last_applied` skipping (for huge folios straddling regions) never applies.
+ * space costs what its touched chunks cost. Addresses are numbers: every page-aligned address
+ * below 2^64 is exact as a double (a page number has at most 52 bits), so the whole 64-bit space
+ * can be mapped and marked. Marking a page is one store after a chunk lookup through a small
+ * direct-mapped cache (a trace alternates between code, stack and heap chunks). Every folio is a
+ * base page, so the kernel's `last_applied` skipping (for huge folios straddling regions) never
+ * applies.
  */
 import type { Rng } from "../core/Rng.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
@@ -27,6 +30,9 @@ import { Result } from "effect"
 const CHUNK_SHIFT_PAGES = 9
 const CHUNK_PAGES = 1 << CHUNK_SHIFT_PAGES
 const CHUNK_BYTES = CHUNK_PAGES * PAGE_SIZE
+const CACHE_SLOTS = 64
+/** One past the highest address: 2^64. */
+export const ADDRESS_LIMIT = 2 ** 64
 
 /** Options of {@link make}. */
 export interface PageTableOptions {
@@ -48,15 +54,23 @@ export interface PageTable {
   readonly map: (start: number, end: number) => Result.Result<void, DamonError>
   /** Unmaps whatever is mapped in `[start, end)`, with its accessed bits. */
   readonly unmap: (start: number, end: number) => void
+  /**
+   * Maps what is not yet mapped of `[start, end)` (page aligned), merging it with the mapped
+   * ranges it overlaps or touches.
+   */
+  readonly ensureMapped: (start: number, end: number) => Result.Result<void, DamonError>
   /** Marks the page holding `addr` accessed (ignored outside mapped ranges when checked). */
   readonly mark: (addr: number) => void
+  /** Marks page number `page` (`addr / 4096`) accessed: {@link mark} without the division. */
+  readonly markPage: (page: number) => void
   /** Marks every page of `[start, end)` accessed. */
   readonly markRange: (start: number, end: number) => void
   /** The mapped ranges, sorted. */
   readonly mappedRanges: () => ReadonlyArray<AddrRange>
 }
 
-const pageMisaligned = (x: number): boolean => !Number.isSafeInteger(x) || x < 0 || x % PAGE_SIZE !== 0
+const pageMisaligned = (x: number): boolean => !Number.isInteger(x) || x < 0 || x > ADDRESS_LIMIT || x % PAGE_SIZE !== 0
+const misalignedRule = "must be a page-aligned (4096) integer in [0, 2^64]"
 
 /** A page table for one process; nothing mapped. */
 export const make = (options: PageTableOptions = {}): PageTable => {
@@ -64,36 +78,70 @@ export const make = (options: PageTableOptions = {}): PageTable => {
   const onAction = options.onAction
   const ranges: Array<AddrRange> = []
   const chunks = new Map<number, Uint8Array>()
-  let lastIdx = -1
-  let lastChunk: Uint8Array | undefined
+  // Direct-mapped cache of existing chunks by index (`idx & 63`; ToInt32 keeps the low bits of
+  // indices up to 2^43).
+  const cacheIdx = new Float64Array(CACHE_SLOTS).fill(-1)
+  const cacheChunk: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CACHE_SLOTS).fill(undefined)
 
-  const chunkFor = (idx: number): Uint8Array => {
-    if (idx === lastIdx) return lastChunk!
-    let c = chunks.get(idx)
-    if (c === undefined) {
-      c = new Uint8Array(CHUNK_PAGES)
-      chunks.set(idx, c)
+  /** The chunk of index `idx`, or `undefined` when nothing was marked in it. */
+  const chunkAt = (idx: number): Uint8Array | undefined => {
+    const slot = idx & (CACHE_SLOTS - 1)
+    if (cacheIdx[slot] === idx) return cacheChunk[slot]
+    const c = chunks.get(idx)
+    if (c !== undefined) {
+      cacheIdx[slot] = idx
+      cacheChunk[slot] = c
     }
-    lastIdx = idx
-    lastChunk = c
     return c
   }
 
-  const mark = (addr: number): void => {
-    const page = Math.floor(addr / PAGE_SIZE)
-    chunkFor(Math.floor(page / CHUNK_PAGES))[page % CHUNK_PAGES] = 1
+  const newChunk = (idx: number): Uint8Array => {
+    const c = new Uint8Array(CHUNK_PAGES)
+    chunks.set(idx, c)
+    const slot = idx & (CACHE_SLOTS - 1)
+    cacheIdx[slot] = idx
+    cacheChunk[slot] = c
+    return c
   }
+
+  const markPage = (page: number): void => {
+    const idx = Math.floor(page / CHUNK_PAGES)
+    const c = chunkAt(idx) ?? newChunk(idx)
+    c[page - idx * CHUNK_PAGES] = 1
+  }
+
+  const mark = (addr: number): void => markPage(Math.floor(addr / PAGE_SIZE))
 
   const youngBit = (addr: number): number => {
     const page = Math.floor(addr / PAGE_SIZE)
-    const c = chunks.get(Math.floor(page / CHUNK_PAGES))
-    return c === undefined ? 0 : c[page % CHUNK_PAGES]!
+    const idx = Math.floor(page / CHUNK_PAGES)
+    const c = chunkAt(idx)
+    return c === undefined ? 0 : c[page - idx * CHUNK_PAGES]!
   }
 
   const clearBit = (addr: number): void => {
     const page = Math.floor(addr / PAGE_SIZE)
-    const c = chunks.get(Math.floor(page / CHUNK_PAGES))
-    if (c !== undefined) c[page % CHUNK_PAGES] = 0
+    const idx = Math.floor(page / CHUNK_PAGES)
+    const c = chunkAt(idx)
+    if (c !== undefined) c[page - idx * CHUNK_PAGES] = 0
+  }
+
+  /** Adds `[start, end)` to the mappings, merged with every range it overlaps or touches. */
+  const mergeRange = (start: number, end: number): void => {
+    let lo = start
+    let hi = end
+    const kept: Array<AddrRange> = []
+    for (const r of ranges) {
+      if (r.end < lo || r.start > hi) kept.push(r)
+      else {
+        if (r.start < lo) lo = r.start
+        if (r.end > hi) hi = r.end
+      }
+    }
+    kept.push({ start: lo, end: hi })
+    kept.sort((a, b) => a.start - b.start)
+    ranges.length = 0
+    ranges.push(...kept)
   }
 
   /** Index of the mapped range holding `addr`, or -1. */
@@ -110,10 +158,23 @@ export const make = (options: PageTableOptions = {}): PageTable => {
     return -1
   }
 
+  const checkRange = (start: number, end: number): DamonError | undefined => {
+    if (pageMisaligned(start)) return invalidArgument("start", start, misalignedRule)
+    if (pageMisaligned(end)) return invalidArgument("end", end, misalignedRule)
+    if (end <= start) return invalidArgument("end", end, `must be > start (${start})`)
+    return undefined
+  }
+
+  const ensureMapped = (start: number, end: number): Result.Result<void, DamonError> => {
+    const bad = checkRange(start, end)
+    if (bad !== undefined) return Result.fail(bad)
+    mergeRange(start, end)
+    return Result.void
+  }
+
   const map = (start: number, end: number): Result.Result<void, DamonError> => {
-    if (pageMisaligned(start)) return Result.fail(invalidArgument("start", start, "must be a page-aligned (4096) safe integer"))
-    if (pageMisaligned(end)) return Result.fail(invalidArgument("end", end, "must be a page-aligned (4096) safe integer"))
-    if (end <= start) return Result.fail(invalidArgument("end", end, `must be > start (${start})`))
+    const bad = checkRange(start, end)
+    if (bad !== undefined) return Result.fail(bad)
     const clash = ranges.find((r) => r.start < end && start < r.end)
     if (clash !== undefined) {
       return Result.fail(invalidArgument("start", start, `overlaps the mapped range [${clash.start}, ${clash.end})`))
@@ -219,5 +280,5 @@ export const make = (options: PageTableOptions = {}): PageTable => {
     applyPhysical: (start, end, req, _nowUs, out) => act(start, end, req, out)
   }
 
-  return { pid, space, map, unmap, mark, markRange, mappedRanges: () => ranges }
+  return { pid, space, map, ensureMapped, unmap, mark, markPage, markRange, mappedRanges: () => ranges }
 }

@@ -1,0 +1,95 @@
+/**
+ * Sweeps: the grid's combinations (invalid ones skipped with the reason), the Pareto front, the
+ * same results whatever the number of worker threads, bad options refused before any work, and
+ * the table and the picture.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Sweep, SweepReport } from "effect-damon/accuracy"
+import { Render } from "effect-damon/report"
+
+const point = (index: number, checksPerSec: number, wssErrorPct: number | null) => {
+  const summary = { count: 0, missing: 0, mean: null, min: null, p10: null, p25: null, median: null, p75: null, p90: null, max: null }
+  return {
+    index,
+    attrs: {
+      sampleIntervalUs: 5000,
+      aggrIntervalUs: 100_000,
+      opsUpdateIntervalUs: 60_000_000,
+      intervalsGoal: { accessBp: 0, aggrs: 0, minSampleUs: 0, maxSampleUs: 0 },
+      minNrRegions: 10,
+      maxNrRegions: 1000,
+      aggrSamples: 0
+    },
+    checksPerSec,
+    checksPerSample: checksPerSec / 200,
+    wssErrorPct,
+    hotPrecision: null,
+    hotRecall: null,
+    hotF1: null,
+    summary: { wssErrorPct: summary, hotPrecision: summary, hotRecall: summary, coldPrecision: summary, coldRecall: summary },
+    pooled: { wssErrorPct: null, hotPrecision: null, hotRecall: null }
+  }
+}
+
+const small: Sweep.SweepOptions = {
+  workload: { kind: "masim", name: "stairs" },
+  grid: { sampleIntervalUs: [5000, 10_000], maxNrRegions: [20, 200] },
+  durationUs: 1_500_000
+}
+
+describe("Sweep", () => {
+  it("the grid's combinations in order; combinations the attrs rules refuse are skipped with the reason", () => {
+    const { settings, skipped } = Sweep.expandGrid({
+      sampleIntervalUs: [5000, 200_000],
+      aggrIntervalUs: [100_000],
+      minNrRegions: [10],
+      intervalsGoal: [null, { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 10_000 }]
+    }, { opsUpdateIntervalUs: 2_000_000 })
+    assert.deepStrictEqual(settings.map((a) => [a.sampleIntervalUs, a.intervalsGoal.aggrs, a.opsUpdateIntervalUs]), [[5000, 0, 2_000_000], [5000, 3, 2_000_000]])
+    assert.strictEqual(Sweep.expandGrid({}).settings[0]!.opsUpdateIntervalUs, 1_000_000, "accuracy runs re-read mappings every second")
+    assert.deepStrictEqual(skipped.map((s) => s.reason), [
+      "attrs.sampleIntervalUs: 200000 is invalid: must be <= aggrIntervalUs (100000)",
+      "attrs.sampleIntervalUs: 200000 is invalid: must be within intervalsGoal [minSampleUs, maxSampleUs] = [1000, 10000] while intervalsGoal.aggrs != 0"
+    ])
+  })
+
+  it("the Pareto front: no other point is as cheap and as accurate and better in one; undefined figures are off it", () => {
+    const points = [point(0, 100, 10), point(1, 200, 5), point(2, 200, 8), point(3, 50, 20), point(4, 300, 5), point(5, 400, null), point(6, 100, 10)]
+    assert.deepStrictEqual(Sweep.markPareto(points, "wssErrorPct").map((p) => p.pareto), [true, true, false, true, false, false, true])
+  })
+
+  it.effect("the same results with 1 and 2 worker threads, and in this thread", () =>
+    Effect.gen(function*() {
+      const one = yield* Sweep.run({ ...small, workers: 1 })
+      const two = yield* Sweep.run({ ...small, workers: 2 })
+      const here = yield* Sweep.run({ ...small, workers: 0 })
+      assert.strictEqual(one.points.length, 4)
+      assert.deepStrictEqual(two.points, one.points)
+      assert.deepStrictEqual(here.points, one.points)
+      assert.isTrue(one.points.some((p) => p.pareto))
+    }), 120_000)
+
+  it.effect("bad options are refused before any work, naming the field", () =>
+    Effect.gen(function*() {
+      const fail = (options: Sweep.SweepOptions) => Effect.flip(Sweep.run(options)).pipe(Effect.map((e) => e.message))
+      assert.strictEqual(yield* fail({ ...small, workers: -1 }), "workers: -1 is invalid: must be an integer in [0, 256]")
+      assert.strictEqual(yield* fail({ ...small, durationUs: -5 }), "durationUs: -5 is invalid: must be a positive finite number of microseconds")
+      assert.include(yield* fail({ ...small, grid: { sampleIntervalUs: [1e9] } }), "grid: ")
+      assert.include(yield* fail({ ...small, workload: { kind: "trace", path: "/nonexistent", accessesPerUs: 1 } }), "trace.path: \"/nonexistent\" is invalid: cannot be read")
+    }))
+
+  it.effect("the table marks the front; the picture renders to SVG without warnings", () =>
+    Effect.gen(function*() {
+      const result = yield* Sweep.run({ ...small, workers: 0, durationUs: 500_000 })
+      const table = SweepReport.formatTable(result)
+      const lines = table.split("\n")
+      assert.match(lines[0]!, /^# sweep of stairs: 4 settings, 0\.5 s each, truth tick 5000 us, hot from 0\.5; \* = Pareto front/)
+      assert.strictEqual(lines.length, 6)
+      assert.strictEqual(lines.slice(2).filter((l) => l.startsWith("*")).length, result.points.filter((p) => p.pareto).length)
+      const svg = yield* Render.toSvg(SweepReport.sweepSpec(result))
+      assert.deepStrictEqual(svg.warnings, [])
+      assert.include(svg.svg, "pages checked per second")
+      assert.include(svg.svg, "Pareto front")
+    }), 60_000)
+})

@@ -1,0 +1,290 @@
+/**
+ * Parameter sweeps: one workload monitored by DAMON under every combination of a grid of
+ * monitoring attributes (intervals, region limits, intervals auto-tuning goals), each setting
+ * judged against the same truth (one tick for all), reported as accuracy against cost (pages
+ * checked per second) with the Pareto front marked.
+ *
+ * Settings run on worker threads (`node:worker_threads`, one evaluation at a time per worker,
+ * all cores by default). A setting's result depends only on the workload, the setting, the
+ * options and the seed, never on the worker that ran it or on the number of workers.
+ */
+import { availableParallelism } from "node:os"
+import { Worker } from "node:worker_threads"
+import { Data, Effect, Result } from "effect"
+import * as Attrs from "../model/Attrs.ts"
+import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import {
+  type AccuracySummary,
+  checkOptions,
+  defaultOpsUpdateIntervalUs,
+  type EvaluateOptions,
+  type Evaluation,
+  evaluateDamon,
+  type PooledAccuracy
+} from "./Evaluate.ts"
+import { checkWorkload, type WorkloadSpec } from "./Workload.ts"
+
+/** The values to combine; a missing field keeps the kernel default (or `base`'s value). */
+export interface SweepGrid {
+  readonly sampleIntervalUs?: ReadonlyArray<number>
+  readonly aggrIntervalUs?: ReadonlyArray<number>
+  readonly minNrRegions?: ReadonlyArray<number>
+  readonly maxNrRegions?: ReadonlyArray<number>
+  /** Intervals auto-tuning goals (`null`: tuning off). */
+  readonly intervalsGoal?: ReadonlyArray<Attrs.IntervalsGoal | null>
+}
+
+/** The accuracy figure the Pareto front is drawn for. */
+export type SweepMetric = "wssErrorPct" | "hotPrecision" | "hotRecall" | "hotF1"
+
+/** A sweep. */
+export interface SweepOptions {
+  readonly workload: WorkloadSpec
+  readonly grid: SweepGrid
+  /** Attributes every setting starts from (`opsUpdateIntervalUs` defaults to 1 s, as in `Evaluate`). */
+  readonly base?: Attrs.AttrsInput
+  readonly durationUs: number
+  readonly seed?: number
+  readonly hotThreshold?: number
+  /** The truth's tick, the same for every setting. Defaults to 5000 (the default sampling interval). */
+  readonly truthTickUs?: number
+  readonly warmupUs?: number
+  /** Worker threads; 0 runs every setting in the calling thread. Defaults to the cores available. */
+  readonly workers?: number
+  /** The figure of the Pareto front. Defaults to `"wssErrorPct"`. */
+  readonly metric?: SweepMetric
+}
+
+/** One setting's result. */
+export interface SweepPoint {
+  readonly index: number
+  readonly attrs: Attrs.Attrs
+  readonly checksPerSec: number
+  readonly checksPerSample: number
+  /** Medians over the windows. */
+  readonly wssErrorPct: number | null
+  readonly hotPrecision: number | null
+  readonly hotRecall: number | null
+  /** Harmonic mean of the pooled hot precision and recall. */
+  readonly hotF1: number | null
+  /** Every figure's summary, and the pooled ones. */
+  readonly summary: AccuracySummary
+  readonly pooled: PooledAccuracy
+  /** On the Pareto front: no other setting is as cheap and as accurate, and better in one. */
+  readonly pareto: boolean
+}
+
+/** A combination the rules of `damon_set_attrs()` refuse, and why. */
+export interface SkippedSetting {
+  readonly attrs: Attrs.AttrsInput
+  readonly reason: string
+}
+
+/** A sweep's results, in grid order. */
+export interface SweepResult {
+  readonly workload: WorkloadSpec
+  readonly metric: SweepMetric
+  readonly truthTickUs: number
+  readonly hotThreshold: number
+  readonly durationUs: number
+  readonly points: ReadonlyArray<SweepPoint>
+  readonly skipped: ReadonlyArray<SkippedSetting>
+  readonly workers: number
+}
+
+/** A setting failed on a worker (or the worker died). */
+export class SweepFailed extends Data.TaggedError("SweepFailed")<{ readonly index: number; readonly detail: string }> {
+  override get message(): string {
+    return `sweep setting ${this.index} failed: ${this.detail}`
+  }
+}
+
+/**
+ * Every combination of the grid over `base` (with `opsUpdateIntervalUs` 1 s unless `base` says),
+ * in order; combinations the attrs rules refuse are skipped with the reason.
+ */
+export const expandGrid = (grid: SweepGrid, base: Attrs.AttrsInput = {}): { readonly settings: Array<Attrs.Attrs>; readonly skipped: Array<SkippedSetting> } => {
+  const from: Attrs.AttrsInput = { opsUpdateIntervalUs: defaultOpsUpdateIntervalUs, ...base }
+  const axis = <A>(values: ReadonlyArray<A> | undefined): ReadonlyArray<A | undefined> => (values === undefined || values.length === 0 ? [undefined] : values)
+  const settings: Array<Attrs.Attrs> = []
+  const skipped: Array<SkippedSetting> = []
+  for (const sampleIntervalUs of axis(grid.sampleIntervalUs)) {
+    for (const aggrIntervalUs of axis(grid.aggrIntervalUs)) {
+      for (const minNrRegions of axis(grid.minNrRegions)) {
+        for (const maxNrRegions of axis(grid.maxNrRegions)) {
+          for (const goal of axis(grid.intervalsGoal)) {
+            const input: Attrs.AttrsInput = {
+              ...from,
+              ...(sampleIntervalUs === undefined ? {} : { sampleIntervalUs }),
+              ...(aggrIntervalUs === undefined ? {} : { aggrIntervalUs }),
+              ...(minNrRegions === undefined ? {} : { minNrRegions }),
+              ...(maxNrRegions === undefined ? {} : { maxNrRegions }),
+              ...(goal === undefined ? {} : { intervalsGoal: goal ?? { accessBp: 0, aggrs: 0, minSampleUs: 0, maxSampleUs: 0 } })
+            }
+            const attrs = Attrs.make(input)
+            if (Result.isSuccess(attrs)) settings.push(attrs.success)
+            else skipped.push({ attrs: input, reason: attrs.failure.message })
+          }
+        }
+      }
+    }
+  }
+  return { settings, skipped }
+}
+
+const metricOf = (p: Omit<SweepPoint, "pareto">, m: SweepMetric): number | null => p[m]
+
+/** Error to minimise: the WSS error itself, or one minus a ratio. */
+const lossOf = (p: Omit<SweepPoint, "pareto">, m: SweepMetric): number | null => {
+  const v = metricOf(p, m)
+  return v === null ? null : m === "wssErrorPct" ? v : 1 - v
+}
+
+/** Marks the points no other point dominates (cheaper or equal and more accurate or equal, better in one). */
+export const markPareto = (points: ReadonlyArray<Omit<SweepPoint, "pareto">>, metric: SweepMetric): Array<SweepPoint> =>
+  points.map((p) => {
+    const loss = lossOf(p, metric)
+    if (loss === null) return { ...p, pareto: false }
+    const dominated = points.some((q) => {
+      const lq = lossOf(q, metric)
+      return q !== p && lq !== null && q.checksPerSec <= p.checksPerSec && lq <= loss && (q.checksPerSec < p.checksPerSec || lq < loss)
+    })
+    return { ...p, pareto: !dominated }
+  })
+
+/** The point of one evaluation (before the front is known). */
+export const pointOf = (index: number, e: Evaluation): Omit<SweepPoint, "pareto"> => {
+  const p = e.pooled.hotPrecision
+  const r = e.pooled.hotRecall
+  return {
+    index,
+    attrs: e.attrs,
+    checksPerSec: e.checksPerSec,
+    checksPerSample: e.checksPerSample,
+    wssErrorPct: e.summary.wssErrorPct.median,
+    hotPrecision: e.summary.hotPrecision.median,
+    hotRecall: e.summary.hotRecall.median,
+    hotF1: p === null || r === null || p + r === 0 ? null : (2 * p * r) / (p + r),
+    summary: e.summary,
+    pooled: e.pooled
+  }
+}
+
+/** A job for a worker: evaluate DAMON on `workload` with `options`. */
+export interface SweepJob {
+  readonly index: number
+  readonly workload: WorkloadSpec
+  readonly options: EvaluateOptions
+}
+
+/** A worker's answer. */
+export type SweepReply =
+  | { readonly index: number; readonly ok: true; readonly point: Omit<SweepPoint, "pareto"> }
+  | { readonly index: number; readonly ok: false; readonly detail: string }
+
+/** Runs one job in this thread (what a worker does). */
+export const runJob = (job: SweepJob): Effect.Effect<SweepReply> =>
+  evaluateDamon(job.workload, job.options).pipe(
+    Effect.map((e): SweepReply => ({ index: job.index, ok: true, point: pointOf(job.index, e) })),
+    Effect.catch((e) => Effect.succeed<SweepReply>({ index: job.index, ok: false, detail: e.message }))
+  )
+
+const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./SweepWorker.ts" : "./SweepWorker.js", import.meta.url)
+
+/** Sends `job` to `worker` and waits for its reply (a dead worker fails the setting). */
+const onWorker = (worker: Worker, job: SweepJob): Effect.Effect<SweepReply, SweepFailed> =>
+  Effect.callback<SweepReply, SweepFailed>((resume) => {
+    const cleanup = () => {
+      worker.off("message", onMessage)
+      worker.off("error", onError)
+      worker.off("exit", onExit)
+    }
+    const onMessage = (reply: SweepReply) => {
+      cleanup()
+      resume(Effect.succeed(reply))
+    }
+    const onError = (e: Error) => {
+      cleanup()
+      resume(Effect.fail(new SweepFailed({ index: job.index, detail: `worker error: ${e.message}` })))
+    }
+    const onExit = (code: number) => {
+      cleanup()
+      resume(Effect.fail(new SweepFailed({ index: job.index, detail: `worker exited with code ${code}` })))
+    }
+    worker.on("message", onMessage)
+    worker.on("error", onError)
+    worker.on("exit", onExit)
+    worker.postMessage(job)
+    return Effect.sync(cleanup)
+  })
+
+/** Runs `jobs` on `n` workers (each takes the next job when done); replies in job order. */
+const runOnWorkers = (jobs: ReadonlyArray<SweepJob>, n: number): Effect.Effect<Array<SweepReply>, SweepFailed> =>
+  Effect.scoped(Effect.gen(function*() {
+    const replies: Array<SweepReply | undefined> = jobs.map(() => undefined)
+    let next = 0
+    const drive = (worker: Worker): Effect.Effect<void, SweepFailed> =>
+      Effect.suspend(() => {
+        if (next >= jobs.length) return Effect.void
+        const job = jobs[next++]!
+        return onWorker(worker, job).pipe(
+          Effect.tap((reply) => Effect.sync(() => (replies[job.index] = reply))),
+          Effect.andThen(drive(worker))
+        )
+      })
+    const workers = yield* Effect.forEach(
+      Array.from({ length: Math.min(n, jobs.length) }, (_, i) => i),
+      () => Effect.acquireRelease(Effect.sync(() => new Worker(workerUrl)), (w) => Effect.promise(() => w.terminate()))
+    )
+    yield* Effect.forEach(workers, drive, { concurrency: "unbounded", discard: true })
+    return replies.map((r) => r!)
+  }))
+
+/**
+ * Runs the sweep. Bad options are an `InvalidArgument` before anything runs; a setting failing
+ * fails the sweep with `SweepFailed` naming it; settings the attrs rules refuse are listed in
+ * `skipped`.
+ */
+export const run = (options: SweepOptions): Effect.Effect<SweepResult, DamonError | SweepFailed> =>
+  Effect.gen(function*() {
+    const workers = options.workers ?? availableParallelism()
+    if (!(Number.isSafeInteger(workers) && workers >= 0 && workers <= 256)) {
+      return yield* Effect.fail(invalidArgument("workers", workers, "must be an integer in [0, 256]"))
+    }
+    const { settings, skipped } = expandGrid(options.grid, options.base)
+    if (settings.length === 0) {
+      return yield* Effect.fail(invalidArgument("grid", JSON.stringify(options.grid), "has no valid setting"))
+    }
+    const truthTickUs = options.truthTickUs ?? 5000
+    const hotThreshold = options.hotThreshold ?? 0.5
+    const evaluate = (attrs: Attrs.Attrs): EvaluateOptions => ({
+      attrs,
+      durationUs: options.durationUs,
+      truthTickUs,
+      hotThreshold,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.warmupUs === undefined ? {} : { warmupUs: options.warmupUs })
+    })
+    const jobs = settings.map((attrs, index): SweepJob => ({ index, workload: options.workload, options: evaluate(attrs) }))
+    const bad = checkOptions(jobs[0]!.options)
+    if (Result.isFailure(bad)) return yield* Effect.fail(bad.failure)
+    const badWorkload = checkWorkload(options.workload)
+    if (badWorkload !== undefined) return yield* Effect.fail(badWorkload)
+    const replies = workers === 0 ? yield* Effect.forEach(jobs, runJob) : yield* runOnWorkers(jobs, workers)
+    const points: Array<Omit<SweepPoint, "pareto">> = []
+    for (const reply of replies) {
+      if (!reply.ok) return yield* Effect.fail(new SweepFailed({ index: reply.index, detail: reply.detail }))
+      points.push(reply.point)
+    }
+    const metric = options.metric ?? "wssErrorPct"
+    return {
+      workload: options.workload,
+      metric,
+      truthTickUs,
+      hotThreshold,
+      durationUs: options.durationUs,
+      points: markPareto(points, metric),
+      skipped,
+      workers
+    }
+  })
