@@ -3,50 +3,43 @@
  * read and write `/sys/kernel/mm/damon/admin`): `GET /admin/<path>` reads a file,
  * `GET /admin/<dir>/` lists a directory, `PUT /admin/<path>` writes the request body to a file,
  * and `GET /metrics` serves Prometheus metrics of every kdamond and scheme. Built with effect's
- * `HttpRouter` over the `Sysfs` service, served by `@effect/platform-node`'s `NodeHttpServer`.
- * Adds no semantics of its own: every answer is the tree's (text, listing or errno). No
- * authentication and no TLS: it binds 127.0.0.1 by default and is meant for loopback use.
+ * `HttpRouter` over the `Sysfs` service, served by `NodeServer` (Node's HTTP server with limits).
+ * Adds no semantics of its own: every answer is the tree's (text, listing or errno). Every
+ * request first passes `RequestGuard` (Host, Origin, optional bearer token, no CORS); it binds
+ * 127.0.0.1 by default and refuses other addresses unless told twice. No TLS.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Effect, Fiber, Layer, Result } from "effect"
 import {
   HttpIncomingMessage,
   HttpRouter,
   HttpServer,
-  type HttpServerError,
+  HttpServerError,
   HttpServerRequest,
   HttpServerResponse
 } from "effect/http"
-import { createServer } from "node:http"
 import type { DamonError } from "../model/DamonError.ts"
 import { Sysfs } from "../sysfs/Sysfs.ts"
 import { fault, toError } from "../sysfs/SysfsError.ts"
 import { type AdminTarget, adminPrefix, parseAdminTarget } from "./AdminPath.ts"
+import * as BearerToken from "./BearerToken.ts"
 import { collect, formatMetrics } from "./DamonMetrics.ts"
+import { type EndpointConfig, type EndpointOptions, resolve } from "./EndpointConfig.ts"
 import { type ErrorBody, errorResponse } from "./ErrnoStatus.ts"
+import * as HostRules from "./HostRules.ts"
+import * as Listing from "./Listing.ts"
+import * as NodeServer from "./NodeServer.ts"
 import { contentType as prometheusContentType } from "./Prometheus.ts"
+import * as RequestGuard from "./RequestGuard.ts"
 
-/** Options of {@link layer}. */
-export interface EndpointOptions {
-  /** TCP port; `0` picks a free one (tests). Defaults to 0. */
-  readonly port?: number
-  /** Address to bind. Defaults to `127.0.0.1` (loopback only). */
-  readonly host?: string
-  /** Largest accepted `PUT` body, in bytes (`413 EFBIG` above). Defaults to 1 MiB. */
-  readonly maxBodyBytes?: number
-  /** Log every request with effect's HTTP logger. Defaults to false. */
-  readonly logRequests?: boolean
-}
-
-/** The default bind address: loopback only. */
-export const defaultHost = "127.0.0.1"
-
-const defaultMaxBodyBytes = 1 << 20
+export { defaultHost, type EndpointOptions } from "./EndpointConfig.ts"
 
 const textContentType = "text/plain; charset=utf-8"
 
-const jsonError = (status: number, body: ErrorBody): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.jsonUnsafe(body, { status })
+const jsonError = (
+  status: number,
+  body: ErrorBody,
+  headers: Readonly<Record<string, string>> = {}
+): HttpServerResponse.HttpServerResponse => HttpServerResponse.jsonUnsafe(body, { status, headers })
 
 const fromError = (error: DamonError): HttpServerResponse.HttpServerResponse => {
   const { status, body } = errorResponse(error)
@@ -78,13 +71,27 @@ const targetOf = (request: HttpServerRequest.HttpServerRequest): Result.Result<A
  *   which the engine handles like a caller giving up (its `damonCall`/`damosWalk` is withdrawn).
  */
 export const routes = (
-  options: Pick<EndpointOptions, "maxBodyBytes"> = {}
+  options: Partial<Pick<EndpointConfig, "maxBodyBytes" | "maxListingEntries">> = {}
 ): Layer.Layer<never, never, HttpRouter.HttpRouter | Sysfs> =>
   HttpRouter.use((router) =>
     Effect.gen(function*() {
       const sysfs = yield* Sysfs
       const scope = yield* Effect.scope
-      const maxBody = ByteSize.bytes(options.maxBodyBytes ?? defaultMaxBodyBytes)
+      const defaults = Result.getOrThrow(resolve())
+      const maxBody = ByteSize.bytes(options.maxBodyBytes ?? defaults.maxBodyBytes)
+      const maxListing = options.maxListingEntries ?? defaults.maxListingEntries
+
+      const list = (request: HttpServerRequest.HttpServerRequest, path: string) =>
+        Effect.map(sysfs.list(path), (names) => {
+          const page = Listing.page(path, names, Listing.queryOf(request.url), maxListing)
+          if (Result.isFailure(page)) {
+            const { status, errno, message } = page.failure
+            return jsonError(status, { errno, message })
+          }
+          return HttpServerResponse.jsonUnsafe(page.success.names, {
+            headers: { "x-total-count": String(page.success.total) }
+          })
+        })
 
       const get = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.suspend(() => {
@@ -92,7 +99,7 @@ export const routes = (
           if (Result.isFailure(target)) return Effect.succeed(fromError(target.failure))
           const { kind, path } = target.success
           const answer = kind === "dir"
-            ? Effect.map(sysfs.list(path), (names) => HttpServerResponse.jsonUnsafe(names))
+            ? list(request, path)
             : Effect.map(sysfs.read(path), (text) => HttpServerResponse.text(text, { contentType: textContentType }))
           return answer.pipe(Effect.catch((e) => Effect.succeed(fromError(e))))
         })
@@ -128,16 +135,18 @@ export const routes = (
         yield* router.add(method, "/admin/*", methodNotAllowed("GET, PUT"))
       }
       yield* router.add("GET", "/metrics", metrics)
+      for (const method of ["PUT", "POST", "PATCH", "DELETE"] as const) {
+        yield* router.add(method, "/metrics", methodNotAllowed("GET"))
+      }
     })
   )
 
 /** `405` with an `Allow` header, for the methods a path does not serve. */
 const methodNotAllowed = (allow: string) => (request: HttpServerRequest.HttpServerRequest) =>
   Effect.succeed(
-    HttpServerResponse.jsonUnsafe(
-      { errno: "EOPNOTSUPP", message: `${request.method} is not supported here (allowed: ${allow})` },
-      { status: 405, headers: { allow } }
-    )
+    jsonError(405, { errno: "EOPNOTSUPP", message: `${request.method} is not supported here (allowed: ${allow})` }, {
+      allow
+    })
   )
 
 /** A body that could not be read: too large (`413 EFBIG`) or a broken request (`400 EINVAL`). */
@@ -149,19 +158,57 @@ const bodyError = (error: HttpServerError.HttpServerError): HttpServerResponse.H
 }
 
 /**
- * The endpoint: the routes served by a Node HTTP server listening on `host:port` (127.0.0.1 and
- * an ephemeral port by default). Listening starts when the layer is built and stops when it is
- * released; needs the `Sysfs` service.
+ * The guard in front of every route (`RequestGuard.check`), and a JSON `404 ENOENT` for a
+ * request no route matches (effect's router answers an empty one).
+ */
+const guarded = (config: RequestGuard.GuardConfig) =>
+<E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const refusal = RequestGuard.check({ method: request.method, headers: request.headers }, config)
+    if (refusal !== undefined) {
+      return Effect.succeed(
+        jsonError(refusal.status, { errno: refusal.errno, message: refusal.message }, refusal.headers)
+      )
+    }
+    return Effect.catchIf(
+      app,
+      (e): e is E => HttpServerError.isHttpServerError(e) && e.reason._tag === "RouteNotFound",
+      () =>
+        Effect.succeed(jsonError(404, {
+          errno: "ENOENT",
+          message: `no such route: ${request.method} ${request.url.slice(0, 200)}`
+        }))
+    )
+  })
+
+/**
+ * The endpoint: the routes behind the guard, served by `NodeServer` on `host:port` (127.0.0.1
+ * and an ephemeral port by default). Listening starts when the layer is built and stops when it
+ * is released; needs the `Sysfs` service. Fails with `InvalidArgument` for a bad option (before
+ * anything listens) and `ServeError` when the address cannot be bound.
  */
 export const layer = (
   options: EndpointOptions = {}
-): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError, Sysfs> => {
-  const listen = { port: options.port ?? 0, host: options.host ?? defaultHost }
-  const serveOptions = { disableListenLog: true, disableLogger: options.logRequests !== true }
-  return HttpRouter.serve(routes(options), serveOptions).pipe(
-    Layer.provideMerge(NodeHttpServer.layerServer(createServer, listen))
-  )
-}
+): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError | DamonError, Sysfs> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const config = yield* Effect.fromResult(resolve(options))
+    const tokenMatches = config.token === undefined ? undefined : BearerToken.matcher(config.token)
+    const served = Layer.unwrap(Effect.gen(function*() {
+      const server = yield* HttpServer.HttpServer
+      const port = server.address._tag === "UnixPathAddress" ? config.port : server.address.port
+      const hosts = HostRules.rulesFor(config.host, port, config.allowedHosts)
+      return HttpRouter.serve(routes(config), {
+        disableListenLog: true,
+        disableLogger: !config.logRequests,
+        middleware: guarded({ hosts, tokenMatches })
+      })
+    }))
+    return served.pipe(
+      Layer.provideMerge(NodeServer.layer({ host: config.host, port: config.port, limits: config.limits }))
+    )
+  }))
 
 /** The endpoint's base URL (`http://127.0.0.1:PORT`). */
 export const url: Effect.Effect<string, never, HttpServer.HttpServer> = HttpServer.addressFormattedWith(Effect.succeed)
