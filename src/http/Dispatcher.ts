@@ -11,13 +11,17 @@
  * starves every other client and the kdamonds' timers.
  *
  * So: a request is *active* from its start until its answer is handed to the socket. At most
- * `maxActivePerConnection` requests of one connection and `maxActive` in total are active; the
- * rest wait in their connection's queue, and a connection with anything waiting (or at its
- * limit) is not read, so at most one read buffer of requests waits per connection. Waiting
- * requests start in a later turn of the event loop, round-robin over connections, at most
- * `maxActive` per turn: whoever pipelines deep waits its turn like everyone else. A request of a
- * connection with nothing waiting starts at once when a slot is free (a plain keep-alive client
- * never waits). Pure: sockets and the event loop are reached through {@link ConnectionIo} and
+ * `maxActivePerConnection` requests of one connection are active, and beyond `maxActive` in
+ * total only a connection with nothing active and nothing waiting may start one (so a plain
+ * keep-alive client, one request at a time, never waits behind pipelining clients: total
+ * active stays below `maxActive` plus the number of connections). The rest wait in their connection's queue, and a
+ * connection with anything waiting (or at its limit) is not read, so at most one read buffer of
+ * requests waits per connection, and a connection with more than `maxWaitingPerConnection`
+ * waiting is cut (one read buffer holds some 1 500 minimal requests: only a client pipelining
+ * far ahead of its answers sends that many; no HTTP client in use pipelines at all). Waiting requests start in a later turn of the event loop,
+ * round-robin over connections, one per connection and at most `startsPerTurn` per turn, so the
+ * work done between two looks at the sockets and timers stays small: whoever pipelines deep
+ * waits its turn. Pure: sockets and the event loop are reached through {@link ConnectionIo} and
  * `schedule`.
  */
 
@@ -29,6 +33,11 @@ export interface ConnectionIo<R> {
   readonly pause: () => void
   /** Reads requests again. */
   readonly resume: () => void
+  /**
+   * The client pipelined more than `maxWaitingPerConnection` requests: the connection must be
+   * closed (its waiting requests are dropped, answers already handed to the socket stand).
+   */
+  readonly overflow: () => void
 }
 
 /** One connection's side of the dispatcher. */
@@ -49,8 +58,15 @@ export interface Connection<R> {
 export interface DispatchLimits {
   /** Active requests of one connection (at least 1). */
   readonly maxActivePerConnection: number
-  /** Active requests in total, and starts per turn (at least 1). */
+  /**
+   * Active requests in total beyond which only a connection with nothing active and nothing
+   * waiting starts one.
+   */
   readonly maxActive: number
+  /** Waiting requests started per turn of the event loop (at least 1). */
+  readonly startsPerTurn: number
+  /** Requests one connection may have waiting; one more cuts the connection (at least 1). */
+  readonly maxWaitingPerConnection: number
 }
 
 /** The dispatcher of one server. */
@@ -77,6 +93,8 @@ interface State<R> {
 export const make = <R>(limits: DispatchLimits, schedule: (task: () => void) => void): Dispatcher<R> => {
   const perConnection = Math.max(1, Math.floor(limits.maxActivePerConnection))
   const maxActive = Math.max(1, Math.floor(limits.maxActive))
+  const startsPerTurn = Math.max(1, Math.floor(limits.startsPerTurn))
+  const maxWaiting = Math.max(1, Math.floor(limits.maxWaitingPerConnection))
   const ring: Array<State<R>> = []
   let active = 0
   let scheduled = false
@@ -117,19 +135,38 @@ export const make = <R>(limits: DispatchLimits, schedule: (task: () => void) => 
     ring.push(c)
   }
 
+  /**
+   * One turn: a pass over the ring, starting one request of each connection while the total
+   * allows (those not reached keep their place, those served go to the back).
+   */
   const pump = () => {
     scheduled = false
-    let budget = maxActive
-    while (ring.length > 0 && active < maxActive && budget > 0) {
+    let budget = startsPerTurn
+    const blocked: Array<State<R>> = []
+    const served: Array<State<R>> = []
+    while (ring.length > 0 && budget > 0) {
       const c = ring.shift()!
       c.inRing = false
       if (c.closed || waiting(c) === 0 || c.active >= perConnection) continue
+      if (active >= maxActive) {
+        blocked.push(c)
+        continue
+      }
       start(c, take(c))
       budget--
-      enterRing(c)
-      updatePause(c)
+      served.push(c)
     }
+    const rest = ring.splice(0)
+    for (const c of rest) c.inRing = false
+    for (const c of [...blocked, ...rest, ...served]) enterRing(c)
+    for (const c of served) updatePause(c)
     if (ring.length > 0 && active < maxActive) later()
+  }
+
+  const close = (c: State<R>) => {
+    c.closed = true
+    c.queue.length = 0
+    c.head = 0
   }
 
   const later = () => {
@@ -145,12 +182,16 @@ export const make = <R>(limits: DispatchLimits, schedule: (task: () => void) => 
       return {
         admit: (request) => {
           if (c.closed) return
-          if (waiting(c) === 0 && c.active < perConnection && active < maxActive) {
+          if (waiting(c) === 0 && c.active < perConnection && (active < maxActive || c.active === 0)) {
             start(c, request)
+          } else if (waiting(c) >= maxWaiting) {
+            close(c)
+            c.io.overflow()
+            return
           } else {
             c.queue.push(request)
             enterRing(c)
-            if (active < maxActive) later()
+            if (c.inRing && active < maxActive) later()
           }
           updatePause(c)
         },
@@ -162,11 +203,7 @@ export const make = <R>(limits: DispatchLimits, schedule: (task: () => void) => 
           if (ring.length > 0) later()
           updatePause(c)
         },
-        close: () => {
-          c.closed = true
-          c.queue.length = 0
-          c.head = 0
-        },
+        close: () => close(c),
         active: () => c.active,
         waiting: () => waiting(c),
         paused: () => c.paused

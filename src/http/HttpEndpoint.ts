@@ -66,6 +66,7 @@ const targetOf = (request: HttpServerRequest.HttpServerRequest): Result.Result<A
  * - Errors: a JSON body `{ "errno", "message" }` with the status of `ErrnoStatus.statusOfErrno`.
  *   A path that would leave the tree is 404 `ENOENT` before the tree is asked.
  * - `GET /metrics`: `DamonMetrics.formatMetrics` of every kdamond, Prometheus text format.
+ * - Other methods on these paths: `405` with `Allow`; any other path: `404 ENOENT` (JSON).
  * - A write runs to completion in the endpoint's scope even if the client disconnects (a
  *   `write(2)` to sysfs is not undone by closing the file); stopping the server interrupts it,
  *   which the engine handles like a caller giving up (its `damonCall`/`damosWalk` is withdrawn).
@@ -121,11 +122,15 @@ export const routes = (
           // Detached from the request fiber: a client that disconnects does not cancel its write.
           const fiber = yield* Effect.forkIn(Effect.result(write), scope, { startImmediately: true })
           const done = yield* Fiber.join(fiber)
+          yield* Effect.yieldNow // off the kdamond's stack, as for metrics
           return Result.isSuccess(done) ? HttpServerResponse.empty({ status: 200 }) : fromError(done.failure)
         })
 
+      // The snapshot's `damonCall` is completed by the kdamond, which would run the rest of this
+      // fiber (formatting, writing the answer) on its own stack: yield first, so the kdamond's
+      // loop goes on and the answer is written in a turn of its own.
       const metrics = Effect.map(
-        Effect.provideService(collect, Sysfs, sysfs),
+        Effect.tap(Effect.provideService(collect, Sysfs, sysfs), () => Effect.yieldNow),
         (snapshot) => HttpServerResponse.text(formatMetrics(snapshot), { contentType: prometheusContentType })
       )
 
@@ -138,6 +143,19 @@ export const routes = (
       for (const method of ["PUT", "POST", "PATCH", "DELETE"] as const) {
         yield* router.add(method, "/metrics", methodNotAllowed("GET"))
       }
+      // Anything else: a JSON 404 like every other error (the router's own is empty). HEAD is
+      // GET without the body (this catch-all would otherwise shadow the router's HEAD fallback).
+      yield* router.add("*", "/*", (request) => {
+        if (request.method === "HEAD") {
+          const path = request.url.split(/[?#]/)[0]!
+          if (path === "/metrics") return metrics
+          if (path === adminPrefix || path.startsWith(`${adminPrefix}/`)) return get(request)
+        }
+        return Effect.succeed(jsonError(404, {
+          errno: "ENOENT",
+          message: `no such route: ${request.method} ${request.url.slice(0, 200)}`
+        }))
+      })
     })
   )
 
@@ -157,9 +175,20 @@ const bodyError = (error: HttpServerError.HttpServerError): HttpServerResponse.H
     : jsonError(400, { errno: "EINVAL", message: `unreadable request body: ${error.message}` })
 }
 
+/** Whether every `%` escape of the target's path decodes (the router answers others itself). */
+const decodable = (target: string): boolean => {
+  const end = target.search(/[?#]/)
+  try {
+    decodeURIComponent(end < 0 ? target : target.slice(0, end))
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
- * The guard in front of every route (`RequestGuard.check`), and a JSON `404 ENOENT` for a
- * request no route matches (effect's router answers an empty one).
+ * The guard in front of every route (`RequestGuard.check`), and a JSON `404` for a target whose
+ * percent-encoding is malformed (which the router would answer with an empty one).
  */
 const guarded = (config: RequestGuard.GuardConfig) =>
 <E, R>(
@@ -168,19 +197,12 @@ const guarded = (config: RequestGuard.GuardConfig) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const refusal = RequestGuard.check({ method: request.method, headers: request.headers }, config)
     if (refusal !== undefined) {
-      return Effect.succeed(
-        jsonError(refusal.status, { errno: refusal.errno, message: refusal.message }, refusal.headers)
-      )
+      return Effect.succeed(jsonError(refusal.status, { errno: refusal.errno, message: refusal.message }, refusal.headers))
     }
-    return Effect.catchIf(
-      app,
-      (e): e is E => HttpServerError.isHttpServerError(e) && e.reason._tag === "RouteNotFound",
-      () =>
-        Effect.succeed(jsonError(404, {
-          errno: "ENOENT",
-          message: `no such route: ${request.method} ${request.url.slice(0, 200)}`
-        }))
-    )
+    if (!decodable(request.url)) {
+      return Effect.succeed(jsonError(404, { errno: "ENOENT", message: "malformed percent-encoding in the path" }))
+    }
+    return app
   })
 
 /**

@@ -30,8 +30,18 @@ export interface ServerLimits {
    * is not read meanwhile).
    */
   readonly maxActivePerConnection: number
-  /** Requests handled at once over all connections, and started per event-loop turn. */
+  /**
+   * Requests handled at once over all connections, beyond which only a connection with nothing
+   * in progress may start one.
+   */
   readonly maxActiveRequests: number
+  /** Waiting (pipelined) requests started per turn of the event loop. */
+  readonly maxStartsPerTurn: number
+  /**
+   * Requests of one connection waiting for the ones before them; a client pipelining further
+   * ahead of its answers has its connection closed.
+   */
+  readonly maxWaitingPerConnection: number
   /** Requests served on one connection; the answer to the last says `Connection: close`. */
   readonly maxRequestsPerConnection: number
   /** Time to receive a request's headers (Node's `headersTimeout`): `408` and close after. */
@@ -54,8 +64,10 @@ export interface ServerLimits {
 /** The defaults: generous for scripts and Prometheus, small enough that no client hoards. */
 export const defaultLimits: ServerLimits = {
   maxConnections: 256,
-  maxActivePerConnection: 16,
-  maxActiveRequests: 64,
+  maxActivePerConnection: 8,
+  maxActiveRequests: 16,
+  maxStartsPerTurn: 8,
+  maxWaitingPerConnection: 128,
   maxRequestsPerConnection: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -83,6 +95,17 @@ const rawAnswer = (status: string, errno: string, message: string, extra = ""): 
 }
 
 type Pending = readonly [IncomingMessage, ServerResponse]
+
+/**
+ * What makes a request malformed beyond what Node's parser refuses, or `undefined`: RFC 9112
+ * requires a 400 for more than one `Host` (Node keeps the first and drops the others).
+ */
+const malformed = (request: IncomingMessage): string | undefined => {
+  let hosts = 0
+  const raw = request.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "host") hosts++
+  return hosts > 1 ? "more than one Host header" : undefined
+}
 type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void
 
 /**
@@ -112,9 +135,13 @@ export const make = (
     let open = 0
     const refused = new WeakSet<Socket>()
     server.on("connection", (socket: Socket) => {
+      if (open >= limits.maxConnections) return refuse(socket)
       open++
       socket.once("close", () => void open--)
-      if (open <= limits.maxConnections) return
+    })
+    // Refused sockets are not read (their FIN included) and live at most `refusedGraceMs`
+    // outside the count.
+    const refuse = (socket: Socket) => {
       refused.add(socket)
       holdPaused(socket).pause()
       socket.setTimeout(refusedGraceMs, () => socket.destroy())
@@ -124,7 +151,7 @@ export const make = (
         `too many connections (limit ${limits.maxConnections}); retry later`,
         "Retry-After: 1\r\n"
       ))
-    })
+    }
     // CONNECT is never served: answered, not dropped (Node destroys the socket without a listener).
     server.on("connect", (_request: IncomingMessage, socket: Socket) => {
       socket.on("error", () => {})
@@ -133,7 +160,12 @@ export const make = (
 
     let handler: RequestHandler | undefined
     const dispatcher = Dispatcher.make<Pending>(
-      { maxActivePerConnection: limits.maxActivePerConnection, maxActive: limits.maxActiveRequests },
+      {
+        maxActivePerConnection: limits.maxActivePerConnection,
+        maxActive: limits.maxActiveRequests,
+        startsPerTurn: limits.maxStartsPerTurn,
+        maxWaitingPerConnection: limits.maxWaitingPerConnection
+      },
       (task) => void setImmediate(task)
     )
     const connections = new WeakMap<Socket, Dispatcher.Connection<Pending>>()
@@ -152,14 +184,20 @@ export const make = (
           // `finish`: the answer was handed to the socket; `close`: the connection went away.
           response.once("finish", settle)
           response.once("close", settle)
-          if (handler === undefined) {
-            response.writeHead(503, { connection: "close" }).end()
+          const problem = malformed(request)
+          if (problem !== undefined || handler === undefined) {
+            const [status, errno, message] = problem !== undefined
+              ? [400, "EINVAL", problem]
+              : [503, "EAGAIN", "the server is shutting down"]
+            const body = JSON.stringify({ errno, message })
+            response.writeHead(status, { "content-type": "application/json", connection: "close" }).end(body)
             return
           }
           handler(request, response)
         },
         pause: () => hold.pause(),
-        resume: () => hold.resume()
+        resume: () => hold.resume(),
+        overflow: () => socket.destroy()
       })
       socket.once("close", () => connection.close())
       connections.set(socket, connection)
