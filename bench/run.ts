@@ -6,9 +6,10 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
+import { httpBench } from "./http.ts"
 import { monitorBench } from "./monitor.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, httpBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

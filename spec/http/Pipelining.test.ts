@@ -6,14 +6,15 @@
  * attack, 100 x 20 000). Now a connection is not read while its requests wait, and one with more
  * than `maxWaitingPerConnection` (128) waiting is closed: measured 1.4 MB of heap growth, the
  * normal client answered in 2-40 ms once the attackers' first read buffers (some 1 400 requests
- * each, parsed by Node before anyone can look) are dealt with. Runs in about six seconds.
+ * each, parsed by Node before anyone can look) are dealt with, which takes 0.5-2 s here (the first
+ * request of the normal client waits that long, and is answered). Runs in about five seconds.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { connect, type Socket } from "node:net"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { putAll, PID, port, rawGet, serverLayer } from "./support.ts"
+import { PID, port, putAll, rawGet, serverLayer, threads } from "./support.ts"
 
 setFlagsFromString("--expose-gc")
 const gc = runInNewContext("gc") as () => void
@@ -29,7 +30,7 @@ const CONNECTIONS = 20
 const PIPELINED = 2000
 /** Stated bound on the heap growth under the attack (before the fix: 170 MB here). */
 const HEAP_BOUND_MB = 32
-/** A normal client's request, answered within this (median of five, during the attack). */
+/** A normal client's request, answered within this (median of five, once the attackers are cut). */
 const ANSWER_BOUND_MS = 100
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
@@ -46,7 +47,7 @@ const attacker = (portNumber: number, payload: Buffer): { readonly socket: Socke
   return a
 }
 
-describe("unread pipelining", () => {
+describe.each(threads)("unread pipelining (HTTP in the %s thread)", (thread) => {
   it.live("20 x 2000 pipelined GET /metrics never read: bounded heap, a normal client answered meanwhile", () =>
     Effect.gen(function*() {
       const C = "kdamonds/0/contexts/0"
@@ -66,8 +67,13 @@ describe("unread pipelining", () => {
       const attackers = Array.from({ length: CONNECTIONS }, () => attacker(p, payload))
       yield* Effect.addFinalizer(() => Effect.sync(() => attackers.forEach((a) => a.socket.destroy())))
 
-      // Let the server take the attack in (Node parses every connection's first read buffer).
-      yield* Effect.sleep("1500 millis")
+      // A normal client during the attack: answered (never starved), whatever Node's parsing of
+      // the attackers' first read buffers costs at first.
+      const first = yield* rawGet(p, "/admin/kdamonds/nr_kdamonds", "", 30_000)
+      assert.strictEqual(first.status, 200, first.text)
+      // Each attacker is cut once more than maxWaitingPerConnection of its requests wait.
+      for (let i = 0; i < 300 && !attackers.every((a) => a.closed); i++) yield* Effect.sleep("100 millis")
+      assert.isTrue(attackers.every((a) => a.closed), "every attacker's connection was closed by the server")
       const latencies: Array<number> = []
       for (let i = 0; i < 5; i++) {
         const reply = yield* rawGet(p, "/admin/kdamonds/nr_kdamonds")
@@ -77,8 +83,8 @@ describe("unread pipelining", () => {
         yield* Effect.sleep("100 millis")
       }
       const growth = heapMb() - before
-      assert.isTrue(attackers.every((a) => a.closed), "every attacker's connection was closed by the server")
       assert.isBelow(median(latencies), ANSWER_BOUND_MS, `latencies ${latencies.map((l) => l.toFixed(1)).join(", ")} ms`)
-      assert.isBelow(growth, HEAP_BOUND_MB, `heap grew by ${growth.toFixed(0)} MB`)
-    }).pipe(Effect.provide(serverLayer({}, "real"))), 30_000)
+      // (a worker's heap is its own: this thread's is measured when HTTP is served here)
+      if (thread === "main") assert.isBelow(growth, HEAP_BOUND_MB, `heap grew by ${growth.toFixed(0)} MB`)
+    }).pipe(Effect.provide(serverLayer({}, "real", thread))), 90_000)
 })

@@ -7,7 +7,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { get, oneAnswer, port, putAll, rawExchange, type RawReply, serverLayer } from "./support.ts"
+import * as Endpoint from "../../src/http/HttpEndpoint.ts"
+import { get, oneAnswer, port, putAll, rawExchange, type RawReply, serverLayer, threads } from "./support.ts"
 
 /** A raw request with the given extra header lines (each ending in CRLF) and body. */
 const raw = (p: number, method: string, path: string, headers: string, body = "") =>
@@ -24,7 +25,7 @@ const headerOf = (r: RawReply, name: string) =>
 
 const TOKEN = "test-token-0123456789abcdef"
 
-describe("security", () => {
+describe.each(threads)("security (HTTP in the %s thread)", (thread) => {
   it.live("DNS rebinding and foreign origins: 403, nothing changed; our own names work; no CORS anywhere", () =>
     Effect.gen(function*() {
       const p = yield* port
@@ -56,7 +57,7 @@ describe("security", () => {
       assert.strictEqual((yield* send("GET", "/metrics", `${ours}Sec-Fetch-Site: none\r\n`)).status, 200)
       assert.strictEqual((yield* get("kdamonds/nr_kdamonds")).text, "2\n")
       for (const r of answers) assert.notMatch(r.text, /access-control-/i, r.text)
-    }).pipe(Effect.provide(serverLayer())))
+    }).pipe(Effect.provide(serverLayer({}, "virtual", thread))))
 
   it.live("a bearer token: 401 with WWW-Authenticate on every route without it, nothing changed; served with it", () =>
     Effect.gen(function*() {
@@ -73,16 +74,25 @@ describe("security", () => {
       assert.strictEqual((yield* raw(p, "GET", "/admin/kdamonds/nr_kdamonds", auth)).text.endsWith("\r\n\r\n0\n"), true)
       assert.strictEqual((yield* raw(p, "PUT", "/admin/kdamonds/nr_kdamonds", auth, "1")).status, 200)
       assert.isTrue((yield* raw(p, "GET", "/admin/kdamonds/nr_kdamonds", auth)).text.endsWith("\r\n\r\n1\n"))
-    }).pipe(Effect.provide(serverLayer({ token: TOKEN }))))
+    }).pipe(Effect.provide(serverLayer({ token: TOKEN }, "virtual", thread))))
 
   it.effect("bad options fail the layer with InvalidArgument before anything listens", () =>
     Effect.gen(function*() {
       for (const options of [{ port: 70000 }, { host: "0.0.0.0" }, { token: "short" }, { limits: { maxConnections: 0 } }]) {
-        const error = yield* Effect.flip(Layer.build(serverLayer(options)))
+        const error = yield* Effect.flip(Layer.build(serverLayer(options, "virtual", thread)))
         assert.strictEqual(error._tag, "DamonError", JSON.stringify(options))
         assert.strictEqual(error._tag === "DamonError" ? error.errno : "", "EINVAL")
       }
     }).pipe(Effect.scoped))
+
+  it.live("a port in use: the layer fails with the ServeError of the bind", () =>
+    Effect.gen(function*() {
+      const taken = Number(new URL(yield* Endpoint.url).port)
+      const error = yield* Effect.flip(Layer.build(serverLayer({ port: taken }, "virtual", thread)))
+      assert.strictEqual(error._tag, "ServeError")
+      const cause = error._tag === "ServeError" ? error.cause : undefined
+      assert.include(cause instanceof Error ? cause.message : "", "EADDRINUSE")
+    }).pipe(Effect.scoped, Effect.provide(serverLayer({}, "virtual", thread))))
 
   it.live("allowRemote: a wildcard bind serves address literals and localhost, refuses other names", () =>
     Effect.gen(function*() {
@@ -91,7 +101,7 @@ describe("security", () => {
       assert.strictEqual((yield* raw(p, "GET", "/metrics", `Host: 10.9.8.7:${p}\r\n`)).status, 200)
       assert.strictEqual((yield* raw(p, "GET", "/metrics", `Host: localhost:${p}\r\n`)).status, 200)
       assert.strictEqual((yield* raw(p, "GET", "/metrics", `Host: rebind.evil.example:${p}\r\n`)).status, 403)
-    }).pipe(Effect.provide(serverLayer({ host: "0.0.0.0", allowRemote: true }))))
+    }).pipe(Effect.provide(serverLayer({ host: "0.0.0.0", allowRemote: true }, "virtual", thread))))
 
   it.live("listings: bounded, paged with offset/limit and X-Total-Count; HEAD answers without a body", () =>
     Effect.gen(function*() {
@@ -112,7 +122,7 @@ describe("security", () => {
       })
       assert.strictEqual(head.status, 200)
       assert.strictEqual(bodyOf(head), "")
-    }).pipe(Effect.provide(serverLayer({ maxListingEntries: 4 }))))
+    }).pipe(Effect.provide(serverLayer({ maxListingEntries: 4 }, "virtual", thread))))
 
   it.live("a 1 MiB bad value: 400 with the message cut to a bounded length; one byte more is 413", () =>
     Effect.gen(function*() {
@@ -128,5 +138,5 @@ describe("security", () => {
       const over = yield* raw(p, "PUT", "/admin/kdamonds/nr_kdamonds", ours, "1".repeat((1 << 20) + 1))
       assert.deepStrictEqual([over.status, errnoOf(over)], [413, "EFBIG"])
       assert.strictEqual((yield* get("kdamonds/nr_kdamonds")).text, "0\n")
-    }).pipe(Effect.provide(serverLayer())))
+    }).pipe(Effect.provide(serverLayer({}, "virtual", thread))))
 })

@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { FetchHttpClient, HttpClient, type HttpServer } from "effect/http"
+import { FetchHttpClient, HttpClient } from "effect/http"
 import { spawn } from "node:child_process"
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
@@ -47,7 +47,7 @@ describe("serve", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const services = yield* Layer.buildWithScope(Layer.merge(serveLayer(options), FetchHttpClient.layer), scope)
-      const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Sysfs | HttpServer.HttpServer>) =>
+      const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Sysfs | Endpoint.Endpoint>) =>
         Effect.provide(effect, services)
       const C = "kdamonds/0/contexts/0"
       yield* run(putAll([

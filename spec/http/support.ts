@@ -1,29 +1,45 @@
 /**
- * Test fixtures for the HTTP endpoint: the endpoint on 127.0.0.1 and an ephemeral port, over the
- * admin tree of a simulated machine running masim `stairs` as pid 42 (kdamonds in virtual time,
- * seed 1), plus effect's fetch-based `HttpClient`; and small request helpers.
+ * Test fixtures for the HTTP endpoint: the endpoint on 127.0.0.1 and an ephemeral port, served
+ * in the tree's thread or from a worker thread, over the admin tree of a simulated machine
+ * running masim `stairs` as pid 42 (kdamonds in virtual time, seed 1), plus effect's fetch-based
+ * `HttpClient`; and small request helpers (fetch, and raw sockets for what fetch cannot send).
  */
 import { Effect, Layer, Result } from "effect"
 import { connect } from "node:net"
 import { FetchHttpClient, HttpBody, HttpClient } from "effect/http"
 import { Damon, MasimFiles, OpsRegistry, SimMachine, SimOps } from "effect-damon"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
+import * as WorkerEndpoint from "../../src/http/WorkerEndpoint.ts"
 import * as Sysfs from "../../src/sysfs/Sysfs.ts"
 
 export const PID = 42
 
+/** Where the endpoint serves HTTP: the tree's thread (`HttpEndpoint`) or a worker (`WorkerEndpoint`). */
+export type Thread = "main" | "worker"
+
+/** Both ways of serving, for tests of the contract they share. */
+export const threads: ReadonlyArray<Thread> = ["main", "worker"]
+
 /**
  * The endpoint over a fresh tree and machine, and an HTTP client; kdamonds run in virtual time
- * unless `time` says otherwise.
+ * unless `time` says otherwise; HTTP served in the tree's thread unless `thread` says otherwise.
  */
-export const serverLayer = (options: Endpoint.EndpointOptions = {}, time: "real" | "virtual" = "virtual") => {
+export const serverLayer = (
+  options: Endpoint.EndpointOptions = {},
+  time: "real" | "virtual" = "virtual",
+  thread: Thread = "main"
+): Layer.Layer<
+  Endpoint.Endpoint | Sysfs.Sysfs | HttpClient.HttpClient,
+  Layer.Error<ReturnType<typeof Endpoint.layer>>
+> => {
   const config = Result.getOrThrow(MasimFiles.loadMasimConfig("stairs"))
   const machine = Result.getOrThrow(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: PID, loop: true }))
   const tree = Sysfs.layer({
     start: { time, seed: 1 },
     processExists: (pid) => machine.process(pid) !== undefined
   }).pipe(Layer.provide(Damon.layer), Layer.provide(OpsRegistry.layer(SimOps.simOps(machine))))
-  return Endpoint.layer({ port: 0, ...options }).pipe(Layer.provideMerge(tree), Layer.merge(FetchHttpClient.layer))
+  const endpoint = (thread === "main" ? Endpoint.layer : WorkerEndpoint.layer)({ port: 0, ...options })
+  return endpoint.pipe(Layer.provideMerge(tree), Layer.merge(FetchHttpClient.layer))
 }
 
 /** A response, read whole. */
@@ -144,7 +160,8 @@ export const oneAnswer = (text: string): boolean => {
 }
 
 /** A raw `GET` with a correct `Host`, answered once (keep-alive, the client closes). */
-export const rawGet = (portNumber: number, path: string, headers = "") =>
+export const rawGet = (portNumber: number, path: string, headers = "", waitMs = 5_000) =>
   rawExchange(portNumber, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${portNumber}\r\n${headers}\r\n`, {
-    untilText: oneAnswer
+    untilText: oneAnswer,
+    waitMs
   })

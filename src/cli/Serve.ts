@@ -9,12 +9,13 @@
  */
 import { Console, Data, Effect, Layer, Option, Result, Runtime } from "effect"
 import { Command, Flag } from "effect/cli"
-import type { HttpServer, HttpServerError } from "effect/http"
+import type { HttpServerError } from "effect/http"
 import * as Damon from "../Damon.ts"
 import type { KdamondOptions } from "../engine/Kdamond.ts"
 import { readTokenFile } from "../http/BearerToken.ts"
 import * as Endpoint from "../http/HttpEndpoint.ts"
 import { defaultLimits } from "../http/NodeServer.ts"
+import * as WorkerEndpoint from "../http/WorkerEndpoint.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
 import { SimMachine } from "../sim/SimMachine.ts"
@@ -34,6 +35,11 @@ export interface ServeOptions {
   readonly tokenFile?: string
   /** How long shutdown waits for answers in progress (`--shutdown-grace-ms`). */
   readonly shutdownGraceMs?: number
+  /**
+   * Where HTTP is served: `worker` (a worker thread; the default: requests do not take the
+   * kdamonds' thread) or `main` (the kdamonds' thread, as `HttpEndpoint.layer`).
+   */
+  readonly httpThread?: "worker" | "main"
   /** A shipped masim config name (`stairs`, `zigzag`, ...) or a path to a masim file. */
   readonly workload: string
   /** Seed of the machine's layout and of every kdamond `on` starts. */
@@ -62,7 +68,7 @@ export const workloadPid = 42
  */
 export const serveLayer = (
   options: ServeOptions
-): Layer.Layer<Sysfs.Sysfs | HttpServer.HttpServer, DamonError | HttpServerError.ServeError> =>
+): Layer.Layer<Sysfs.Sysfs | Endpoint.Endpoint, DamonError | HttpServerError.ServeError> =>
   Layer.unwrap(
     Effect.gen(function*() {
       const token = options.tokenFile === undefined ? undefined : yield* readTokenFile(options.tokenFile)
@@ -75,7 +81,7 @@ export const serveLayer = (
         start: { time: options.time, seed: options.seed },
         processExists: (pid) => m.process(pid) !== undefined
       }).pipe(Layer.provide(Damon.layer), Layer.provide(OpsRegistry.layer(simOps(m))))
-      const endpoint = Endpoint.layer({
+      const endpoint = (options.httpThread === "main" ? Endpoint.layer : WorkerEndpoint.layer)({
         port: options.port,
         host: options.host,
         allowRemote: options.allowRemote === true,
@@ -96,8 +102,9 @@ export const runServe = (
   onListening: (url: string) => Effect.Effect<void> = (url) => Console.log(banner(url, options))
 ): Effect.Effect<never, DamonError | HttpServerError.ServeError> =>
   Effect.gen(function*() {
-    yield* onListening(yield* Endpoint.url)
-    return yield* Effect.never
+    const endpoint = yield* Endpoint.Endpoint
+    yield* onListening(endpoint.url)
+    return yield* endpoint.stopped
   }).pipe(
     Effect.provide(serveLayer(options)),
     Effect.onInterrupt(() => Console.log("effect-damon serve: stopped"))
@@ -173,6 +180,10 @@ export const serveCommand = Command.make(
     tokenFile: Flag.String("token-file").pipe(
       Flag.withDescription("file holding a bearer token (16+ characters, mode 600) every request must carry"),
       Flag.optional
+    ),
+    httpThread: Flag.Literals("http-thread", ["worker", "main"]).pipe(
+      Flag.withDescription("serve HTTP from a worker thread (default) or from the kdamonds' thread"),
+      Flag.withDefault("worker")
     ),
     shutdownGraceMs: Flag.Int("shutdown-grace-ms").pipe(
       Flag.withDescription("how long shutdown waits for answers in progress; a second signal does not wait"),

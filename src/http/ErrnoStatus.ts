@@ -64,8 +64,10 @@ export const boundMessage = (message: string): string =>
     ? message
     : `${message.slice(0, maxMessageChars)}... (${message.length - maxMessageChars} more characters)`
 
-/** The body and status an error is answered with (the message bounded). */
-export const errorResponse = (error: DamonError): { readonly status: number; readonly body: ErrorBody } => ({
+/** The body and status an error (a `DamonError`, or one as plain data) is answered with, the message bounded. */
+export const errorResponse = (
+  error: Pick<DamonError, "errno" | "message">
+): { readonly status: number; readonly body: ErrorBody } => ({
   status: statusOfErrno(error.errno),
   body: { errno: error.errno, message: boundMessage(error.message) }
 })

@@ -13,7 +13,7 @@
  * computed (each waits for a `damonCall`). Here the {@link Dispatcher} bounds the requests
  * started per connection, in total and per event-loop turn (see `docs/security.md`).
  */
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Deferred, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
 import { HttpServer, HttpServerError } from "effect/http"
 import { NetAddress } from "effect/net"
