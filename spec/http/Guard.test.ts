@@ -218,6 +218,79 @@ describe("EndpointConfig", () => {
     assert.include(failure(EndpointConfig.resolve({ allowedHosts: ["a:80"] })).message, "allowedHosts")
     assert.include(failure(EndpointConfig.resolve({ maxBodyBytes: 0 })).message, "maxBodyBytes")
   })
+
+  it("hostile options (seeded): a config or an InvalidArgument with a bounded message, never a throw", () => {
+    const rng = makeRng(1313)
+    const throwing = new Proxy({}, {
+      get: () => {
+        throw new Error("boom")
+      },
+      has: () => {
+        throw new Error("boom")
+      }
+    })
+    const revoked = Proxy.revocable({}, {})
+    revoked.revoke()
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    const getter = Object.defineProperty({}, "port", {
+      get: () => {
+        throw new TypeError("no port for you")
+      },
+      enumerable: true
+    })
+    const hostile: ReadonlyArray<unknown> = [
+      undefined,
+      null,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -0,
+      2 ** 53,
+      -1,
+      70000,
+      1.5,
+      10n ** 30n,
+      Symbol("s"),
+      () => 1,
+      "x".repeat(1 << 20),
+      "",
+      "127.0.0.1",
+      "0.0.0.0",
+      true,
+      [],
+      ["a:b"],
+      [Symbol("h")],
+      {},
+      cyclic,
+      throwing,
+      revoked.proxy,
+      getter,
+      Array.from({ length: 100 }, () => "h")
+    ]
+    const fields = ["port", "host", "allowRemote", "allowedHosts", "token", "maxBodyBytes", "maxListingEntries", "limits", "logRequests"]
+    const pick = () => hostile[rng.rand(0, hostile.length)]
+    let failures = 0
+    for (let i = 0; i < 3000; i++) {
+      const kind = rng.rand(0, 10)
+      const options: unknown = kind === 0
+        ? pick()
+        : kind === 1
+        ? { limits: Object.fromEntries(["maxConnections", "idleTimeoutMs", "shutdownGraceMs"].map((k) => [k, pick()])) }
+        : Object.fromEntries(fields.filter(() => rng.rand(0, 3) === 0).map((f) => [f, pick()]))
+      let r: Result.Result<EndpointConfig.EndpointConfig, DamonError>
+      try {
+        r = EndpointConfig.resolve(options as EndpointConfig.EndpointOptions)
+      } catch (e) {
+        return assert.fail(`resolve threw ${String(e)}`)
+      }
+      if (Result.isFailure(r)) {
+        failures++
+        assert.strictEqual(r.failure.errno, "EINVAL")
+        assert.isBelow(r.failure.message.length, 600, r.failure.message.slice(0, 200))
+      }
+    }
+    assert.isAbove(failures, 1000)
+  })
 })
 
 describe("Listing", () => {

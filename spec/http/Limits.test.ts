@@ -133,6 +133,7 @@ describe("limits", () => {
       const p = yield* port
       const host = `Host: 127.0.0.1:${p}\r\n`
       const corpus: ReadonlyArray<readonly [string, string]> = [
+        ["HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"],
         ["garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 hello\r\n\r\n"],
         ["no version", "GET /metrics\r\n\r\n"],
         ["bad version", "GET /metrics HTTP/9.9\r\n\r\n"],

@@ -1,10 +1,11 @@
 /**
  * The endpoint's options, checked before anything listens: every bad value is an
- * `InvalidArgument` naming the option, the value and the rule (a port of 70 000 is refused here,
- * not by Node as a `RangeError`). Pure.
+ * `InvalidArgument` naming the option, the value (shown cut to a bounded length) and the rule (a
+ * port of 70 000 is refused here, not by Node as a `RangeError`). Total: whatever a caller
+ * passes (wrong types, throwing getters, Proxies), the answer is a config or that error. Pure.
  */
 import { Result } from "effect"
-import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import { DamonError, InvalidArgument } from "../model/DamonError.ts"
 import { checkToken } from "./BearerToken.ts"
 import { ipLiteral, isLoopback, isWildcard } from "./HostRules.ts"
 import { defaultLimits, type ServerLimits } from "./NodeServer.ts"
@@ -67,28 +68,58 @@ const maxCount = 1 << 30
 /** Largest time option: 24 h (Node's timers take at most 2^31-1 ms). */
 const maxTimeMs = 24 * 3600 * 1000
 
+/** Characters of a string value shown in an error. */
+const shownChars = 100
+
+/**
+ * A value as an error shows it, without touching its properties (it may be a Proxy or have
+ * throwing getters): strings quoted and cut, numbers and the like as written, anything else by
+ * its kind.
+ */
+export const shown = (value: unknown): string => {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > shownChars ? `${value.slice(0, shownChars)}...` : value)
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(value)
+    case "bigint":
+      return `${value}n`
+    case "symbol":
+      return "(a symbol)"
+    case "function":
+      return "(a function)"
+    default:
+      return value === null ? "null" : "(an object)"
+  }
+}
+
+const invalid = (field: string, value: unknown, rule: string): DamonError =>
+  new DamonError({ reason: new InvalidArgument({ field, value: shown(value), rule }) })
+
 const intIn = (
   field: string,
-  value: number,
+  value: unknown,
   min: number,
   max: number,
   what: string
 ): Result.Result<number, DamonError> =>
-  Number.isInteger(value) && value >= min && value <= max
+  typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
     ? Result.succeed(value)
-    : Result.fail(invalidArgument(field, value, `an integer from ${min} to ${max} (${what})`))
+    : Result.fail(invalid(field, value, `an integer from ${min} to ${max} (${what})`))
 
 /** Checks a port: 0 to 65535. */
-export const checkPort = (port: number): Result.Result<number, DamonError> =>
+export const checkPort = (port: unknown): Result.Result<number, DamonError> =>
   intIn("port", port, 0, 65535, "a TCP port; 0 = any free port")
 
 /**
  * Checks a bind address: a loopback address or `localhost`, or, with `allowRemote`, any address
  * literal or host name.
  */
-export const checkHost = (host: string, allowRemote: boolean): Result.Result<string, DamonError> => {
-  if (host === "" || /[\s/]/.test(host)) {
-    return Result.fail(invalidArgument("host", host, "an IP address or host name"))
+export const checkHost = (host: unknown, allowRemote: boolean): Result.Result<string, DamonError> => {
+  if (typeof host !== "string" || host === "" || host.length > 253 || /[\s/]/.test(host)) {
+    return Result.fail(invalid("host", host, "an IP address or host name"))
   }
   if (allowRemote) return Result.succeed(host)
   const literal = ipLiteral(host)
@@ -96,7 +127,7 @@ export const checkHost = (host: string, allowRemote: boolean): Result.Result<str
     return Result.succeed(host)
   }
   const what = literal !== undefined && isWildcard(literal) ? "every address" : "a non-loopback address"
-  return Result.fail(invalidArgument(
+  return Result.fail(invalid(
     "host",
     host,
     `${what}: the endpoint would be reachable from other machines; ` +
@@ -120,11 +151,15 @@ const limitRules: { readonly [K in keyof ServerLimits]: readonly [min: number, m
   shutdownGraceMs: [0, maxTimeMs, "milliseconds"]
 }
 
-const checkLimits = (given: Partial<ServerLimits> = {}): Result.Result<ServerLimits, DamonError> =>
+const checkLimits = (given: unknown): Result.Result<ServerLimits, DamonError> =>
   Result.gen(function*() {
+    if (given !== undefined && (typeof given !== "object" || given === null)) {
+      return yield* Result.fail(invalid("limits", given, "an object of limits"))
+    }
+    const record = (given ?? {}) as Partial<Record<keyof ServerLimits, unknown>>
     const limit = (key: keyof ServerLimits) => {
       const [min, max, what] = limitRules[key]
-      return intIn(`limits.${key}`, given[key] ?? defaultLimits[key], min, max, what)
+      return intIn(`limits.${key}`, record[key] ?? defaultLimits[key], min, max, what)
     }
     const limits: ServerLimits = {
       maxConnections: yield* limit("maxConnections"),
@@ -141,7 +176,7 @@ const checkLimits = (given: Partial<ServerLimits> = {}): Result.Result<ServerLim
       shutdownGraceMs: yield* limit("shutdownGraceMs")
     }
     if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-      return yield* Result.fail(invalidArgument(
+      return yield* Result.fail(invalid(
         "limits.headersTimeoutMs",
         limits.headersTimeoutMs,
         `at most limits.requestTimeoutMs (${limits.requestTimeoutMs})`
@@ -150,12 +185,46 @@ const checkLimits = (given: Partial<ServerLimits> = {}): Result.Result<ServerLim
     return limits
   })
 
-/** Checks every option and fills in the defaults. */
-export const resolve = (options: EndpointOptions = {}): Result.Result<EndpointConfig, DamonError> =>
+/** A caught exception's message, read without trusting it. */
+const describeThrown = (e: unknown): string => {
+  try {
+    const message = e instanceof Error ? e.message : undefined
+    return typeof message === "string" ? shown(message) : shown(e)
+  } catch {
+    return "(unreadable)"
+  }
+}
+
+const checkAllowedHosts = (given: unknown): Result.Result<ReadonlyArray<string>, DamonError> => {
+  if (given === undefined) return Result.succeed([])
+  if (!Array.isArray(given) || given.length > 64) {
+    return Result.fail(invalid("allowedHosts", given, "an array of at most 64 host names"))
+  }
+  const names: Array<string> = []
+  for (const name of given as ReadonlyArray<unknown>) {
+    if (typeof name !== "string" || name === "" || name.length > 253 || /[\s/@:]/.test(name)) {
+      return Result.fail(invalid("allowedHosts", name, "a host name, without port"))
+    }
+    names.push(name)
+  }
+  return Result.succeed(names)
+}
+
+const optionalBoolean = (field: string, value: unknown): Result.Result<boolean, DamonError> =>
+  value === undefined || typeof value === "boolean"
+    ? Result.succeed(value === true)
+    : Result.fail(invalid(field, value, "true or false"))
+
+const checkAll = (options: EndpointOptions): Result.Result<EndpointConfig, DamonError> =>
   Result.gen(function*() {
     const port = yield* checkPort(options.port ?? 0)
-    const host = yield* checkHost(options.host ?? defaultHost, options.allowRemote === true)
-    const token = options.token === undefined ? undefined : yield* checkToken("token", options.token)
+    const allowRemote = yield* optionalBoolean("allowRemote", options.allowRemote)
+    const host = yield* checkHost(options.host ?? defaultHost, allowRemote)
+    const givenToken: unknown = options.token
+    if (givenToken !== undefined && typeof givenToken !== "string") {
+      return yield* Result.fail(invalid("token", "(not shown)", "a string"))
+    }
+    const token = givenToken === undefined ? undefined : yield* checkToken("token", givenToken)
     const maxBodyBytes = yield* intIn("maxBodyBytes", options.maxBodyBytes ?? defaultMaxBodyBytes, 1, maxCount, "bytes")
     const maxListingEntries = yield* intIn(
       "maxListingEntries",
@@ -165,20 +234,22 @@ export const resolve = (options: EndpointOptions = {}): Result.Result<EndpointCo
       "entries"
     )
     const limits = yield* checkLimits(options.limits)
-    const allowedHosts = options.allowedHosts ?? []
-    for (const name of allowedHosts) {
-      if (name === "" || /[\s/@:]/.test(name)) {
-        return yield* Result.fail(invalidArgument("allowedHosts", name, "a host name, without port"))
-      }
-    }
-    return {
-      port,
-      host,
-      allowedHosts,
-      token,
-      maxBodyBytes,
-      maxListingEntries,
-      limits,
-      logRequests: options.logRequests === true
-    }
+    const allowedHosts = yield* checkAllowedHosts(options.allowedHosts)
+    const logRequests = yield* optionalBoolean("logRequests", options.logRequests)
+    return { port, host, allowedHosts, token, maxBodyBytes, maxListingEntries, limits, logRequests }
   })
+
+/**
+ * Checks every option and fills in the defaults. Options that cannot even be read (a throwing
+ * getter, a revoked Proxy) are an `InvalidArgument` of `options`.
+ */
+export const resolve = (options: EndpointOptions = {}): Result.Result<EndpointConfig, DamonError> => {
+  try {
+    if (typeof options !== "object" || options === null) {
+      return Result.fail(invalid("options", options, "an object of endpoint options"))
+    }
+    return checkAll(options)
+  } catch (e) {
+    return Result.fail(invalid("options", "(unreadable)", `reading them threw ${describeThrown(e)}`))
+  }
+}
