@@ -1,7 +1,7 @@
 /**
  * The dispatcher that admits requests to the application: limits per connection and in total,
- * arrival order per connection, reading paused exactly while something waits or the connection
- * is at its limit, waiting requests started in later turns round-robin, at most `maxActive` per
+ * arrival order per connection, reading paused exactly while something waits (not merely at the
+ * limit: the last request started may still be receiving its body), waiting requests started in later turns round-robin, at most `maxActive` per
  * turn, a connection with nothing active never kept waiting, and nothing lost or started twice.
  * Checked on examples and on seeded random runs.
  */
@@ -69,9 +69,8 @@ describe("Dispatcher", () => {
     a.done()
     h.settle()
     assert.deepStrictEqual(h.started, ["a0", "a1", "a2", "a3", "a4"])
-    assert.deepStrictEqual([a.active(), a.waiting(), a.paused()], [2, 0, true])
-    a.done()
-    assert.deepStrictEqual([a.active(), a.paused()], [1, false])
+    // at the limit with nothing waiting: read again (a4 may still be receiving its body)
+    assert.deepStrictEqual([a.active(), a.waiting(), a.paused()], [2, 0, false])
     assert.deepStrictEqual(h.conns.get("a")!.io, ["pause", "resume"])
   })
 
@@ -224,7 +223,7 @@ describe("Dispatcher", () => {
           if (m.conn.active() !== m.active.length) assert.fail("active count")
           if (m.closed) continue
           if (m.started.length + m.conn.waiting() !== m.admitted.length) assert.fail("a request was lost")
-          if (m.paused !== (m.conn.waiting() > 0 || m.active.length >= perConnection)) assert.fail("pause state")
+          if (m.paused !== m.conn.waiting() > 0) assert.fail("pause state")
         }
         if (total > maxActive + models.length) assert.fail(`${total} active > ${maxActive} + connections`)
         if (d.active() !== total) assert.fail("total active count")

@@ -140,11 +140,17 @@ describe("serve", () => {
         const grace = mode === "grace" ? "500" : "60000"
         const run = yield* startCli(["serve", "--port", "0", "--time", "virtual", "--shutdown-grace-ms", grace])
         const url = new URL(yield* run.url)
-        // a half-open connection: shutdown cannot close it as idle and waits for the grace
-        const socket = connect(Number(url.port), "127.0.0.1", () => socket.write("GET /metrics HTTP/1.1\r\nHost: 1"))
+        // a half-open connection: shutdown cannot close it as idle and waits for the grace. A
+        // whole request first, answered, so that the connection is surely being served.
+        const socket = connect(Number(url.port), "127.0.0.1")
         socket.on("error", () => {})
         yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
-        yield* Effect.sleep("200 millis")
+        yield* Effect.callback<void>((resume) => {
+          socket.once("data", () => resume(Effect.void))
+          socket.write(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${url.port}\r\n\r\n`)
+        })
+        socket.write("GET /metrics HTTP/1.1\r\nHost: 1")
+        yield* Effect.sleep("1 second")
         const t0 = performance.now()
         const stopped = yield* Effect.forkChild(run.stop("SIGTERM"), { startImmediately: true })
         if (mode === "second signal") {

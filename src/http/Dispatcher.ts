@@ -13,16 +13,16 @@
  * So: a request is *active* from its start until its answer is handed to the socket. At most
  * `maxActivePerConnection` requests of one connection are active, and beyond `maxActive` in
  * total only a connection with nothing active and nothing waiting may start one (so a plain
- * keep-alive client, one request at a time, never waits behind pipelining clients: total
- * active stays below `maxActive` plus the number of connections). The rest wait in their connection's queue, and a
- * connection with anything waiting (or at its limit) is not read, so at most one read buffer of
- * requests waits per connection, and a connection with more than `maxWaitingPerConnection`
- * waiting is cut (one read buffer holds some 1 500 minimal requests: only a client pipelining
- * far ahead of its answers sends that many; no HTTP client in use pipelines at all). Waiting requests start in a later turn of the event loop,
- * round-robin over connections, one per connection and at most `startsPerTurn` per turn, so the
- * work done between two looks at the sockets and timers stays small: whoever pipelines deep
- * waits its turn. Pure: sockets and the event loop are reached through {@link ConnectionIo} and
- * `schedule`.
+ * keep-alive client, one request at a time, never waits behind pipelining clients: total active
+ * stays below `maxActive` plus the number of connections). The rest wait in their connection's
+ * queue, and a connection with anything waiting is not read, so at most one read buffer of
+ * requests waits per connection; one with more than `maxWaitingPerConnection` waiting is cut (a
+ * read buffer holds some 1 500 minimal requests: only a client pipelining far ahead of its
+ * answers sends that many; no HTTP client in use pipelines at all). Waiting requests start in a
+ * later turn of the event loop, round-robin over connections, one per connection and at most
+ * `startsPerTurn` per turn, so the work done between two looks at the sockets and timers stays
+ * small: whoever pipelines deep waits its turn. Pure: sockets and the event loop are reached
+ * through {@link ConnectionIo} and `schedule`.
  */
 
 /** What the dispatcher does to one connection. */
@@ -117,9 +117,11 @@ export const make = <R>(limits: DispatchLimits, schedule: (task: () => void) => 
     c.io.dispatch(request)
   }
 
+  // Paused exactly while something waits: not merely at the limit, where the last request
+  // started may still be receiving its body (pausing then would starve it until it times out).
   const updatePause = (c: State<R>) => {
     if (c.closed) return
-    const shouldPause = waiting(c) > 0 || c.active >= perConnection
+    const shouldPause = waiting(c) > 0
     if (shouldPause && !c.paused) {
       c.paused = true
       c.io.pause()

@@ -26,8 +26,8 @@ export interface ServerLimits {
   /** Open connections; one more is answered `503` and closed. */
   readonly maxConnections: number
   /**
-   * Requests of one connection handled at once (pipelined ones beyond wait, and the connection
-   * is not read meanwhile).
+   * Requests of one connection handled at once (pipelined ones beyond wait; the connection is
+   * not read while any wait).
    */
   readonly maxActivePerConnection: number
   /**
