@@ -7,12 +7,13 @@ import { accuracyBench } from "./accuracy.ts"
 import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
+import { httpBench } from "./http.ts"
 import { monitorBench } from "./monitor.ts"
 import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench, httpBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

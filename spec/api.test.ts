@@ -70,7 +70,7 @@ describe("entry points", () => {
     for (const [name, src] of Object.entries(entries)) {
       const { external } = reachable(join(root, src))
       const platform = [...external].filter((e) => e.startsWith("@effect/platform") || e === "node:http" || e === "node:net")
-      if (name === "effect-damon/http") assert.include(platform, "@effect/platform-node")
+      if (name === "effect-damon/http") assert.isTrue(platform.some((e) => e.startsWith("@effect/platform-node")), platform.join(", "))
       else assert.deepStrictEqual(platform, [], name)
     }
   })

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import { makeRng } from "../../src/core/Rng.ts"
 import { type AdminTarget, parseAdminTarget } from "../../src/http/AdminPath.ts"
-import { errorResponse, statusOfErrno } from "../../src/http/ErrnoStatus.ts"
+import { boundMessage, errorResponse, maxMessageChars, statusOfErrno } from "../../src/http/ErrnoStatus.ts"
 import { busy, invalidArgument } from "../../src/model/DamonError.ts"
 
 const ok = (target: string): AdminTarget => {
@@ -93,7 +93,8 @@ describe("ErrnoStatus", () => {
       ["EBUSY", 409],
       ["ECANCELED", 409],
       ["EFBIG", 413],
-      ["ENOMEM", 500],
+      ["E2BIG", 413],
+      ["ENOMEM", 507],
       ["EFAULT", 500],
       ["EIO", 500]
     ]
@@ -109,5 +110,15 @@ describe("ErrnoStatus", () => {
       status: 409,
       body: { errno: "EBUSY", message: "busy: kdamond 0 is already running" }
     })
+  })
+
+  it("errorResponse - a message is cut to maxMessageChars, saying how much was left out", () => {
+    const huge = "1".repeat(1 << 20)
+    const { body } = errorResponse(invalidArgument("kdamonds/nr_kdamonds", huge, "not a number"))
+    assert.isAtMost(body.message.length, maxMessageChars + 50)
+    assert.isTrue(body.message.startsWith("kdamonds/nr_kdamonds: \"111"))
+    assert.match(body.message, /\.\.\. \(\d+ more characters\)$/)
+    const short = errorResponse(busy("x")).body.message
+    assert.strictEqual(boundMessage(short), short)
   })
 })

@@ -2,14 +2,15 @@
  * The HTTP endpoint over loopback, driven with effect's fetch-based HttpClient: a whole session
  * in the style of the kernel's DAMON selftests (list, build a context with a scheme, `on`, wait,
  * update and read stats, tried regions, `commit`, metrics, `off`), and the error cases with
- * their status codes and JSON bodies. The kdamonds run in virtual time (seed 1); assertions are
+ * their status codes and JSON bodies; served in the tree's thread and from a worker thread, the
+ * same contract. The kdamonds run in virtual time (seed 1); assertions are
  * on relations that hold whatever the interleaving with the real-time HTTP traffic.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import { contentType as prometheusContentType } from "../../src/http/Prometheus.ts"
-import { errorOf, get, matchAll, PID, put, putAll, request, sample, serverLayer } from "./support.ts"
+import { errorOf, get, matchAll, PID, put, putAll, request, sample, serverLayer, threads } from "./support.ts"
 
 const K = "kdamonds/0"
 const CTX = `${K}/contexts/0`
@@ -46,7 +47,7 @@ const buildContext = (action: string) =>
     ...matchAll(S0)
   ])
 
-describe("HTTP endpoint", () => {
+describe.each(threads)("HTTP endpoint (HTTP in the %s thread)", (thread) => {
   it.live("a whole session over loopback: build, on, stats, tried regions, commit, metrics, off", () =>
     Effect.gen(function*() {
       // The empty tree: listings are JSON arrays of entry names, files are the kernel's text.
@@ -157,7 +158,7 @@ describe("HTTP endpoint", () => {
       assert.strictEqual(sample(after, "damon_kdamond_running", K0), 0)
       assert.isAtLeast(sample(after, "damon_kdamond_samples_total", K0)!, samples)
       assert.notInclude(after, "damon_scheme_")
-    }).pipe(Effect.provide(serverLayer())))
+    }).pipe(Effect.provide(serverLayer({}, "virtual", thread))))
 
   it.live("errors: status codes and { errno, message } bodies", () =>
     Effect.gen(function*() {
@@ -226,14 +227,14 @@ describe("HTTP endpoint", () => {
       // nothing changed by the failures
       assert.strictEqual((yield* get("kdamonds/nr_kdamonds")).text, "1\n")
       assert.strictEqual((yield* get(`${S0}/action`)).text, "stat\n")
-    }).pipe(Effect.provide(serverLayer())))
+    }).pipe(Effect.provide(serverLayer({}, "virtual", thread))))
 
   it.live("a body above the limit -> 413 EFBIG, and nothing is written", () =>
     Effect.gen(function*() {
       assert.strictEqual((yield* put("kdamonds/nr_kdamonds", "1")).status, 200)
       assert.deepStrictEqual(pick(errorOf(yield* put("kdamonds/nr_kdamonds", `2${" ".repeat(64)}`))), [413, "EFBIG"])
       assert.strictEqual((yield* get("kdamonds/nr_kdamonds")).text, "1\n")
-    }).pipe(Effect.provide(serverLayer({ maxBodyBytes: 16 }))))
+    }).pipe(Effect.provide(serverLayer({ maxBodyBytes: 16 }, "virtual", thread))))
 
   it.live("binds 127.0.0.1 by default; unknown routes are 404; no kdamond, empty exposition", () =>
     Effect.gen(function*() {
@@ -241,7 +242,7 @@ describe("HTTP endpoint", () => {
       assert.strictEqual((yield* request("GET", "/nothing")).status, 404)
       const m = yield* request("GET", "/metrics")
       assert.deepStrictEqual([m.status, m.text], [200, ""])
-    }).pipe(Effect.provide(serverLayer())))
+    }).pipe(Effect.provide(serverLayer({}, "virtual", thread))))
 })
 
 const pick = (e: { readonly status: number; readonly errno: string }) => [e.status, e.errno] as const

@@ -6,8 +6,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { FetchHttpClient, HttpClient, type HttpServer } from "effect/http"
+import { FetchHttpClient, HttpClient } from "effect/http"
 import { spawn } from "node:child_process"
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { runServe, type ServeOptions, serveLayer } from "../../src/cli/Serve.ts"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import { Sysfs } from "../../src/sysfs/Sysfs.ts"
@@ -43,7 +47,7 @@ describe("serve", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const services = yield* Layer.buildWithScope(Layer.merge(serveLayer(options), FetchHttpClient.layer), scope)
-      const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Sysfs | HttpServer.HttpServer>) =>
+      const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Sysfs | Endpoint.Endpoint>) =>
         Effect.provide(effect, services)
       const C = "kdamonds/0/contexts/0"
       yield* run(putAll([
@@ -88,9 +92,97 @@ describe("serve", () => {
         assert.strictEqual(stderr, "")
       }
     }).pipe(Effect.provide(FetchHttpClient.layer)), 30_000)
+
+  it.live("the CLI - a bad port, host or token file: one line on stderr naming it, exit code 1, no stack", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "damon-serve-"))
+      const openToken = join(dir, "token")
+      writeFileSync(openToken, "0123456789abcdef0123\n", { mode: 0o644 })
+      chmodSync(openToken, 0o644)
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["--port", "70000"], "effect-damon serve: port: 70000 is invalid: an integer from 0 to 65535"],
+        [["--port", "0", "--host", "0.0.0.0"], "effect-damon serve: host: \"0.0.0.0\" is invalid: every address"],
+        [["--port", "0", "--token-file", openToken], "is accessible to other users (mode 644); chmod 600 it"]
+      ]
+      // (the other refusals are the endpoint options', tested in Guard.test.ts and Security.test.ts)
+      const results = yield* Effect.forEach(cases, ([args]) => runCli(["serve", ...args]), { concurrency: "unbounded" })
+      cases.forEach(([args, expected], i) => {
+        const { code, stdout, stderr } = results[i]!
+        const what = args.join(" ")
+        assert.strictEqual(code, 1, `${what}: ${stderr}`)
+        assert.strictEqual(stdout, "", what)
+        assert.strictEqual(stderr.trimEnd().split("\n").length, 1, `${what}: ${stderr}`)
+        assert.include(stderr, expected, what)
+        assert.notInclude(stderr, "0123456789abcdef", "the token is never shown")
+        assert.notMatch(stderr, /\bat \S+ \(|RangeError/, what)
+      })
+    }), 60_000)
+
+  it.live("the CLI - --token-file: 401 without the token, served with it", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "damon-serve-"))
+      const file = join(dir, "token")
+      writeFileSync(file, "cli-token-0123456789abcdef\n", { mode: 0o600 })
+      const run = yield* startCli(["serve", "--port", "0", "--time", "virtual", "--token-file", file])
+      const url = yield* run.url
+      const without = yield* fetchText(`${url}/admin/kdamonds/nr_kdamonds`)
+      assert.strictEqual(without.status, 401)
+      const res = yield* (yield* HttpClient.HttpClient).get(`${url}/admin/kdamonds/nr_kdamonds`, {
+        headers: { authorization: "Bearer cli-token-0123456789abcdef" }
+      })
+      assert.deepStrictEqual([res.status, yield* res.text], [200, "0\n"])
+      assert.strictEqual((yield* run.stop("SIGTERM")).code, 130)
+    }).pipe(Effect.provide(FetchHttpClient.layer)), 30_000)
+
+  it.live("the CLI - shutdown is bounded by --shutdown-grace-ms; a second signal exits at once", () =>
+    Effect.gen(function*() {
+      for (const mode of ["grace", "second signal"] as const) {
+        const grace = mode === "grace" ? "500" : "60000"
+        const run = yield* startCli(["serve", "--port", "0", "--time", "virtual", "--shutdown-grace-ms", grace])
+        const url = new URL(yield* run.url)
+        // a half-open connection: shutdown cannot close it as idle and waits for the grace. A
+        // whole request first, answered, so that the connection is surely being served.
+        const socket = connect(Number(url.port), "127.0.0.1")
+        socket.on("error", () => {})
+        yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+        yield* Effect.callback<void>((resume) => {
+          socket.once("data", () => resume(Effect.void))
+          socket.write(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${url.port}\r\n\r\n`)
+        })
+        socket.write("GET /metrics HTTP/1.1\r\nHost: 1")
+        yield* Effect.sleep("1 second")
+        const t0 = performance.now()
+        const stopped = yield* Effect.forkChild(run.stop("SIGTERM"), { startImmediately: true })
+        if (mode === "second signal") {
+          yield* Effect.sleep("300 millis")
+          run.signal("SIGINT")
+        }
+        const { code, stderr } = yield* Fiber.join(stopped)
+        const ms = performance.now() - t0
+        assert.strictEqual(code, 130, `${mode}: ${stderr}`)
+        assert.isBelow(ms, 15_000, `${mode}: exited after ${ms.toFixed(0)} ms`)
+        if (mode === "second signal") assert.include(stderr, "SIGINT again, exiting without waiting")
+        else assert.strictEqual(stderr, "")
+      }
+    }).pipe(Effect.scoped), 60_000)
 })
 
 const pick = (e: { readonly status: number; readonly errno: string }) => [e.status, e.errno] as const
+
+/** Runs the CLI to its end (at most 45 s) and returns its exit code and output. */
+const runCli = (args: ReadonlyArray<string>) =>
+  Effect.callback<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    const child = spawn(process.execPath, ["--conditions=development", "src/cli/main.ts", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 45_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (c: string) => void (stdout += c))
+    child.stderr.setEncoding("utf8").on("data", (c: string) => void (stderr += c))
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => void child.kill("SIGKILL"))
+  })
 
 /**
  * Runs `src/cli/main.ts` with the node running the tests (type stripping, `development`
@@ -124,6 +216,7 @@ const startCli = (args: ReadonlyArray<string>) =>
           child.kill(signal)
           const code = yield* Deferred.await(exited).pipe(Effect.timeout("20 seconds"))
           return { code, stdout, stderr }
-        })
+        }),
+      signal: (signal: NodeJS.Signals) => void child.kill(signal)
     }
   })

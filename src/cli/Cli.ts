@@ -6,7 +6,7 @@
 import { Command, Flag } from "effect/cli"
 import { defaultOptions, runDemo } from "./Demo.ts"
 import { reportAccuracyCommand } from "./ReportAccuracy.ts"
-import { defaultServeOptions, runServe } from "./Serve.ts"
+import { serveCommand } from "./Serve.ts"
 
 const d = defaultOptions
 
@@ -41,37 +41,6 @@ const demo = Command.make(
   (options) => runDemo(options)
 ).pipe(Command.withDescription("Monitor a simulated masim workload in virtual time; print snapshots and a heatmap"))
 
-const s = defaultServeOptions
-
-const serve = Command.make(
-  "serve",
-  {
-    port: Flag.Int("port").pipe(Flag.withDescription("TCP port to listen on; 0 = any free port")),
-    host: Flag.String("host").pipe(
-      Flag.withDescription("address to bind (loopback by default: the endpoint has no authentication)"),
-      Flag.withDefault(s.host)
-    ),
-    workload: Flag.String("workload").pipe(
-      Flag.withDescription("masim config run as pid 42: a shipped name (stairs, zigzag, demo, ...) or a path"),
-      Flag.withDefault(s.workload)
-    ),
-    seed: Flag.Int("seed").pipe(
-      Flag.withDescription("seed of the machine and of every kdamond"),
-      Flag.withDefault(s.seed)
-    ),
-    time: Flag.Literals("time", ["real", "virtual"]).pipe(
-      Flag.withDescription("kdamond time: real (wall clock) or virtual (as fast as the CPU allows)"),
-      Flag.withDefault(s.time)
-    )
-  },
-  (options) => runServe(options)
-).pipe(
-  Command.withDescription(
-    "Serve the sysfs admin tree of a simulated machine over loopback HTTP " +
-      "(GET/PUT /admin/..., GET /metrics) until interrupted"
-  )
-)
-
 const report = Command.make("report").pipe(
   Command.withDescription("Reports: accuracy (DAMON against the exact truth and a fixed-granularity baseline)"),
   Command.withSubcommands([reportAccuracyCommand])
@@ -79,5 +48,5 @@ const report = Command.make("report").pipe(
 
 export const cli = Command.make("effect-damon").pipe(
   Command.withDescription("DAMON (Data Access MONitor) on Effect"),
-  Command.withSubcommands([demo, serve, report])
+  Command.withSubcommands([demo, serveCommand, report])
 )

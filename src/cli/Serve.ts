@@ -3,14 +3,20 @@
  * DAMON runtime over its operations sets, the sysfs admin tree, and the loopback HTTP endpoint
  * over the tree (`/admin/...`, `/metrics`), running until interrupted. Out-of-process clients
  * then drive DAMON the way they drive `/sys/kernel/mm/damon/admin`. No kdamond starts by
- * itself: the tree starts empty, as after boot.
+ * itself: the tree starts empty, as after boot. Also the `serve` command (its flags), which
+ * answers a bad flag with one line on stderr and exit code 1, and exits at once on a second
+ * SIGINT/SIGTERM while the first one's graceful shutdown runs.
  */
-import { Console, Effect, Layer, Result } from "effect"
-import type { HttpServer, HttpServerError } from "effect/http"
+import { Console, Data, Effect, Layer, Option, Result, Runtime } from "effect"
+import { Command, Flag } from "effect/cli"
+import type { HttpServerError } from "effect/http"
 import * as Damon from "../Damon.ts"
 import * as World from "../engine/World.ts"
 import type { TimeMode } from "../engine/World.ts"
+import { readTokenFile } from "../http/BearerToken.ts"
 import * as Endpoint from "../http/HttpEndpoint.ts"
+import { defaultLimits } from "../http/NodeServer.ts"
+import * as WorkerEndpoint from "../http/WorkerEndpoint.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
 import { SimMachine } from "../sim/SimMachine.ts"
@@ -22,8 +28,19 @@ import { loadWorkload } from "./Demo.ts"
 export interface ServeOptions {
   /** TCP port; 0 = any free port (the URL printed tells which). */
   readonly port: number
-  /** Bind address; 127.0.0.1 by default (loopback only: the endpoint has no authentication). */
+  /** Bind address; 127.0.0.1 by default. A non-loopback one needs {@link allowRemote}. */
   readonly host: string
+  /** Allows a non-loopback {@link host} (`--allow-remote`). */
+  readonly allowRemote?: boolean
+  /** A file holding the bearer token every request must carry (`--token-file`); none by default. */
+  readonly tokenFile?: string
+  /** How long shutdown waits for answers in progress (`--shutdown-grace-ms`). */
+  readonly shutdownGraceMs?: number
+  /**
+   * Where HTTP is served: `worker` (a worker thread; the default: requests do not take the
+   * kdamonds' thread) or `main` (the kdamonds' thread, as `HttpEndpoint.layer`).
+   */
+  readonly httpThread?: "worker" | "main"
   /** A shipped masim config name (`stairs`, `zigzag`, ...) or a path to a masim file. */
   readonly workload: string
   /** Seed of the machine's layout and of every kdamond `on` starts. */
@@ -46,14 +63,16 @@ export const workloadPid = 42
 /**
  * Everything `serve` runs, as one layer: the HTTP endpoint over the admin tree over the runtime
  * over the simulated machine's operations sets. `vaddr`/`fvaddr` targets must name a process of
- * the machine (pid 42). Fails with `InvalidArgument` for a bad workload, `ServeError` when the
- * port cannot be bound. Releasing it closes the server and stops every kdamond.
+ * the machine (pid 42). Fails with `InvalidArgument` for a bad workload, port, host or token
+ * file (before anything listens), `ServeError` when the port cannot be bound. Releasing it
+ * closes the server and stops every kdamond.
  */
 export const serveLayer = (
   options: ServeOptions
-): Layer.Layer<Sysfs.Sysfs | HttpServer.HttpServer, DamonError | HttpServerError.ServeError> =>
+): Layer.Layer<Sysfs.Sysfs | Endpoint.Endpoint, DamonError | HttpServerError.ServeError> =>
   Layer.unwrap(
     Effect.gen(function*() {
+      const token = options.tokenFile === undefined ? undefined : yield* readTokenFile(options.tokenFile)
       const config = loadWorkload(options.workload)
       if (Result.isFailure(config)) return yield* Effect.fail(config.failure)
       const machine = SimMachine.withMasim(config.success, { seed: options.seed, pid: workloadPid, loop: true })
@@ -63,7 +82,14 @@ export const serveLayer = (
         start: { seed: options.seed },
         processExists: (pid) => m.process(pid) !== undefined
       }).pipe(Layer.provide(Damon.layer), Layer.provide([OpsRegistry.layer(simOps(m)), World.layer(options.time)]))
-      return Endpoint.layer({ port: options.port, host: options.host }).pipe(Layer.provideMerge(tree))
+      const endpoint = (options.httpThread === "main" ? Endpoint.layer : WorkerEndpoint.layer)({
+        port: options.port,
+        host: options.host,
+        allowRemote: options.allowRemote === true,
+        ...(token === undefined ? {} : { token }),
+        ...(options.shutdownGraceMs === undefined ? {} : { limits: { shutdownGraceMs: options.shutdownGraceMs } })
+      })
+      return endpoint.pipe(Layer.provideMerge(tree))
     })
   )
 
@@ -77,12 +103,113 @@ export const runServe = (
   onListening: (url: string) => Effect.Effect<void> = (url) => Console.log(banner(url, options))
 ): Effect.Effect<never, DamonError | HttpServerError.ServeError> =>
   Effect.gen(function*() {
-    yield* onListening(yield* Endpoint.url)
-    return yield* Effect.never
+    const endpoint = yield* Endpoint.Endpoint
+    yield* onListening(endpoint.url)
+    return yield* endpoint.stopped
   }).pipe(
     Effect.provide(serveLayer(options)),
     Effect.onInterrupt(() => Console.log("effect-damon serve: stopped"))
   )
+
+/**
+ * A failure of `serve` already reported on stderr: `NodeRuntime.runMain` exits with code 1
+ * without logging it again (no stack trace for a bad flag).
+ */
+export class ServeFailed extends Data.TaggedError("ServeFailed")<{ readonly reason: string }> {
+  override readonly [Runtime.errorReported] = false
+  override readonly [Runtime.errorExitCode] = 1
+}
+
+/** The one line `serve` prints for a failure: the error's message, or the bind error's. */
+export const failureLine = (error: DamonError | HttpServerError.ServeError): string => {
+  const cause = error._tag === "ServeError" ? error.cause : undefined
+  const reason = cause instanceof Error ? cause.message : error.message
+  return `effect-damon serve: ${reason.split("\n")[0]}`
+}
+
+/**
+ * While `effect` runs, a second SIGINT or SIGTERM ends the process at once (exit code 130): the
+ * first one (handled by `NodeRuntime.runMain`) starts the graceful shutdown, which waits up to
+ * the shutdown grace for answers in progress; an operator who does not want to wait signals
+ * again. For the CLI only (it calls `process.exit`).
+ */
+export const exitOnSecondSignal = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      let signals = 0
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (++signals < 2) return
+        process.stderr.write(`effect-damon serve: ${signal} again, exiting without waiting\n`)
+        process.exit(130)
+      }
+      process.on("SIGINT", onSignal)
+      process.on("SIGTERM", onSignal)
+      return onSignal
+    }),
+    () => effect,
+    (onSignal) =>
+      Effect.sync(() => {
+        process.off("SIGINT", onSignal)
+        process.off("SIGTERM", onSignal)
+      })
+  )
+
+/** The `serve` command's program: {@link runServe}, failures as one line and exit code 1. */
+export const serveMain = (options: ServeOptions): Effect.Effect<never, ServeFailed> =>
+  runServe(options).pipe(
+    Effect.catch((error) =>
+      Effect.andThen(Console.error(failureLine(error)), Effect.fail(new ServeFailed({ reason: error.message })))
+    ),
+    exitOnSecondSignal
+  )
+
+const d = defaultServeOptions
+
+/** `effect-damon serve`. */
+export const serveCommand = Command.make(
+  "serve",
+  {
+    port: Flag.Int("port").pipe(Flag.withDescription("TCP port to listen on (0 to 65535); 0 = any free port")),
+    host: Flag.String("host").pipe(
+      Flag.withDescription("address to bind; loopback by default, anything else needs --allow-remote"),
+      Flag.withDefault(d.host)
+    ),
+    allowRemote: Flag.Boolean("allow-remote").pipe(
+      Flag.withDescription("allow a non-loopback --host (no TLS: use a token, and a trusted network)"),
+      Flag.withDefault(false)
+    ),
+    tokenFile: Flag.String("token-file").pipe(
+      Flag.withDescription("file holding a bearer token (16+ characters, mode 600) every request must carry"),
+      Flag.optional
+    ),
+    httpThread: Flag.Literals("http-thread", ["worker", "main"]).pipe(
+      Flag.withDescription("serve HTTP from a worker thread (default) or from the kdamonds' thread"),
+      Flag.withDefault("worker")
+    ),
+    shutdownGraceMs: Flag.Int("shutdown-grace-ms").pipe(
+      Flag.withDescription("how long shutdown waits for answers in progress; a second signal does not wait"),
+      Flag.withDefault(defaultLimits.shutdownGraceMs)
+    ),
+    workload: Flag.String("workload").pipe(
+      Flag.withDescription("masim config run as pid 42: a shipped name (stairs, zigzag, demo, ...) or a path"),
+      Flag.withDefault(d.workload)
+    ),
+    seed: Flag.Int("seed").pipe(
+      Flag.withDescription("seed of the machine and of every kdamond"),
+      Flag.withDefault(d.seed)
+    ),
+    time: Flag.Literals("time", ["real", "virtual"]).pipe(
+      Flag.withDescription("kdamond time: real (wall clock) or virtual (as fast as the CPU allows)"),
+      Flag.withDefault(d.time)
+    )
+  },
+  ({ tokenFile, ...rest }) => serveMain(Option.isSome(tokenFile) ? { ...rest, tokenFile: tokenFile.value } : rest)
+).pipe(
+  Command.withDescription(
+    "Serve the sysfs admin tree of a simulated machine over loopback HTTP " +
+      "(GET/PUT /admin/..., GET /metrics) until interrupted"
+  )
+)
 
 /** What `serve` prints once it listens. */
 export const banner = (url: string, options: ServeOptions): string =>

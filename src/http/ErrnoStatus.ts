@@ -18,8 +18,11 @@ import type { DamonError } from "../model/DamonError.ts"
  * - `EBUSY`: 409 (a second `on`, a state command while another holds the lock).
  * - `ECANCELED`: 409, not 503: the kdamond the command needs has stopped, and it will not come
  *   back by itself, so retrying later without another `on` cannot help.
- * - `EFBIG`: 413 (a request body above the endpoint's limit; not a sysfs errno).
- * - anything else (`ENOMEM`, `EFAULT`, `EIO`, ...): 500.
+ * - `EFBIG`, `E2BIG`: 413 (a request body above the endpoint's limit; a value, a count or a
+ *   listing above a limit).
+ * - `ENOMEM`: 507 (the tree refuses to build more than its limits allow: the request is valid,
+ *   the server will not store it; 5xx but not 500, which is reserved for faults).
+ * - anything else (`EFAULT`, `EIO`, ...): 500, a fault of the server.
  */
 export const statusOfErrno = (errno: string): number => {
   switch (errno) {
@@ -37,7 +40,10 @@ export const statusOfErrno = (errno: string): number => {
     case "ECANCELED":
       return 409
     case "EFBIG":
+    case "E2BIG":
       return 413
+    case "ENOMEM":
+      return 507
     default:
       return 500
   }
@@ -49,8 +55,19 @@ export interface ErrorBody {
   readonly message: string
 }
 
-/** The body and status an error is answered with. */
-export const errorResponse = (error: DamonError): { readonly status: number; readonly body: ErrorBody } => ({
+/** Longest message an error body carries; the rest is cut (a 1 MiB value is not echoed whole). */
+export const maxMessageChars = 1024
+
+/** `message`, cut to {@link maxMessageChars} characters with a note of how much was left out. */
+export const boundMessage = (message: string): string =>
+  message.length <= maxMessageChars
+    ? message
+    : `${message.slice(0, maxMessageChars)}... (${message.length - maxMessageChars} more characters)`
+
+/** The body and status an error (a `DamonError`, or one as plain data) is answered with, the message bounded. */
+export const errorResponse = (
+  error: Pick<DamonError, "errno" | "message">
+): { readonly status: number; readonly body: ErrorBody } => ({
   status: statusOfErrno(error.errno),
-  body: { errno: error.errno, message: error.message }
+  body: { errno: error.errno, message: boundMessage(error.message) }
 })

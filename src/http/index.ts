@@ -9,3 +9,5 @@
 export * as Http from "./HttpEndpoint.ts"
 /** Collection and Prometheus formatting of kdamond and scheme metrics. */
 export * as DamonMetrics from "./DamonMetrics.ts"
+/** The same endpoint served from a worker thread, so HTTP work does not delay the kdamonds. */
+export * as WorkerEndpoint from "./WorkerEndpoint.ts"
