@@ -111,4 +111,28 @@ describe("migrate", () => {
     migrate(list, 0, 0.5, 0.5, req({ targetNid: 1 }), { affected: 0 }, frames)
     assert.deepStrictEqual(list.map((e) => [e.nid, e.active]), [[1, 1], [0, 0]])
   })
+
+  it("moves only whole huge folios when the destination has room for part of an extent", () => {
+    // Node 1 has 5 MiB and 3 pages free: two of the four huge folios fit, the rest stays.
+    const frames = new PhysFrames([
+      { start: 4 * MiB, end: 36 * MiB, nid: 0 },
+      { start: 64 * MiB, end: 69 * MiB + 3 * PAGE, nid: 1 }
+    ])
+    const v = 0x7f0000000000
+    const piece = frames.allocate(v, 8 * MiB, [0])[0]!
+    const list: Array<PageExtent> = [{ ...setup().list[0]!, vStart: v, vEnd: v + 8 * MiB, pStart: piece.pStart, huge: true }]
+    const free = frames.freeBytes()
+    const acc = { affected: 0 }
+    migrate(list, 0, 1, 0, req({ targetNid: 1 }), acc, frames)
+    assert.strictEqual(acc.affected, (4 * MiB) / PAGE)
+    assert.deepStrictEqual(list.map((e) => [e.vStart - v, e.vEnd - v, e.huge, e.nid]), [[0, 4 * MiB, true, 1], [4 * MiB, 8 * MiB, true, 0]])
+    for (let i = 1; i < list.length; i++) assert.strictEqual(list[i - 1]!.vEnd, list[i]!.vStart)
+    for (const e of list) assert.strictEqual(e.pStart % (2 * MiB), 0)
+    // Frames: 4 MiB taken on node 1, 4 MiB given back on node 0, nothing else.
+    for (const e of list) assert.strictEqual(frames.nodeOf(e.pStart + (e.vEnd - e.vStart) - 1), e.nid)
+    const owned = list.reduce((n, e) => n + (e.vEnd - e.vStart), 0)
+    assert.strictEqual(frames.freeBytes() + owned, frames.totalBytes)
+    assert.strictEqual(frames.freeBytes(), free)
+  })
 })
+

@@ -6,6 +6,7 @@
 import type { ActionRequest } from "../ops/AddressSpace.ts"
 import { clamp01, mod } from "./Arith.ts"
 import { findIndex, HUGE_PAGE_SIZE, lowerBound, PAGE_SIZE, type PageExtent, slice, splitAt } from "./PageExtent.ts"
+import type { FramePiece } from "./PhysMem.ts"
 import type { FrameSource } from "./PhysFrames.ts"
 
 /** How many folios of a run of `k` starting at interleave index `x0` each destination gets. */
@@ -28,6 +29,24 @@ export const interleaveCounts = (
 }
 
 /**
+ * The leading pieces of an allocation that hold whole folios of `fsz` bytes (the allocation
+ * starts at a folio boundary); the frames of the rest go back. A folio moves whole or not at
+ * all: base pages always fit, a huge folio needs one 2 MiB frame.
+ */
+const wholeFolios = (pieces: ReadonlyArray<FramePiece>, fsz: number, frames: FrameSource): Array<FramePiece> => {
+  const kept: Array<FramePiece> = []
+  let covered = 0
+  for (const piece of pieces) {
+    const usable = piece.vOff === covered ? Math.floor(piece.len / fsz) * fsz : 0
+    if (usable > 0) kept.push(usable === piece.len ? piece : { ...piece, len: usable })
+    if (usable < piece.len) frames.release(piece.pStart + usable, piece.len - usable)
+    covered += usable
+    if (usable < piece.len) covered = -1
+  }
+  return kept
+}
+
+/**
  * Migrates the first `f` of `list[i]`'s folios: to `req.targetNid`, or split among `req.dests`
  * by weighted interleave (folio index `vm_pgoff >> order + (addr - vm_start) >> (PAGE_SHIFT +
  * order)` modulo the total weight). Adds the base pages moved to `acc.affected` and returns how
@@ -37,8 +56,9 @@ export const interleaveCounts = (
  * The folios of each destination move as one consecutive run (node totals are exact; the
  * per-folio placement is not reproduced). The `k` passing folios are the first `k` of the
  * extent; `passActive` (the fraction of all folios that are active and pass) sets their active
- * share and that of the folios left behind. A destination without memory, or without free
- * frames, gets nothing.
+ * share and that of the folios left behind. A destination without memory gets nothing; one
+ * with too few free frames gets the leading folios that fit whole (a huge folio needs a 2 MiB
+ * frame), the others stay.
  *
  * **Gotchas**
  * Mutates `list` and the extents; the caller invalidates the physical index and statistics.
@@ -82,7 +102,7 @@ export const migrate = (
     const j = findIndex(list, cs)
     const src = list[j]!
     if (src.nid === step.nid) continue
-    const pieces = frames.allocate(cs, ce - cs, [step.nid])
+    const pieces = wholeFolios(frames.allocate(cs, ce - cs, [step.nid]), fsz, frames)
     let got = 0
     for (const piece of pieces) got += piece.len
     if (got === 0) continue
