@@ -29,7 +29,9 @@
  * double precision).
  */
 import type { Rng } from "../core/Rng.ts"
+import { type AccessRates, compileRates } from "./AccessRates.ts"
 import type { MasimConfig } from "./MasimConfig.ts"
+import { PhaseSchedule } from "./PhaseSchedule.ts"
 
 /** Default machine access throughput, in accesses per second. */
 export const DEFAULT_THROUGHPUT = 50_000_000
@@ -45,7 +47,8 @@ export interface AccessModelOptions {
 const LAMBDA_CERTAIN = 37
 
 /**
- * A compiled workload: per-phase rate tables plus a reusable window table.
+ * A compiled workload: its phase schedule (`PhaseSchedule`), rate tables (`AccessRates`) and a
+ * reusable window table.
  *
  * **Gotchas**
  * `setWindow` mutates the instance's window tables in place (no allocation); the per-page
@@ -65,27 +68,12 @@ export class AccessModel {
   /** Length of one pass over all phases, in microseconds. */
   readonly cycleUs: number
 
-  private readonly nStreams: number
-  private readonly streamStride: Float64Array
-  /** `1 / stride` for power-of-two strides (exact), else 0. */
-  private readonly streamInv: Float64Array
-  private readonly streamSlots: Float64Array
-  private readonly streamRate: Float64Array
-  private readonly streamCum: Float64Array
-  private readonly regionStreamOff: Int32Array
-  private readonly regionStreams: Int32Array
-
-  private readonly curStride: Float64Array
-  private readonly curSlots: Float64Array
-  private readonly curRate: Float64Array
-  private readonly prCurOff: Int32Array
-  private readonly prCurs: Int32Array
-
+  private readonly schedule: PhaseSchedule
+  private readonly rates: AccessRates
   private lastLambda = -1
   private lastProb = 0
   private winFrom = Number.NaN
   private winTo = Number.NaN
-  private lastPhase = 0
   private readonly winLambda: Float64Array
   private readonly winSeqOff: Int32Array
   private readonly winSeqStride: Float64Array
@@ -93,9 +81,6 @@ export class AccessModel {
   private readonly winSeqStart: Float64Array
   private readonly winSeqCount: Float64Array
   private readonly winSeqCursor: Int32Array
-  private readonly segPhase: Int32Array
-  private readonly segU1: Float64Array
-  private readonly segU2: Float64Array
 
   /** Compiles `config`; see the module doc for the model. */
   static make(config: MasimConfig, options: AccessModelOptions = {}): AccessModel {
@@ -110,130 +95,33 @@ export class AccessModel {
     this.config = config
     this.throughput = throughput
     this.loop = options.loop ?? true
-    const R = config.regions.length
-    const P = config.phases.length
-    this.nrRegions = R
-    this.nrPhases = P
+    this.nrRegions = config.regions.length
+    this.nrPhases = config.phases.length
     this.regionSize = Float64Array.from(config.regions, (r) => r.size)
-    this.phaseStartUs = new Float64Array(P + 1)
-    for (let p = 0; p < P; p++) this.phaseStartUs[p + 1] = this.phaseStartUs[p]! + config.phases[p]!.durationMs * 1000
-    this.cycleUs = this.phaseStartUs[P]!
-    const perUs = throughput / 1e6
-
-    // Random streams: one per (region, stride) used by any random pattern.
-    const streamKey = new Map<string, number>()
-    const sRegion: Array<number> = []
-    const sStride: Array<number> = []
-    for (const ph of config.phases) {
-      for (const pat of ph.patterns) {
-        if (!pat.random) continue
-        const key = `${pat.regionIndex}:${pat.stride}`
-        if (!streamKey.has(key)) {
-          streamKey.set(key, sRegion.length)
-          sRegion.push(pat.regionIndex)
-          sStride.push(pat.stride)
-        }
-      }
-    }
-    const ns = sRegion.length
-    this.nStreams = ns
-    this.streamStride = Float64Array.from(sStride)
-    this.streamInv = Float64Array.from(sStride, (st) => ((st & (st - 1)) === 0 && st <= 2 ** 30 ? 1 / st : 0))
-    this.streamSlots = Float64Array.from(sRegion, (r, j) => Math.floor(this.regionSize[r]! / sStride[j]!))
-    this.streamRate = new Float64Array(Math.max(1, P * ns))
-    this.streamCum = new Float64Array(Math.max(1, (P + 1) * ns))
-    const curRegion: Array<number> = []
-    const curPhase: Array<number> = []
-    const curStride: Array<number> = []
-    const curRate: Array<number> = []
-    for (let p = 0; p < P; p++) {
-      const ph = config.phases[p]!
-      let weight = 0
-      for (const pat of ph.patterns) weight += pat.probability
-      for (const pat of ph.patterns) {
-        if (pat.probability === 0) continue
-        const rate = (perUs * pat.probability) / weight
-        if (pat.random) {
-          const j = streamKey.get(`${pat.regionIndex}:${pat.stride}`)!
-          const slots = this.streamSlots[j]!
-          if (slots > 0) this.streamRate[p * ns + j] = this.streamRate[p * ns + j]! + rate / slots
-        } else {
-          curRegion.push(pat.regionIndex)
-          curPhase.push(p)
-          curStride.push(pat.stride)
-          curRate.push(rate)
-        }
-      }
-    }
-    for (let p = 0; p < P; p++) {
-      const dur = this.phaseStartUs[p + 1]! - this.phaseStartUs[p]!
-      for (let j = 0; j < ns; j++) {
-        this.streamCum[(p + 1) * ns + j] = this.streamCum[p * ns + j]! + this.streamRate[p * ns + j]! * dur
-      }
-    }
-    this.regionStreamOff = new Int32Array(R + 1)
-    for (let j = 0; j < ns; j++) this.regionStreamOff[sRegion[j]! + 1]!++
-    for (let r = 0; r < R; r++) this.regionStreamOff[r + 1]! += this.regionStreamOff[r]!
-    this.regionStreams = new Int32Array(Math.max(1, ns))
-    {
-      const fill = this.regionStreamOff.slice(0, R)
-      for (let j = 0; j < ns; j++) this.regionStreams[fill[sRegion[j]!]!++] = j
-    }
-
-    const nc = curRegion.length
-    this.curStride = Float64Array.from(curStride)
-    this.curSlots = Float64Array.from(curRegion, (r, c) => Math.ceil(this.regionSize[r]! / curStride[c]!))
-    this.curRate = Float64Array.from(curRate)
-    this.prCurOff = new Int32Array(P * R + 1)
-    for (let c = 0; c < nc; c++) this.prCurOff[curPhase[c]! * R + curRegion[c]! + 1]!++
-    for (let k = 0; k < P * R; k++) this.prCurOff[k + 1]! += this.prCurOff[k]!
-    this.prCurs = new Int32Array(Math.max(1, nc))
-    {
-      const fill = this.prCurOff.slice(0, P * R)
-      for (let c = 0; c < nc; c++) this.prCurs[fill[curPhase[c]! * R + curRegion[c]!]!++] = c
-    }
-
-    this.winLambda = new Float64Array(Math.max(1, ns))
-    this.winSeqOff = new Int32Array(R + 1)
-    // At most 2P + 3 segments; a cursor appears once per segment of its phase (<= 3 instances).
-    const cap = 4 * Math.max(1, nc)
+    this.schedule = new PhaseSchedule(config.phases.map((ph) => ph.durationMs), this.loop)
+    this.phaseStartUs = this.schedule.phaseStartUs
+    this.cycleUs = this.schedule.cycleUs
+    this.rates = compileRates(config, throughput, this.regionSize, this.phaseStartUs)
+    this.winLambda = new Float64Array(Math.max(1, this.rates.nStreams))
+    this.winSeqOff = new Int32Array(this.nrRegions + 1)
+    // A cursor appears once per piece of the window (<= 2P + 3 pieces, <= 3 per phase).
+    const cap = 4 * Math.max(1, this.rates.nCursors)
     this.winSeqStride = new Float64Array(cap)
     this.winSeqSlots = new Float64Array(cap)
     this.winSeqStart = new Float64Array(cap)
     this.winSeqCount = new Float64Array(cap)
     this.winSeqCursor = new Int32Array(cap)
-    this.segPhase = new Int32Array(2 * P + 4)
-    this.segU1 = new Float64Array(2 * P + 4)
-    this.segU2 = new Float64Array(2 * P + 4)
   }
 
   /** The phase index running at workload time `tUs`, or `-1` before the start or after the end. */
   phaseAt(tUs: number): number {
-    if (!(tUs >= 0) || this.cycleUs === 0) return -1
-    if (!this.loop && tUs >= this.cycleUs) return -1
-    const rem = tUs - Math.floor(tUs / this.cycleUs) * this.cycleUs
-    return this.phaseIndexIn(rem)
+    return this.schedule.phaseAt(tUs)
   }
 
-  /** Binary search of the phase containing in-cycle time `rem` (with a last-hit fast path). */
-  private phaseIndexIn(rem: number): number {
-    const starts = this.phaseStartUs
-    const last = this.lastPhase
-    if (rem >= starts[last]! && rem < starts[last + 1]!) return last
-    let lo = 0
-    let hi = this.nrPhases - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (starts[mid]! <= rem) lo = mid
-      else hi = mid - 1
-    }
-    this.lastPhase = lo
-    return lo
-  }
-
-  /** Fills `winLambda` with `F_j(t)` for every stream (sign `+1`) or subtracts it (`-1`). */
+  /** Adds `F_j(t)` (the per-slot rate integrated from 0 to `t`) of every stream to `winLambda`, times `sign`. */
   private addCum(t: number, sign: number): void {
-    const ns = this.nStreams
+    const rates = this.rates
+    const ns = rates.nStreams
     if (ns === 0) return
     const cycle = this.cycleUs
     const q = Math.floor(t / cycle)
@@ -245,12 +133,12 @@ export class AccessModel {
       cycles = 0
       p = this.nrPhases
     } else {
-      p = this.phaseIndexIn(rem)
+      p = this.schedule.phaseIn(rem)
     }
     const P = this.nrPhases
     for (let j = 0; j < ns; j++) {
-      let f = cycles * this.streamCum[P * ns + j]! + this.streamCum[p * ns + j]!
-      if (p < P) f += this.streamRate[p * ns + j]! * (rem - this.phaseStartUs[p]!)
+      let f = cycles * rates.streamCum[P * ns + j]! + rates.streamCum[p * ns + j]!
+      if (p < P) f += rates.streamRate[p * ns + j]! * (rem - this.phaseStartUs[p]!)
       this.winLambda[j] = this.winLambda[j]! + sign * f
     }
   }
@@ -276,43 +164,29 @@ export class AccessModel {
     }
     this.addCum(to, 1)
     this.addCum(from, -1)
-    for (let j = 0; j < this.nStreams; j++) if (this.winLambda[j]! < 0) this.winLambda[j] = 0
+    const rates = this.rates
+    for (let j = 0; j < rates.nStreams; j++) if (this.winLambda[j]! < 0) this.winLambda[j] = 0
 
-    // Segments of the window, one per phase instance (sequential cursors only).
-    const cycle = this.cycleUs
+    // Pieces of the window, one per phase instance (sequential cursors only).
     let end = to
-    if (this.loop && end - from > 2 * cycle) end = from + 2 * cycle
-    let nseg = 0
-    let t = from
-    while (t < end && nseg < this.segPhase.length) {
-      const q = Math.floor(t / cycle)
-      const base = q * cycle
-      const p = this.phaseIndexIn(t - base)
-      const instStart = base + this.phaseStartUs[p]!
-      const instEnd = base + this.phaseStartUs[p + 1]!
-      const segEnd = end < instEnd ? end : instEnd
-      if (!(segEnd > t)) break
-      this.segPhase[nseg] = p
-      this.segU1[nseg] = t - instStart
-      this.segU2[nseg] = segEnd - instStart
-      nseg++
-      t = segEnd
-    }
+    if (this.loop && end - from > 2 * this.cycleUs) end = from + 2 * this.cycleUs
+    const schedule = this.schedule
+    const nseg = schedule.splitWindow(from, end)
     let k = 0
     for (let r = 0; r < R; r++) {
       this.winSeqOff[r] = k
       for (let s = 0; s < nseg; s++) {
-        const key = this.segPhase[s]! * R + r
-        for (let idx = this.prCurOff[key]!; idx < this.prCurOff[key + 1]!; idx++) {
-          const c = this.prCurs[idx]!
-          const rate = this.curRate[c]!
-          const n = this.curSlots[c]!
-          const mA = Math.ceil(this.segU1[s]! * rate)
-          const mB = Math.ceil(this.segU2[s]! * rate)
+        const key = schedule.segPhase[s]! * R + r
+        for (let idx = rates.prCurOff[key]!; idx < rates.prCurOff[key + 1]!; idx++) {
+          const c = rates.prCurs[idx]!
+          const rate = rates.curRate[c]!
+          const n = rates.curSlots[c]!
+          const mA = Math.ceil(schedule.segU1[s]! * rate)
+          const mB = Math.ceil(schedule.segU2[s]! * rate)
           const count = mB - mA
           if (count <= 0) continue
           this.winSeqCursor[k] = c
-          this.winSeqStride[k] = this.curStride[c]!
+          this.winSeqStride[k] = rates.curStride[c]!
           this.winSeqSlots[k] = n
           if (count >= n) {
             this.winSeqStart[k] = 0
@@ -359,23 +233,24 @@ export class AccessModel {
       }
     }
     let lambda = 0
-    for (let idx = this.regionStreamOff[r]!; idx < this.regionStreamOff[r + 1]!; idx++) {
-      const j = this.regionStreams[idx]!
+    const rates = this.rates
+    for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]!; idx++) {
+      const j = rates.regionStreams[idx]!
       const l = this.winLambda[j]!
       if (l === 0) continue
       // Power-of-two strides multiply by an exact reciprocal; others divide.
-      const inv = this.streamInv[j]!
+      const inv = rates.streamInv[j]!
       let kLo: number
       let kHi: number
       if (inv > 0) {
         kLo = Math.ceil(lo * inv)
         kHi = Math.ceil(hi * inv)
       } else {
-        const s = this.streamStride[j]!
+        const s = rates.streamStride[j]!
         kLo = Math.ceil(lo / s)
         kHi = Math.ceil(hi / s)
       }
-      const n = this.streamSlots[j]!
+      const n = rates.streamSlots[j]!
       if (kHi > n) kHi = n
       if (kHi > kLo) lambda += (kHi - kLo) * l
     }
@@ -463,14 +338,15 @@ export class AccessModel {
       const touchedPages = s >= pageSize ? covered : Math.min(pages, Math.ceil((covered * s) / pageSize))
       untouched *= 1 - Math.min(1, touchedPages / pages)
     }
-    for (let idx = this.regionStreamOff[r]!; idx < this.regionStreamOff[r + 1]!; idx++) {
-      const j = this.regionStreams[idx]!
+    const rates = this.rates
+    for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]!; idx++) {
+      const j = rates.regionStreams[idx]!
       const l = this.winLambda[j]!
       if (l === 0) continue
-      const s = this.streamStride[j]!
+      const s = rates.streamStride[j]!
       const kLo = Math.ceil(dLo / s)
       let kHi = Math.ceil(dHi / s)
-      const n = this.streamSlots[j]!
+      const n = rates.streamSlots[j]!
       if (kHi > n) kHi = n
       const slots = kHi - kLo
       if (slots <= 0) continue

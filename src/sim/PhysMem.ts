@@ -5,6 +5,7 @@
  * become a huge page in place. It mirrors no kernel allocator (a first-fit over free spans is
  * enough here) and keeps no per-page state: free memory is a short list of spans.
  */
+import { mod } from "./Arith.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from "./PageExtent.ts"
 
 /** A contiguous range of RAM on one node. */
@@ -64,8 +65,6 @@ interface Span {
   end: number
   nid: number
 }
-
-const mod = (x: number, m: number): number => ((x % m) + m) % m
 
 /**
  * First-fit frame allocator.

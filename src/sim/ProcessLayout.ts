@@ -7,6 +7,7 @@
 import type { Rng } from "../core/Rng.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
 import type { MasimConfig } from "./MasimConfig.ts"
+import { alignDown, alignUp } from "./Arith.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from "./PageExtent.ts"
 
 /** One mapping (`struct vm_area_struct`, as much of it as the simulator needs). */
@@ -50,8 +51,6 @@ export const MMAP_GAP = 128 * 1024 * 1024
 const KiB = 1024
 const MiB = 1024 * KiB
 
-const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
-const alignDown = (x: number, a: number): number => Math.floor(x / a) * a
 
 const vma = (start: number, size: number, name: string, anon: boolean): Vma => ({
   start,

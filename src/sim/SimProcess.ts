@@ -1,9 +1,10 @@
 /**
  * A simulated process: pid, lifetime, mappings over time and the workload (a compiled masim
  * configuration) that accesses its memory. It plays the role of the `task_struct`/`mm_struct`
- * pair DAMON's vaddr ops reads. Its page state (extents) is owned and updated by the machine
- * (`SimMachine`); this class answers time-based questions (mappings at a time, liveness) and
- * the per-page access question.
+ * pair DAMON's vaddr ops reads. Its page state (extents) is owned and updated by the machine's
+ * parts (`PhysFrames` backs mappings, `ActionEffects` and `MemAccounting` change page state);
+ * this class answers time-based questions (mappings at a time, liveness) and the per-page
+ * access question.
  */
 import type { Rng } from "../core/Rng.ts"
 import { AccessModel } from "./AccessModel.ts"
