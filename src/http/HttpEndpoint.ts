@@ -24,6 +24,7 @@ import { fault, toError } from "../sysfs/SysfsError.ts"
 import { type AdminTarget, adminPrefix, parseAdminTarget } from "./AdminPath.ts"
 import { collect, formatMetrics } from "./DamonMetrics.ts"
 import { type ErrorBody, errorResponse } from "./ErrnoStatus.ts"
+import * as EventsRoute from "./EventsRoute.ts"
 import { contentType as prometheusContentType } from "./Prometheus.ts"
 
 /** Options of {@link layer}. */
@@ -158,7 +159,7 @@ export const layer = (
 ): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError, Sysfs> => {
   const listen = { port: options.port ?? 0, host: options.host ?? defaultHost }
   const serveOptions = { disableListenLog: true, disableLogger: options.logRequests !== true }
-  return HttpRouter.serve(routes(options), serveOptions).pipe(
+  return HttpRouter.serve(Layer.merge(routes(options), EventsRoute.routes), serveOptions).pipe(
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, listen))
   )
 }
