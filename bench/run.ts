@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import type { Bench, Metric } from "./Harness.ts"
+import { cliBench } from "./cli.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { monitorBench } from "./monitor.ts"
@@ -11,7 +12,7 @@ import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, cliBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

@@ -78,9 +78,11 @@ const recordOffline = (o: RecordOptions): Effect.Effect<void, TreeError> =>
     const config = withMachineDefaults(configs[0]!, machine.success)
     const durationUs = Option.getOrElse(o.durationUs, () => workload.success.phases.reduce((n, p) => n + p.durationMs, 0) * 1000)
     const runtime = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(simOps(machine.success))), Layer.provideMerge(World.layerVirtual))
-    const sink = yield* Effect.scoped(Effect.gen(function*() {
+    const what = () => `${workload.success.name}, ${seconds(sink?.lastAtUs() ?? 0)} s of virtual time`
+    let sink: RecordSink | undefined
+    yield* Effect.scoped(Effect.gen(function*() {
       const writer = yield* openRecordWriter(o.out, { compressed: o.outputType === "json_compressed" })
-      const sink = makeRecordSink(writer, config.attrs.opsUpdateIntervalUs)
+      const s = (sink = makeRecordSink(writer, config.attrs.opsUpdateIntervalUs))
       const progress = yield* makeProgress()
       yield* Effect.addFinalizer(() => progress.done)
       const kdamond = yield* runPaced(
@@ -88,14 +90,16 @@ const recordOffline = (o: RecordOptions): Effect.Effect<void, TreeError> =>
         config.attrs.aggrIntervalUs,
         (e) =>
           e._tag !== "Aggregated" ? Effect.void : Effect.andThen(
-            sink.add(e),
+            s.add(e),
             progress.update(e.atUs / durationUs, `${seconds(e.atUs)} of ${seconds(durationUs)} s virtual`)
           )
       )
       if (Option.isSome(o.otlp)) yield* recordKdamondStats([{ index: 0, kdamond }])
-      return sink
-    })).pipe(Effect.provide(runtime))
-    yield* Console.log(summary(sink, o.out, `${workload.success.name}, ${seconds(sink.lastAtUs())} s of virtual time`))
+    })).pipe(
+      Effect.provide(runtime),
+      Effect.onInterrupt(() => (sink === undefined ? Effect.void : Console.log(`interrupted: ${summary(sink, o.out, what())}`)))
+    )
+    if (sink !== undefined) yield* Console.log(summary(sink, o.out, what()))
   })
 
 const summary = (sink: RecordSink, out: string, what: string): string =>
@@ -112,9 +116,10 @@ const recordLive = (o: RecordOptions, server: string): Effect.Effect<void, TreeE
     if ((yield* tree.read(`${base}/state`)).trim() !== "on") return yield* Effect.fail(notRunning(`kdamond ${o.kdamond} on ${server} (start it first)`))
     const opsUpdateUs = Number((yield* tree.read(`${base}/contexts/0/monitoring_attrs/intervals/update_us`)).trim())
     const client = yield* HttpClient.HttpClient
-    const sink = yield* Effect.scoped(Effect.gen(function*() {
+    let sink: RecordSink | undefined
+    yield* Effect.scoped(Effect.gen(function*() {
       const writer = yield* openRecordWriter(o.out, { compressed: o.outputType === "json_compressed" })
-      const sink = makeRecordSink(writer, opsUpdateUs)
+      const s = (sink = makeRecordSink(writer, opsUpdateUs))
       const progress = yield* makeProgress()
       yield* Effect.addFinalizer(() => progress.done)
       const url = `${server.replace(/\/+$/, "")}${eventsPath(o.kdamond)}`
@@ -135,7 +140,7 @@ const recordLive = (o: RecordOptions, server: string): Effect.Effect<void, TreeE
               if (typeof e === "string") return yield* Effect.fail(new ServerError({ server, errno: "EPROTO", detail: e }))
               if (e._tag === "Stopped") return false
               if (e._tag !== "Aggregated") continue
-              yield* sink.add(fromWire(e))
+              yield* s.add(fromWire(e))
               firstAtUs ??= e.atUs
               const doneUs = e.atUs - firstAtUs
               if (Option.isSome(o.durationUs)) {
@@ -147,9 +152,8 @@ const recordLive = (o: RecordOptions, server: string): Effect.Effect<void, TreeE
         )
       )
       yield* Option.isSome(o.durationUs) ? Effect.asVoid(Effect.timeoutOption(consume, `${Math.ceil(o.durationUs.value / 1000)} millis`)) : consume
-      return sink
-    }))
-    yield* Console.log(summary(sink, o.out, `kdamond ${o.kdamond} of ${server}`))
+    })).pipe(Effect.onInterrupt(() => (sink === undefined ? Effect.void : Console.log(`interrupted: ${summary(sink, o.out, `kdamond ${o.kdamond} of ${server}`)}`))))
+    if (sink !== undefined) yield* Console.log(summary(sink, o.out, `kdamond ${o.kdamond} of ${server}`))
   }).pipe(Effect.provide(httpClientLayer))
 
 /** `effect-damon record`. */

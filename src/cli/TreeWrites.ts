@@ -23,7 +23,7 @@ export interface FileWrite {
 export const treeEnv: TreeEnv = { registeredOps: kernelOpsNames }
 
 /** Whether a path is an `nr_*` file (writing one recreates the numbered directories below it). */
-export const isCountFile = (path: string): boolean => /(^|\/)nr_[a-z_]+$/.test(path)
+export const isCountFile = (path: string): boolean => /(^|\/)nr_(kdamonds|contexts|targets|regions|schemes|filters|goals|dests)$/.test(path)
 
 /**
  * The writes that make `kdamonds/<kdamond>/contexts` describe `config` (any input `Damon.start`
