@@ -79,7 +79,11 @@ describe("staging through the tree", () => {
   it.effect("report access's live sequence commits a catch-all scheme, reads its tried regions, and commits the schemes back", () =>
     Effect.gen(function*() {
       const sysfs = yield* Sysfs.Sysfs
-      const tree = inProcess(sysfs)
+      const commands: Array<string> = []
+      const tree = {
+        ...inProcess(sysfs),
+        write: (p: string, v: string) => Effect.andThen(Effect.sync(() => void (p.endsWith("/state") && commands.push(v))), sysfs.write(p, v))
+      }
       const c = config({ damosAction: ["pageout"], damosAccessRate: [j("0", "0")], damosAge: [j("1s", "max")] })
       yield* ensureKdamonds(tree, 1)
       yield* stage(tree, 0, c)
@@ -88,6 +92,7 @@ describe("staging through the tree", () => {
       const snap = yield* Effect.forkChild(liveSnapshot(tree, 0), { startImmediately: true })
       for (let i = 0; i < 50 && snap.pollUnsafe() === undefined; i++) yield* TestClock.adjust("100 millis")
       const record = yield* Fiber.join(snap)
+      assert.deepStrictEqual(commands, ["on", "commit", "update_schemes_stats", "update_tuned_intervals", "update_schemes_tried_regions", "commit"])
       assert.strictEqual(record.schemeIdx, 1)
       assert.isAbove(record.snapshots[0]!.regions.length, 0)
       assert.strictEqual(record.snapshots[0]!.regions.reduce((n, r) => n + r.end - r.start, 0), 100 * 2 ** 20)

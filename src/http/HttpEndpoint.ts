@@ -2,7 +2,8 @@
  * The loopback HTTP endpoint of the admin tree, for clients in other processes (the way tools
  * read and write `/sys/kernel/mm/damon/admin`): `GET /admin/<path>` reads a file,
  * `GET /admin/<dir>/` lists a directory, `PUT /admin/<path>` writes the request body to a file,
- * and `GET /metrics` serves Prometheus metrics of every kdamond and scheme. Built with effect's
+ * and `GET /metrics` serves Prometheus metrics of every kdamond and scheme (`GET
+ * /events/kdamonds/<K>`, a kdamond's events, is `EventsRoute.ts`). Built with effect's
  * `HttpRouter` over the `Sysfs` service, served by `@effect/platform-node`'s `NodeHttpServer`.
  * Adds no semantics of its own: every answer is the tree's (text, listing or errno). No
  * authentication and no TLS: it binds 127.0.0.1 by default and is meant for loopback use.
