@@ -3,8 +3,9 @@
  * intervals) measured in-process, from the command's start to its file written
  * (`cli.recordMsPerVirtualMinute`); and the peak resident memory of a whole `effect-damon
  * record` process recording 10 minutes of virtual time at 1000 regions
- * (`cli.peakRssMiB`), which stays flat because the recorder paces the kdamond and the writer
- * streams. Run as `node bench/cli.ts --child <args>`, this file is that child process.
+ * (`cli.peakRssMiB`, with the young-generation size `bin/effect-damon.js` gives long commands),
+ * bounded because the recorder paces the kdamond and the writer streams. Run as `node
+ * bench/cli.ts --child <args>`, this file is that child process.
  */
 import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
@@ -46,7 +47,8 @@ export const cliBench: Bench = {
       const long = join(dir, "long.data")
       const child = execFileSync(
         process.execPath,
-        ["--conditions=development", here, "--child", "--workload", "stairs", "--duration", "10m", "--monitoring_nr_regions_range", "1000", "1000", "-o", long],
+        // the flag bin/effect-damon.js runs long commands with
+        ["--max-semi-space-size=4", "--conditions=development", here, "--child", "--workload", "stairs", "--duration", "10m", "--monitoring_nr_regions_range", "1000", "1000", "-o", long],
         { encoding: "utf8", env: { ...process.env, EFFECT_DAMON_PROGRESS: "never" } }
       )
       const { code, maxRssKiB } = JSON.parse(child.trim().split("\n").pop()!) as { code: number; maxRssKiB: number }
