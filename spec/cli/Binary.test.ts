@@ -162,6 +162,29 @@ describe("the effect-damon executable", () => {
     }
   }, 240_000)
 
+  it("a long record shows progress with an ETA on a terminal, and Ctrl-C leaves a valid record file", async () => {
+    const child = spawn(process.execPath, [bin, "record", "--duration", "30m", "-o", "interrupted.data"], {
+      cwd: dir,
+      env: { ...process.env, EFFECT_DAMON_SERVER: "", EFFECT_DAMON_PROGRESS: "always" }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (c: string) => void (stdout += c))
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.setEncoding("utf8").on("data", (c: string) => {
+        stderr += c
+        if (/ETA \d/.test(stderr) && child.exitCode === null) child.kill("SIGINT")
+      })
+      child.on("close", resolve)
+    })
+    assert.strictEqual(code, 130, stderr)
+    assert.match(stderr, /\[#*\.*\] +\d+%  [\d.]+ of 1800\.0 s virtual  elapsed [\d.]+ s, ETA [\d.]+ s/)
+    const [, n] = /^interrupted: recorded (\d+) aggregations/.exec(stdout)!
+    const access = ok(await cli(["report", "access", "-i", "interrupted.data", "--snapshot", "last"]), "report of the interrupted record")
+    assert.match(access, new RegExp(`^kdamond 0 / context 0 / scheme none / target id 0 / recorded for `))
+    assert.isAbove(Number(n), 10)
+  }, 120_000)
+
   it("user errors from the process: one line on stderr, exit 1, no stack trace; --help exits 0", async () => {
     writeFileSync(join(dir, "broken.json"), "{\"kdamonds\": [{\"contexts\": [{\"ops\": \"vaddr\", \"targets\": [{\"pid\": 42}], \"nr_regions\": {\"min\": \"many\"}}]}]}")
     for (const [args, message] of [

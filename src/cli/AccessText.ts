@@ -99,7 +99,8 @@ const heatmapLine = (regions: ReadonlyArray<RecordRegion>, iv: Intervals, column
     offset = to
   }
   let line = ""
-  for (let c = 0; c < columns; c++) line += cover[c]! === 0 ? " " : String(Math.min(9, Math.floor(mass[c]! / cover[c]! / 10)))
+  // (a tiny epsilon: sums of byte shares land a hair below whole tens)
+  for (let c = 0; c < columns; c++) line += cover[c]! === 0 ? " " : String(Math.min(9, Math.floor(mass[c]! / cover[c]! / 10 + 1e-9)))
   return line
 }
 

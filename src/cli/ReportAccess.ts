@@ -16,7 +16,7 @@ import { Clock, Console, Effect, Option, Result, Schedule } from "effect"
 import { encodeRecords, type DamonRecord, type RecordRegion } from "../damo/Record.ts"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import type { SchemeConfig } from "../model/Damos.ts"
-import { notRunning } from "../model/DamonError.ts"
+import { invalidArgument, notRunning } from "../model/DamonError.ts"
 import type { TreeConfig } from "../sysfs/BuildConfig.ts"
 import { type AccessTextOptions, formatAccess, type SnapshotChoice, type SortKey } from "./AccessText.ts"
 import { type AdminTree, httpClientLayer, overHttp, type TreeError } from "./AdminTree.ts"
@@ -74,7 +74,7 @@ export const liveSnapshot = (tree: AdminTree, k: number): Effect.Effect<DamonRec
       yield* stage(tree, k, { ...config, schemes: [...config.schemes, catchAll(config.attrs.sampleIntervalUs)] })
       yield* command(tree, k, "commit")
     }
-    const taken = yield* Effect.gen(function*() {
+    const take = Effect.gen(function*() {
       yield* command(tree, k, "update_schemes_stats")
       yield* command(tree, k, "update_tuned_intervals")
       yield* command(tree, k, "update_schemes_tried_regions").pipe(
@@ -86,7 +86,20 @@ export const liveSnapshot = (tree: AdminTree, k: number): Effect.Effect<DamonRec
       const aggrUs = yield* num(`${iv}/aggr_us`)
       const tried = yield* readTriedRegions(tree, `kdamonds/${k}/contexts/0/schemes/${schemeIdx}`)
       return { sampleUs, aggrUs, tried }
-    }).pipe(Effect.ensuring(installed ? Effect.ignore(Effect.andThen(stage(tree, k, config), command(tree, k, "commit"))) : Effect.void))
+    })
+    // The schemes are committed back whatever happened (also on interruption); if that fails,
+    // the user is told, as damo reports a failed uninstall.
+    const taken = yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(restore(take))
+        if (installed) {
+          yield* Effect.andThen(stage(tree, k, config), command(tree, k, "commit")).pipe(
+            Effect.mapError((e) => invalidArgument(`kdamonds/${k}`, "the snapshot scheme", `could not be removed again: ${e.message}`))
+          )
+        }
+        return yield* exit
+      })
+    )
     const endNs = BigInt(yield* Clock.currentTimeMillis) * 1_000_000n
     return {
       kdamondIdx: k,
