@@ -7,7 +7,7 @@
  * bounded because the recorder paces the kdamond and the writer streams. Run as `node
  * bench/cli.ts --child <args>`, this file is that child process.
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
