@@ -24,7 +24,7 @@ describe("demo", () => {
       assert.include(out, "kdamond stopped (TimeLimit) after 200 aggregations")
       // the pageout scheme acts on the idle stairs, and its stats are shown
       assert.include(out, "; scheme: pageout regions idle for 5 s")
-      const stats = /\npageout: tried (\d+) regions \([^)]*\), paged out ([\d.]+) (\w+); resident at the end/.exec(out)
+      const stats = /\npageout: tried (\d+) regions \([^)]*\), applied to (\d+) \(sz_applied [^)]*\); resident at the end/.exec(out)
       assert.isNotNull(stats, out)
       assert.isAbove(Number(stats![1]), 0)
     }).pipe(Effect.provide(NodeServices.layer)))

@@ -98,7 +98,7 @@ const checkOptions = (o: DemoOptions): DamonError | undefined => {
 }
 
 const statLine = (s: Stat | undefined): string =>
-  s === undefined ? "pageout: no stats yet" : `pageout: tried ${s.nrTried} regions (${formatSize(s.szTried)}), paged out ${formatSize(s.szApplied)}`
+  s === undefined ? "pageout: no stats yet" : `pageout: tried ${s.nrTried} regions (${formatSize(s.szTried)}), applied to ${s.nrApplied} (sz_applied ${formatSize(s.szApplied)})`
 
 const demoFlags: Readonly<Record<string, string>> = {
   "attrs.minNrRegions": "--min-regions",
