@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { accuracyBench } from "./accuracy.ts"
 import type { Bench, Metric } from "./Harness.ts"
+import { cliBench } from "./cli.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
 import { httpBench } from "./http.ts"
@@ -13,7 +14,7 @@ import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench, httpBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench, httpBench, cliBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

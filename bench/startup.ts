@@ -1,8 +1,9 @@
 /**
  * Startup benchmarks (the "one world" issue): the cost of `import("effect-damon")` in a fresh
  * process, side by side with importing the same `effect` modules alone (the floor a library on
- * Effect cannot go under), and the wall time of `effect-damon --version`. Both use the built
- * package (`dist/`, what users get), built first when missing.
+ * Effect cannot go under), and the wall time of `effect-damon --version`. The import uses the
+ * built package (`dist/`, what users of the package get), built first when missing; the command
+ * runs as from a clone (`bin/effect-damon.js` runs the sources, with Node's compile cache).
  */
 import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -59,7 +60,7 @@ export const startupBench: Bench = {
         value: median(version),
         unit: "ms",
         goal: "<= 300",
-        note: "wall time of `node bin/effect-damon.js --version` (process start included), median of 5"
+        note: "wall time of `node bin/effect-damon.js --version` from the clone (process start included), median of 5"
       }
     }
   }

@@ -22,7 +22,27 @@ describe("demo", () => {
       assert.include(out, "# kdamond.0 aggregation 200  time 20.000 s")
       assert.include(out, "# heatmap: 200 aggregations")
       assert.include(out, "kdamond stopped (TimeLimit) after 200 aggregations")
+      // the pageout scheme acts on the idle stairs, and its stats are shown
+      assert.include(out, "; scheme: pageout regions idle for 5 s")
+      const stats = /\npageout: tried (\d+) regions \([^)]*\), applied to (\d+) \(sz_applied [^)]*\); resident at the end/.exec(out)
+      assert.isNotNull(stats, out)
+      assert.isAbove(Number(stats![1]), 0)
     }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("demo - without the scheme, no stats; impossible values are refused before anything runs", () =>
+    Effect.gen(function*() {
+      yield* runDemo({ ...defaultOptions, durationMs: 2000, pageout: false })
+      assert.notInclude(yield* output, "pageout")
+      for (const [options, message] of [
+        [{ sampleUs: 0 }, "--sample-us: 0 is invalid: must be an integer >= 1"],
+        [{ width: 0 }, "--width: 0 is invalid"],
+        [{ durationMs: -5 }, "--duration-ms: -5 is invalid"],
+        [{ workload: "nonexistent" }, "--workload: \"nonexistent\" is invalid: is neither a shipped workload"]
+      ] as const) {
+        const exit = yield* Effect.exit(runDemo({ ...defaultOptions, ...options }))
+        assert.include(Option.getOrThrow(Exit.findErrorOption(exit)).message, message)
+      }
+    }))
 
   it.effect("demo - the same seed prints the same output", () =>
     Effect.gen(function*() {
@@ -60,7 +80,7 @@ describe("demo", () => {
   it.effect("demo - bad attrs are refused before anything runs", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(runDemo({ ...defaultOptions, minNrRegions: 2 }))
-      assert.include(Option.getOrThrow(Exit.findErrorOption(exit)).message, "attrs.minNrRegions: 2 is invalid: must be >= 3")
+      assert.include(Option.getOrThrow(Exit.findErrorOption(exit)).message, "--min-regions: 2 is invalid: must be >= 3")
       assert.strictEqual(yield* output, "")
     }))
 })

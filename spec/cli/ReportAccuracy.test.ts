@@ -11,7 +11,8 @@ import { Effect, Exit, Option } from "effect"
 import { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
 import { cli } from "../../src/cli/Cli.ts"
-import { defaultReportAccuracyOptions, runReportAccuracy } from "../../src/cli/ReportAccuracy.ts"
+import { defaultReportAccuracyOptions } from "../../src/cli/CliReportAccuracy.ts"
+import { runReportAccuracy } from "../../src/cli/ReportAccuracy.ts"
 
 const run = Command.runWith(cli, { version: "0.1.0" })
 const output = Effect.map(TestConsole.logLines, (ls) => ls.map(String).join("\n"))

@@ -100,8 +100,8 @@ describe("serve", () => {
       writeFileSync(openToken, "0123456789abcdef0123\n", { mode: 0o644 })
       chmodSync(openToken, 0o644)
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
-        [["--port", "70000"], "effect-damon serve: port: 70000 is invalid: an integer from 0 to 65535"],
-        [["--port", "0", "--host", "0.0.0.0"], "effect-damon serve: host: \"0.0.0.0\" is invalid: every address"],
+        [["--port", "70000"], "effect-damon: --port: \"70000\" is invalid: must be a TCP port in [0, 65535]"],
+        [["--port", "0", "--host", "0.0.0.0"], "effect-damon: host: \"0.0.0.0\" is invalid: every address"],
         [["--port", "0", "--token-file", openToken], "is accessible to other users (mode 644); chmod 600 it"]
       ]
       // (the other refusals are the endpoint options', tested in Guard.test.ts and Security.test.ts)

@@ -1,26 +1,33 @@
 /**
  * The main job of `npm start`: monitor a masim workload on the simulated machine in virtual time
- * and print what DAMON sees, an access snapshot every few aggregations and a time x address
- * heatmap at the end, folded into a `HeatmapGrid` as the aggregations come (memory bounded
- * whatever the run length). Built only on the public engine API (`Damon.start`, the kdamond's
- * event stream), like any Effect application would.
+ * with a DAMOS `pageout` scheme (regions idle for five seconds are paged out), and print what
+ * DAMON sees: an access snapshot with the scheme's stats every few aggregations, the resident
+ * set, and at the end a time x address heatmap folded into a `HeatmapGrid` as the aggregations
+ * come. The demo paces the kdamond (`PacedRun.ts`), so memory is bounded whatever the run length
+ * and no aggregation is lost; runs longer than two seconds show progress on a terminal. Built on
+ * the public engine API (`Damon.start`, the event stream, `SchemesControl`).
  */
-import { Console, Effect, Layer, Result, Stream } from "effect"
+import { Console, Effect, Layer, Result } from "effect"
 import * as Damon from "../Damon.ts"
 import type { MonitorEvent } from "../engine/Events.ts"
 import * as World from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import type { Stat } from "../model/Damos.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
 import { biggestSystemRamRange } from "../ops/paddr.ts"
-import type { MasimConfig } from "../sim/MasimConfig.ts"
+import * as HeatmapGrid from "../report/HeatmapGrid.ts"
+import { formatHeatmap } from "../report/HeatmapText.ts"
+import { schemesStats } from "../SchemesControl.ts"
 import { cycleMs } from "../sim/MasimConfig.ts"
-import { loadMasimConfig, loadMasimConfigFile, masimConfigNames } from "../sim/MasimFiles.ts"
 import { SimMachine } from "../sim/SimMachine.ts"
 import { simOps } from "../sim/SimOps.ts"
 import { simSpace } from "../sim/SimSpace.ts"
-import * as HeatmapGrid from "../report/HeatmapGrid.ts"
-import { formatHeatmap } from "../report/HeatmapText.ts"
+import { runPaced } from "./PacedRun.ts"
+import { makeProgress } from "./Progress.ts"
 import { formatAccessSnapshot, formatSize } from "./Report.ts"
+import { loadWorkload } from "./Workloads.ts"
+
+export { loadWorkload } from "./Workloads.ts"
 
 /** Options of the demo (the CLI flags). */
 export interface DemoOptions {
@@ -39,6 +46,8 @@ export interface DemoOptions {
   readonly width: number
   readonly height: number
   readonly color: boolean
+  /** Run the pageout scheme (default true). */
+  readonly pageout?: boolean
 }
 
 /** The defaults `npm start` uses. */
@@ -54,14 +63,14 @@ export const defaultOptions: DemoOptions = {
   maxNrRegions: 1000,
   width: 80,
   height: 30,
-  color: false
+  color: false,
+  pageout: true
 }
 
 const PID = 42
 
-/** Loads the workload by shipped name or by path. */
-export const loadWorkload = (workload: string): Result.Result<MasimConfig, DamonError> =>
-  (masimConfigNames as ReadonlyArray<string>).includes(workload) ? loadMasimConfig(workload) : loadMasimConfigFile(workload)
+/** Regions idle this long are paged out by the demo's scheme. */
+const PAGEOUT_IDLE_US = 5_000_000
 
 /** The monitoring target for the chosen ops set: the process, its mapped ranges, or physical RAM. */
 const targetFor = (machine: SimMachine, ops: DemoOptions["ops"]) => {
@@ -71,65 +80,116 @@ const targetFor = (machine: SimMachine, ops: DemoOptions["ops"]) => {
   return { pid: PID, regions: vmas.map((v) => ({ start: v.start, end: v.end })) }
 }
 
+/** Refuses values the demo cannot honour, naming the flag (the CLI's parser refuses them first). */
+const checkOptions = (o: DemoOptions): DamonError | undefined => {
+  const atLeast: ReadonlyArray<readonly [string, number, number]> = [
+    ["--duration-ms", o.durationMs, 0],
+    ["--report-every", o.reportEvery, 0],
+    ["--sample-us", o.sampleUs, 1],
+    ["--aggr-us", o.aggrUs, 1],
+    ["--min-regions", o.minNrRegions, 1],
+    ["--max-regions", o.maxNrRegions, 1],
+    ["--width", o.width, 1],
+    ["--height", o.height, 1]
+  ]
+  for (const [flag, v, min] of atLeast) if (!Number.isSafeInteger(v) || v < min) return invalidArgument(flag, v, `must be an integer >= ${min}`)
+  if (o.ops !== "vaddr" && o.ops !== "fvaddr" && o.ops !== "paddr") return invalidArgument("--ops", o.ops, "must be vaddr, fvaddr or paddr")
+  return undefined
+}
+
+const statLine = (s: Stat | undefined): string =>
+  s === undefined ? "pageout: no stats yet" : `pageout: tried ${s.nrTried} regions (${formatSize(s.szTried)}), applied to ${s.nrApplied} (sz_applied ${formatSize(s.szApplied)})`
+
+const demoFlags: Readonly<Record<string, string>> = {
+  "attrs.minNrRegions": "--min-regions",
+  "attrs.maxNrRegions": "--max-regions",
+  "attrs.sampleIntervalUs": "--sample-us",
+  "attrs.aggrIntervalUs": "--aggr-us"
+}
+
+/** An error about a config field, said with the demo's flag for it. */
+const asFlag = (e: DamonError): DamonError => {
+  const r = e.reason
+  const flag = r._tag === "InvalidArgument" ? demoFlags[r.field] : undefined
+  return flag === undefined || r._tag !== "InvalidArgument" ? e : invalidArgument(flag, JSON.parse(r.value) as unknown, r.rule)
+}
+
 /**
- * Runs the demo: monitors the workload for the configured virtual time and prints snapshots
- * and the heatmap. Fails with `InvalidArgument` for a bad workload file or bad attrs.
+ * Runs the demo: monitors the workload for the configured virtual time and prints snapshots,
+ * the pageout scheme's stats and the heatmap. Fails with `InvalidArgument` naming the flag for a
+ * bad workload, a bad value or bad attrs, before anything runs.
  */
 export const runDemo = (options: DemoOptions): Effect.Effect<void, DamonError> =>
   Effect.gen(function*() {
+    const bad = checkOptions(options)
+    if (bad !== undefined) return yield* Effect.fail(bad)
     const config = loadWorkload(options.workload)
     if (Result.isFailure(config)) return yield* Effect.fail(config.failure)
     const machine = SimMachine.withMasim(config.success, { seed: options.seed, pid: PID, loop: true })
     if (Result.isFailure(machine)) return yield* Effect.fail(machine.failure)
-    if (options.ops !== "vaddr" && options.ops !== "fvaddr" && options.ops !== "paddr") {
-      return yield* Effect.fail(invalidArgument("--ops", options.ops, "must be vaddr, fvaddr or paddr"))
-    }
+    const m = machine.success
     const durationMs = options.durationMs > 0 ? options.durationMs : cycleMs(config.success)
-    const aggregations = Math.max(1, Math.floor((durationMs * 1000) / Math.max(options.aggrUs, 1)))
+    const aggregations = Math.max(1, Math.floor((durationMs * 1000) / options.aggrUs))
     const reportEvery = options.reportEvery > 0 ? options.reportEvery : Math.max(1, Math.floor(aggregations / 10))
-    const registry = OpsRegistry.layer(simOps(machine.success))
-    const runtime = Damon.layer.pipe(Layer.provide([registry, World.layerVirtual]))
+    const pageout = options.pageout !== false
+    const runtime = Damon.layer.pipe(Layer.provide(OpsRegistry.layer(simOps(m))), Layer.provideMerge(World.layerVirtual))
     const grid = HeatmapGrid.make({ width: options.width, height: options.height, expectedDurationUs: durationMs * 1000 })
     if (Result.isFailure(grid)) return yield* Effect.fail(grid.failure)
-    const started = yield* Effect.scoped(Effect.gen(function*() {
+    const schemes = pageout ? [{ action: "pageout" as const, pattern: { maxNrAccesses: 0, minAgeRegion: Math.ceil(PAGEOUT_IDLE_US / options.aggrUs) } }] : []
+    const world = { nowUs: 0 }
+    const run = yield* Effect.scoped(Effect.gen(function*() {
       const damon = yield* Damon.Damon
-      const kdamond = yield* damon.start(
+      const clock = yield* World.WorldClock
+      const progress = yield* makeProgress()
+      yield* Effect.addFinalizer(() => progress.done)
+      let last: Stat | undefined
+      // The kdamond runs half an aggregation past the end, so the last aggregation's stats are still served.
+      const start = damon.start(
         {
           ops: options.ops,
-          targets: [targetFor(machine.success, options.ops)],
+          targets: [targetFor(m, options.ops)],
           attrs: {
             sampleIntervalUs: options.sampleUs,
             aggrIntervalUs: options.aggrUs,
             minNrRegions: options.minNrRegions,
             maxNrRegions: options.maxNrRegions
-          }
+          },
+          schemes
         },
-        { seed: options.seed, stopAtUs: durationMs * 1000, eventBufferSize: 1 << 16 }
+        { seed: options.seed, stopAtUs: durationMs * 1000 + Math.max(options.sampleUs, options.aggrUs / 2) }
       )
-      let lastSeq = 0
-      let dropped = 0
-      yield* Stream.runForEach(kdamond.events, (event: MonitorEvent) =>
+      let reason = "running"
+      const onEvent = (event: MonitorEvent, kdamond: { readonly index: number }, stats: Effect.Effect<Array<Stat>, DamonError>) =>
         Effect.gen(function*() {
-          if (lastSeq !== 0 && event.seq !== lastSeq + 1) dropped += event.seq - lastSeq - 1
-          lastSeq = event.seq
           if (event._tag === "Started") {
             yield* Console.log(
               `effect-damon demo: masim '${config.success.name}' (${config.success.regions.length} regions, ` +
                 `${formatSize(config.success.regions.reduce((n, r) => n + r.size, 0))}), ops ${options.ops}, ` +
-                `${durationMs / 1000} s of virtual time, seed ${options.seed}`
+                `${durationMs / 1000} s of virtual time, seed ${options.seed}` +
+                (pageout ? `; scheme: pageout regions idle for ${PAGEOUT_IDLE_US / 1e6} s` : "")
             )
           }
-          if (event._tag !== "Aggregated") return
+          if (event._tag === "Stopped") reason = event.reason._tag
+          if (event._tag !== "Aggregated" || event.atUs > durationMs * 1000) return
           HeatmapGrid.add(grid.success, event)
-          if (event.nrAggregations % reportEvery === 0) {
-            yield* Console.log(`\n${formatAccessSnapshot(event, `kdamond.${kdamond.index} aggregation ${event.nrAggregations}`)}`)
+          yield* progress.update(event.atUs / (durationMs * 1000), `${(event.atUs / 1e6).toFixed(1)} of ${durationMs / 1000} s virtual`)
+          // A damonCall is served when the kdamond wakes for its next sample, after this handler
+          // let time move on: ask at every aggregation, print the answer of the previous one.
+          if (pageout) {
+            yield* Effect.forkScoped(Effect.ignore(Effect.tap(stats, (s) => Effect.sync(() => void (last = s[0] ?? last)))), { startImmediately: true })
           }
-        }))
-      return { reason: yield* kdamond.join, dropped }
+          const due = event.nrAggregations % reportEvery === 0
+          world.nowUs = clock.nowUs()
+          if (!due) return
+          yield* Console.log(`\n${formatAccessSnapshot(event, `kdamond.${kdamond.index} aggregation ${event.nrAggregations}`)}`)
+          yield* Console.log(`# resident ${formatSize(m.residentBytes(clock.nowUs(), PID))}${pageout ? `; ${statLine(last)}` : ""}`)
+        })
+      yield* runPaced(start, options.aggrUs, (e, k) => onEvent(e, k, schemesStats(k)))
+      return { reason, last }
     })).pipe(Effect.provide(runtime))
     yield* Console.log(`\n${formatHeatmap(grid.success, { color: options.color })}`)
     yield* Console.log(
-      `\nkdamond stopped (${started.reason._tag}) after ${grid.success.nrSnapshots} aggregations` +
-        (started.dropped > 0 ? `; ${started.dropped} events were dropped by the slow reader` : "")
+      `\nkdamond stopped (${run.reason}) after ${grid.success.nrSnapshots} aggregations` +
+        (pageout ? `\n${statLine(run.last)}; resident at the end ${formatSize(m.residentBytes(world.nowUs, PID))}` : "")
     )
-  })
+  }).pipe(Effect.mapError(asFlag))

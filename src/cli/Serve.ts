@@ -7,15 +7,13 @@
  * answers a bad flag with one line on stderr and exit code 1, and exits at once on a second
  * SIGINT/SIGTERM while the first one's graceful shutdown runs.
  */
-import { Console, Data, Effect, Layer, Option, Result, Runtime } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Console, Effect, Layer, Result } from "effect"
 import type { HttpServerError } from "effect/http"
 import * as Damon from "../Damon.ts"
 import * as World from "../engine/World.ts"
 import type { TimeMode } from "../engine/World.ts"
 import { readTokenFile } from "../http/BearerToken.ts"
 import * as Endpoint from "../http/HttpEndpoint.ts"
-import { defaultLimits } from "../http/NodeServer.ts"
 import * as WorkerEndpoint from "../http/WorkerEndpoint.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as OpsRegistry from "../ops/OpsRegistry.ts"
@@ -112,22 +110,6 @@ export const runServe = (
   )
 
 /**
- * A failure of `serve` already reported on stderr: `NodeRuntime.runMain` exits with code 1
- * without logging it again (no stack trace for a bad flag).
- */
-export class ServeFailed extends Data.TaggedError("ServeFailed")<{ readonly reason: string }> {
-  override readonly [Runtime.errorReported] = false
-  override readonly [Runtime.errorExitCode] = 1
-}
-
-/** The one line `serve` prints for a failure: the error's message, or the bind error's. */
-export const failureLine = (error: DamonError | HttpServerError.ServeError): string => {
-  const cause = error._tag === "ServeError" ? error.cause : undefined
-  const reason = cause instanceof Error ? cause.message : error.message
-  return `effect-damon serve: ${reason.split("\n")[0]}`
-}
-
-/**
  * While `effect` runs, a second SIGINT or SIGTERM ends the process at once (exit code 130): the
  * first one (handled by `NodeRuntime.runMain`) starts the graceful shutdown, which waits up to
  * the shutdown grace for answers in progress; an operator who does not want to wait signals
@@ -153,63 +135,6 @@ export const exitOnSecondSignal = <A, E, R>(effect: Effect.Effect<A, E, R>): Eff
         process.off("SIGTERM", onSignal)
       })
   )
-
-/** The `serve` command's program: {@link runServe}, failures as one line and exit code 1. */
-export const serveMain = (options: ServeOptions): Effect.Effect<never, ServeFailed> =>
-  runServe(options).pipe(
-    Effect.catch((error) =>
-      Effect.andThen(Console.error(failureLine(error)), Effect.fail(new ServeFailed({ reason: error.message })))
-    ),
-    exitOnSecondSignal
-  )
-
-const d = defaultServeOptions
-
-/** `effect-damon serve`. */
-export const serveCommand = Command.make(
-  "serve",
-  {
-    port: Flag.Int("port").pipe(Flag.withDescription("TCP port to listen on (0 to 65535); 0 = any free port")),
-    host: Flag.String("host").pipe(
-      Flag.withDescription("address to bind; loopback by default, anything else needs --allow-remote"),
-      Flag.withDefault(d.host)
-    ),
-    allowRemote: Flag.Boolean("allow-remote").pipe(
-      Flag.withDescription("allow a non-loopback --host (no TLS: use a token, and a trusted network)"),
-      Flag.withDefault(false)
-    ),
-    tokenFile: Flag.String("token-file").pipe(
-      Flag.withDescription("file holding a bearer token (16+ characters, mode 600) every request must carry"),
-      Flag.optional
-    ),
-    httpThread: Flag.Literals("http-thread", ["worker", "main"]).pipe(
-      Flag.withDescription("serve HTTP from a worker thread (default) or from the kdamonds' thread"),
-      Flag.withDefault("worker")
-    ),
-    shutdownGraceMs: Flag.Int("shutdown-grace-ms").pipe(
-      Flag.withDescription("how long shutdown waits for answers in progress; a second signal does not wait"),
-      Flag.withDefault(defaultLimits.shutdownGraceMs)
-    ),
-    workload: Flag.String("workload").pipe(
-      Flag.withDescription("masim config run as pid 42: a shipped name (stairs, zigzag, demo, ...) or a path"),
-      Flag.withDefault(d.workload)
-    ),
-    seed: Flag.Int("seed").pipe(
-      Flag.withDescription("seed of the machine and of every kdamond"),
-      Flag.withDefault(d.seed)
-    ),
-    time: Flag.Literals("time", ["real", "virtual"]).pipe(
-      Flag.withDescription("kdamond time: real (wall clock) or virtual (as fast as the CPU allows)"),
-      Flag.withDefault(d.time)
-    )
-  },
-  ({ tokenFile, ...rest }) => serveMain(Option.isSome(tokenFile) ? { ...rest, tokenFile: tokenFile.value } : rest)
-).pipe(
-  Command.withDescription(
-    "Serve the sysfs admin tree of a simulated machine over loopback HTTP " +
-      "(GET/PUT /admin/..., GET /metrics) until interrupted"
-  )
-)
 
 /** What `serve` prints once it listens. */
 export const banner = (url: string, options: ServeOptions): string =>

@@ -5,9 +5,10 @@
  * thread that owns the tree (`WorkerEndpoint`). Failures are plain `{ errno, message }` so that
  * they cross threads unchanged (a `DamonError` is one).
  */
-import { Effect, Fiber, Result, type Scope } from "effect"
+import { Effect, Fiber, Result, type Scope, Stream } from "effect"
 import { Sysfs } from "../sysfs/Sysfs.ts"
 import { collect, type MetricsSnapshot } from "./DamonMetrics.ts"
+import { encodeEvent } from "./EventsCodec.ts"
 
 /** A failed admin operation: the errno and the message (path and value), as a `DamonError` has them. */
 export interface AdminFault {
@@ -26,6 +27,13 @@ export interface AdminBackend {
   readonly write: (path: string, text: string) => Effect.Effect<void, AdminFault>
   /** Every kdamond's counters and running schemes (`DamonMetrics.collect`). */
   readonly metrics: Effect.Effect<MetricsSnapshot>
+  /**
+   * The events of the kdamond behind `kdamonds/<index>/`, as server-sent-event text
+   * (`EventsCodec`), ending after its `stopped` event; `ENOENT` for no such directory, `EPERM`
+   * when it is not running. A subscriber with its own bounded sliding buffer: the kdamond never
+   * waits for it.
+   */
+  readonly events: (index: number) => Effect.Effect<Stream.Stream<string>, AdminFault>
 }
 
 /** A fault as plain data (a `DamonError` carries more, and is a class). */
@@ -45,5 +53,20 @@ export const fromSysfs = (sysfs: Sysfs["Service"], scope: Scope.Scope): AdminBac
       const done = yield* Fiber.join(fiber)
       if (Result.isFailure(done)) return yield* Effect.fail(toFault(done.failure))
     }),
-  metrics: Effect.provideService(collect, Sysfs, sysfs)
+  metrics: Effect.provideService(collect, Sysfs, sysfs),
+  events: (index) =>
+    Effect.gen(function*() {
+      const entry = (yield* sysfs.kdamonds).find((e) => e.index === index)
+      if (entry === undefined) {
+        return yield* Effect.fail({ errno: "ENOENT", message: `kdamonds/${index}: no such kdamond directory (kdamonds/nr_kdamonds)` })
+      }
+      const kdamond = entry.kdamond
+      if (kdamond === undefined || !(yield* kdamond.isRunning)) {
+        return yield* Effect.fail({ errno: "EPERM", message: `kdamonds/${index}: not running (write 'on' to kdamonds/${index}/state first)` })
+      }
+      return Stream.filterMap(kdamond.events, (e) => {
+        const text = encodeEvent(e)
+        return text === undefined ? Result.fail(undefined) : Result.succeed(text)
+      })
+    })
 })

@@ -5,7 +5,7 @@
  * (parsing, guarding, routing, formatting metrics, writing the answer) happens here, off the
  * kdamonds' thread. A program edge: it runs its own Effect runtime.
  */
-import { Deferred, Effect, Exit, Layer, Scope } from "effect"
+import { type Cause, Deferred, Effect, Exit, Layer, Queue, Scope, Stream } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import type { AdminBackend, AdminFault } from "./AdminBackend.ts"
 import type { MetricsSnapshot } from "./DamonMetrics.ts"
@@ -32,11 +32,37 @@ const ask = <A>(request: RequestBody): Effect.Effect<A, AdminFault> =>
     return Effect.sync(() => void pending.delete(id))
   })
 
+/** Events subscriptions by id: a bounded sliding queue each (a slow client loses its oldest). */
+const subscriptions = new Map<number, Queue.Queue<string, Cause.Done>>()
+
+/**
+ * A kdamond's events through the owning thread: the subscription is made (or refused) by a
+ * request; then the owner posts its events, which the client's stream drains; a client that
+ * goes away cancels it.
+ */
+const events = (index: number): Effect.Effect<Stream.Stream<string>, AdminFault> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.sliding<string, Cause.Done>(1024)
+    const id = nextId
+    subscriptions.set(id, queue)
+    const subscribed = yield* Effect.result(ask<null>({ op: "events", index }))
+    if (subscribed._tag === "Failure") {
+      subscriptions.delete(id)
+      return yield* Effect.fail(subscribed.failure)
+    }
+    return Stream.fromQueue(queue).pipe(
+      Stream.ensuring(Effect.sync(() => {
+        if (subscriptions.delete(id)) post({ kind: "cancel", id })
+      }))
+    )
+  })
+
 const backend: AdminBackend = {
   read: (path) => ask<string>({ op: "read", path }),
   list: (path) => ask<ReadonlyArray<string>>({ op: "list", path }),
   write: (path, text) => ask<void>({ op: "write", path, text }),
-  metrics: Effect.orDie(ask<MetricsSnapshot>({ op: "metrics" }))
+  metrics: Effect.orDie(ask<MetricsSnapshot>({ op: "metrics" })),
+  events
 }
 
 const shutdown = Deferred.makeUnsafe<void>()
@@ -48,6 +74,13 @@ port.on("message", (message: ToWorker) => {
     resume?.(message)
   } else if (message.kind === "shutdown") {
     Deferred.doneUnsafe(shutdown, Exit.void)
+  } else if (message.kind === "event") {
+    const queue = subscriptions.get(message.id)
+    if (queue !== undefined) Queue.offerUnsafe(queue, message.text)
+  } else {
+    const queue = subscriptions.get(message.id)
+    subscriptions.delete(message.id)
+    if (queue !== undefined) Queue.endUnsafe(queue)
   }
 })
 

@@ -13,6 +13,7 @@ import type { AdminBackend, AdminFault } from "./AdminBackend.ts"
 import { type AdminTarget, adminPrefix, parseAdminTarget } from "./AdminPath.ts"
 import { formatMetrics } from "./DamonMetrics.ts"
 import type { EndpointConfig } from "./EndpointConfig.ts"
+import * as EventsRoute from "./EventsRoute.ts"
 import { type ErrorBody, errorResponse } from "./ErrnoStatus.ts"
 import * as Listing from "./Listing.ts"
 import { contentType as prometheusContentType } from "./Prometheus.ts"
@@ -52,6 +53,7 @@ const targetOf = (request: HttpServerRequest.HttpServerRequest): Result.Result<A
  * - Errors: a JSON body `{ "errno", "message" }` with the status of `ErrnoStatus.statusOfErrno`.
  *   A path that would leave the tree is 404 `ENOENT` before the tree is asked.
  * - `GET /metrics`: `DamonMetrics.formatMetrics` of every kdamond, Prometheus text format.
+ * - `GET /events/kdamonds/<K>`: the kdamond's events as server-sent events (`EventsRoute`).
  * - `HEAD` is `GET` without the body. Other methods on these paths: `405` with `Allow`; any
  *   other path: `404 ENOENT` (JSON).
  * - A write runs to completion even if the client disconnects (`AdminBackend.write`).
@@ -120,6 +122,10 @@ export const routes = (
         yield* router.add(method, "/admin/*", methodNotAllowed("GET, PUT"))
       }
       yield* router.add("GET", "/metrics", metrics)
+      yield* EventsRoute.add(router, backend)
+      for (const method of ["PUT", "POST", "PATCH", "DELETE"] as const) {
+        yield* router.add(method, "/events/*", methodNotAllowed("GET"))
+      }
       for (const method of ["PUT", "POST", "PATCH", "DELETE"] as const) {
         yield* router.add(method, "/metrics", methodNotAllowed("GET"))
       }

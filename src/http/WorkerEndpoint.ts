@@ -5,7 +5,7 @@
  * one that owns the tree and runs the kdamonds. Under HTTP load the kdamonds then lose far less
  * of their schedule (issue 13, item 6; figures in `docs/http.md`).
  */
-import { Deferred, Duration, Effect, Exit, Layer, Option, Queue, Result } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Queue, Result, Stream } from "effect"
 import { HttpServerError } from "effect/http"
 import { Worker } from "node:worker_threads"
 import type { DamonError } from "../model/DamonError.ts"
@@ -39,6 +39,26 @@ const serve = (backend: AdminBackend, request: Request, reply: (r: Reply) => voi
 }
 
 /**
+ * An events subscription of the worker: replies once it is made (or refused), then forwards
+ * every event and the end; interrupted when the worker's client goes away.
+ */
+const forwardEvents = (
+  backend: AdminBackend,
+  request: Extract<Request, { readonly op: "events" }>,
+  post: (message: ToWorker) => void
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const events = yield* Effect.result(backend.events(request.index))
+    if (Result.isFailure(events)) {
+      post({ id: request.id, ok: false, fault: { errno: events.failure.errno, message: events.failure.message } })
+      return
+    }
+    post({ id: request.id, ok: true, value: null })
+    yield* Stream.runForEach(events.success, (text) => Effect.sync(() => post({ kind: "event", id: request.id, text })))
+    post({ kind: "end", id: request.id })
+  })
+
+/**
  * The endpoint in a worker thread, over the `Sysfs` service of this thread. Same options,
  * errors and answers as `HttpEndpoint.layer`: `InvalidArgument` for a bad option (before the
  * worker starts), `ServeError` when the worker cannot bind the address. Releasing it shuts the
@@ -61,8 +81,11 @@ export const layer = (
     const start: WorkerStart = { config }
     const worker = new Worker(workerModule, { workerData: start, execArgv: [] })
     const post = (message: ToWorker) => worker.postMessage(message)
+    const subscriptions = new Map<number, Fiber.Fiber<void>>()
+    const cancels = yield* Queue.unbounded<number>()
     worker.on("message", (message: FromWorker) => {
       if (isRequest(message)) Queue.offerUnsafe(requests, message)
+      else if (message.kind === "cancel") Queue.offerUnsafe(cancels, message.id)
       else if (message.kind === "listening") Deferred.doneUnsafe(listening, Effect.succeed(message.url))
       else if (message.kind === "failed") Deferred.doneUnsafe(listening, Effect.fail(serveError(message.message)))
       else Deferred.doneUnsafe(closed, Exit.void)
@@ -79,9 +102,26 @@ export const layer = (
 
     // Requests are served in this scope: writes go on if their client leaves (AdminBackend).
     yield* Effect.forkScoped(Effect.forever(
-      Effect.flatMap(Queue.take(requests), (request) => Effect.forkIn(serve(backend, request, post), scope))
+      Effect.flatMap(Queue.take(requests), (request) => {
+        if (request.op !== "events") return Effect.forkIn(serve(backend, request, post), scope)
+        return Effect.map(
+          Effect.forkIn(
+            Effect.ensuring(forwardEvents(backend, request, post), Effect.sync(() => void subscriptions.delete(request.id))),
+            scope
+          ),
+          (fiber) => void subscriptions.set(request.id, fiber)
+        )
+      })
     ))
-    // Registered after the fiber above, so run before it is interrupted: the worker's graceful
+    // A client of the worker that went away: its subscription stops forwarding.
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.flatMap(Queue.take(cancels), (id) => {
+        const fiber = subscriptions.get(id)
+        subscriptions.delete(id)
+        return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+      })
+    ))
+    // Registered after the fibers above, so run before it is interrupted: the worker's graceful
     // shutdown still gets its admin operations served.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
