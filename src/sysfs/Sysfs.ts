@@ -23,6 +23,7 @@ import {
 import { buildAllGoals, buildConfig, type BuildOptions, type TreeConfig, translateEngineError } from "./BuildConfig.ts"
 import { parseStateCommand, type StateCommand, stateCommands } from "./StateCommand.ts"
 import { type Fault, fault, type KernelErrno, toError } from "./SysfsError.ts"
+import { SysfsSeam } from "./SysfsSeam.ts"
 import { adminDir, type FileNode, type Mode, type Node, operationsNames, resolve, type TreeEnv } from "./Tree.ts"
 import {
   clearTriedRegions,
@@ -157,6 +158,7 @@ const PAGE_SIZE = 4096
 export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"], never, Damon | Scope.Scope> =>
   Effect.gen(function*() {
     const damon = yield* Damon
+    const seam = yield* SysfsSeam
     const layerScope = yield* Scope.Scope
     const root = newRoot()
     const env: TreeEnv = { registeredOps: damon.opsIds }
@@ -252,11 +254,7 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
           rt.nextRefreshMs = now + ms
           const served = yield* k.damonCall((ctx) => {
             // mutex_trylock() inside the repeat call: skip silently while a command runs.
-            const c = kd.contexts[0]
-            if (locked || kd.contexts.length !== 1 || c === undefined) return
-            copyTunedIntervals(c.attrs, ctx.attrs)
-            copyStats(c.schemes, ctx.schemes.map((s) => s.stat))
-            copyEffectiveQuotas(c.schemes, ctx.schemes.map((s) => s.quota.esz))
+            if (!locked) seam.refresh(kd, ctx)
           }).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false)))
           if (!served) return
         }
