@@ -96,7 +96,7 @@ export const recordingHandle = (env: ClientEnv, client: string): Kdamond => {
     damosWalk: (walkFn) =>
       recorded("damosWalk", "", (k, id) => {
         const wrapped = (v: WalkVisit) => {
-          rec.visit(id, k.pid, v.ctx.passedSampleIntervals, v.schemeIndex, v.region.start, v.region.end)
+          rec.visit(id, k.pid, v)
           try {
             walkFn(v)
           } catch (cause) {

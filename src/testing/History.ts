@@ -89,6 +89,8 @@ export type Event =
     readonly end: number
     readonly inOps: boolean
     readonly overlapped: boolean
+    /** False when the visit named a scheme or target not at its index in the context. */
+    readonly consistent: boolean
   }
   /** Probe: an apply pass tried a region for a scheme (recorded while a walk is pending). */
   | {

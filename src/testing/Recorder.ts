@@ -4,7 +4,7 @@
  * (whether an ops hook or a user function is running, which walks are pending).
  */
 import { Cause, Exit, Fiber, Option } from "effect"
-import type { CallPoint } from "../engine/Control.ts"
+import type { CallPoint, WalkVisit } from "../engine/Control.ts"
 import type { KdamondStats } from "../engine/KdamondStats.ts"
 import { DamonError } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
@@ -109,18 +109,19 @@ export class Recorder {
   }
 
   /** A walk function of invocation `id` visits a region. */
-  visit(id: number, kdamond: number, sis: number, scheme: number, start: number, end: number): void {
+  visit(id: number, kdamond: number, v: WalkVisit): void {
     this.events.push({
       _tag: "Visit",
       seq: this.events.length,
       id,
       kdamond,
-      sis,
-      scheme,
-      start,
-      end,
+      sis: v.ctx.passedSampleIntervals,
+      scheme: v.schemeIndex,
+      start: v.region.start,
+      end: v.region.end,
       inOps: this.opsDepth > 0,
-      overlapped: this.fnDepth > 0
+      overlapped: this.fnDepth > 0,
+      consistent: v.ctx.schemes[v.schemeIndex] === v.scheme && v.ctx.targets[v.targetIndex] === v.target
     })
   }
 

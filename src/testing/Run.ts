@@ -138,7 +138,7 @@ export const runPlan = <Op, S>(
     // the engine the run observes: the shipped one, unless a test provides a variant
     const engine = yield* EngineSeam
     const sched = new ExplorerScheduler(chooser)
-    const world = StepWorld.make()
+    const world = StepWorld.make(scenario.time ?? "virtual")
     const rec = new Recorder(world.nowUs)
     const entries = Object.fromEntries(
       Object.entries(scenario.ops ?? { fake: FakeOps.make() }).map(([id, f]) => [id, instrumentOps(rec, f)])

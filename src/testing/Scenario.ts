@@ -10,6 +10,7 @@
 import type { Arbitrary, Effect, Scope } from "effect"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"
+import type { TimeMode } from "../engine/World.ts"
 import type { Damon } from "../Damon.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import type { DamonOpsFactory } from "../ops/DamonOps.ts"
@@ -39,6 +40,8 @@ export interface Env {
 export interface Scenario<Op, S = void> {
   /** Names the scenario in reports and replay tokens. */
   readonly id: string
+  /** How kdamonds wait for time (default `"virtual"`; `"real"` explores the engine's real-time path on the same clock). */
+  readonly time?: TimeMode
   /** The config the harness starts a kdamond with (none: `setup` starts what it needs). */
   readonly config?: DamonConfigInput
   /** The operations sets of the run's registry (default: a fake one, `"fake"`). */

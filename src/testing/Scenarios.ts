@@ -10,9 +10,10 @@
 import { Arbitrary, Effect, Schema, Stream } from "effect"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { CallPoint } from "../engine/Control.ts"
+import type { TimeMode } from "../engine/World.ts"
 import * as FakeOps from "./FakeOps.ts"
 import { invocations } from "./History.ts"
-import { all, type Invariant } from "./Invariants.ts"
+import { all, type Bounds, type Invariant } from "./Invariants.ts"
 import { Deliberate } from "./Recorder.ts"
 import type { Scenario } from "./Scenario.ts"
 import { shapeOfConfig } from "./Shape.ts"
@@ -71,15 +72,23 @@ export const badConfigs: ReadonlyArray<DamonConfigInput> = [
 
 const badShapes = new Set(badConfigs.flatMap((c) => shapeOfConfig(c) ?? []))
 
-/** Commits of the bad configs never succeed (they fail `InvalidArgument`, or find the kdamond stopped). */
+/**
+ * Commits of the bad configs are refused: they fail `InvalidArgument`, unless their kdamond had
+ * stopped first (`Canceled`, `NotRunning`); and the refusal changes nothing (`commitsAtomic`).
+ */
 export const refusedCommits: Invariant = {
   name: "refusedCommits",
-  description: "a commit of a bad config never succeeds",
+  description: "a commit of a bad config fails InvalidArgument (or finds its kdamond stopped)",
   check: ({ history }) =>
     invocations(history).flatMap((inv) => {
-      const { op, shape, id } = inv.invoke
-      const bad = op === "commit" && (shape === undefined || badShapes.has(shape))
-      return bad && inv.completes[0]?.outcome._tag === "Ok" ? [`commit #${id} of a bad config succeeded`] : []
+      const { op, shape, id, kdamond } = inv.invoke
+      if (op !== "commit" || (shape !== undefined && !badShapes.has(shape))) return []
+      const done = inv.completes[0]
+      const o = done?.outcome
+      if (o === undefined || (o._tag === "Failed" && o.reason === "InvalidArgument")) return []
+      const stoppedFirst = history.some((e) => e._tag === "Stopped" && e.kdamond === kdamond && e.seq < done!.seq)
+      if (stoppedFirst && o._tag === "Failed" && (o.reason === "Canceled" || o.reason === "NotRunning")) return []
+      return [`commit #${id} of a bad config ended ${o._tag === "Failed" ? o.reason : o._tag}, not InvalidArgument`]
     })
 }
 
@@ -153,6 +162,11 @@ export interface ControlOptions {
   readonly id?: string
   /** Start with schemes that memory pressure deactivates, and let clients change free memory. */
   readonly watermarks?: boolean
+  /** How kdamonds wait for time (default `"virtual"`). */
+  readonly time?: TimeMode
+  /** Start config instead of the standard one (with `bounds` to match its intervals). */
+  readonly config?: DamonConfigInput
+  readonly bounds?: Bounds
   readonly maxClients?: number
   readonly maxOps?: number
 }
@@ -161,10 +175,11 @@ export interface ControlOptions {
 export const make = (options: ControlOptions = {}): Scenario<Op, void> => {
   const memory = options.watermarks === true
   const freeMemRate = { value: 900 }
-  const start = memory ? wmarkConfig : configs[0]!
+  const start = options.config ?? (memory ? wmarkConfig : configs[0]!)
   return {
     id: options.id ?? (memory ? "watermarks" : "control"),
     config: start,
+    time: options.time ?? "virtual",
     ops: {
       fake: FakeOps.make({ freeMemRate, hot: [{ start: 0, end: 16 * MiB }] }),
       blind: FakeOps.make({ id: "blind" })
@@ -174,7 +189,7 @@ export const make = (options: ControlOptions = {}): Scenario<Op, void> => {
     maxOps: options.maxOps ?? 4,
     describe,
     invariants: [...all, refusedCommits],
-    bounds: {
+    bounds: options.bounds ?? {
       promptUs: memory ? wmarks.intervalUs : 2 * sampleUs,
       aggregationUs: memory ? Infinity : 10 * sampleUs + 2 * sampleUs
     },

@@ -82,23 +82,32 @@ export const statsMonotonic: Invariant = {
 }
 
 /**
- * Nothing left behind after stop: every kdamond the run used stopped, and its stop left no queued
- * request, no installed walk, no per-scheme walk bookkeeping, and closed its control channels.
- * (Pending replies are {@link oneOutcome}'s business; event subscribers end like any invocation.)
+ * Nothing left behind after stop: every kdamond the run used stopped; its stop left no queued
+ * request, no installed walk, no per-scheme walk bookkeeping, and closed its control channels;
+ * and every request it had accepted before was served or cancelled (no pending reply).
  */
 export const nothingLeftBehind: Invariant = {
   name: "nothingLeftBehind",
-  description: "a stopped kdamond leaves no queued request, no walk state and no open control channel",
+  description: "a stopped kdamond leaves no request unanswered, no walk state and no open control channel",
   check: ({ history }) => {
     const used = new Set<number>()
     for (const e of history) if ((e._tag === "Invoke" || e._tag === "Ran") && e.kdamond >= 0) used.add(e.kdamond)
+    const stops = new Map<number, Of<"Stopped">>()
     const out: Array<string> = []
     for (const e of history) {
       if (e._tag !== "Stopped") continue
-      used.delete(e.kdamond)
+      stops.set(e.kdamond, e)
       for (const what of e.leftovers) out.push(`kdamond pid ${e.kdamond} stopped and left behind ${what}`)
     }
-    for (const pid of used) out.push(`kdamond pid ${pid} never stopped`)
+    for (const pid of used) if (!stops.has(pid)) out.push(`kdamond pid ${pid} never stopped`)
+    for (const inv of invocations(history)) {
+      const stop = stops.get(inv.invoke.kdamond)
+      if (inv.accepted === undefined || stop === undefined || inv.accepted.seq > stop.seq) continue
+      const o = inv.completes[0]?.outcome
+      const answered = o !== undefined &&
+        (o._tag === "Ok" || o._tag === "Interrupted" || (o._tag === "Failed" && ["Canceled", "CallbackFailed"].includes(o.reason)))
+      if (!answered) out.push(`#${inv.invoke.id} was pending when pid ${inv.invoke.kdamond} stopped and ended ${o?._tag ?? "never"}`)
+    }
     return out
   }
 }
@@ -110,10 +119,17 @@ export const terminates: Invariant = {
   check: ({ finished }) => (finished ? [] : ["the run did not finish within its world-time horizon (a hang)"])
 }
 
-/** Consistent context: a function sees every target's regions non-empty, sorted, apart, with counts that fit the window. */
+/**
+ * Consistent context: a function sees every target's regions non-empty, sorted, apart, with
+ * counts that fit the window; a walk visit names the scheme and target at their indices.
+ */
 export const consistentContext: Invariant = {
   name: "consistentContext",
-  description: "a function sees regions that are non-empty, sorted, apart, with counts that fit the aggregation window",
+  description: "functions see regions non-empty, sorted, apart, counted within the window; walks see schemes at their indices",
   check: ({ history }) =>
-    history.flatMap((e) => (e._tag === "Ran" ? e.view.inconsistent.map((what) => `the function of #${e.id} saw ${what}`) : []))
+    history.flatMap((e) => {
+      if (e._tag === "Ran") return e.view.inconsistent.map((what) => `the function of #${e.id} saw ${what}`)
+      if (e._tag === "Visit" && !e.consistent) return [`walk #${e.id} visited scheme ${e.scheme} but the context has another scheme or target at that index`]
+      return []
+    })
 }

@@ -9,7 +9,7 @@
  * schedule, hence replayable.
  */
 import { type Clock, Deferred, Duration, Effect, Exit } from "effect"
-import type { Participant, World } from "../engine/World.ts"
+import type { Participant, TimeMode, World } from "../engine/World.ts"
 
 /** A world driven by the explorer. */
 export interface StepWorld extends World {
@@ -27,8 +27,12 @@ interface Sleeper {
   readonly wake: Deferred.Deferred<void>
 }
 
-/** Creates a world at time 0. */
-export const make = (): StepWorld => {
+/**
+ * Creates a world at time 0. `mode` is what kdamonds see: `"virtual"` (they sleep to each sample
+ * deadline, then serve calls) or `"real"` (they wait on their queue with a timeout, serving each
+ * call as it arrives): both run on this clock, so both paths of the engine can be explored.
+ */
+export const make = (mode: TimeMode = "virtual"): StepWorld => {
   let now = 0
   // few sleepers at a time (kdamonds and clients): a list kept in arrival order is enough
   let sleepers: Array<Sleeper> = []
@@ -73,7 +77,7 @@ export const make = (): StepWorld => {
   }
 
   return {
-    mode: "virtual",
+    mode,
     nowUs: () => now,
     join: () => participant,
     sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0))),
