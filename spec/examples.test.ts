@@ -14,6 +14,7 @@ import { main as pageout } from "../examples/02-pageout-scheme.ts"
 import { main as control } from "../examples/03-call-walk-commit.ts"
 import { main as pageTable } from "../examples/05-page-table.ts"
 import { writePictures } from "../examples/04-pictures.ts"
+import { main as propertyTest } from "../examples/06-property-test.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -83,5 +84,15 @@ describe("examples", () => {
         "stairs-wss.svg"
       ])
       assert.match(out.at(-1)!, /^wrote stairs-regions\.svg \(\d+ x \d+\) and stairs-regions\.png \(\d+ x \d+\)$/)
+    }))
+
+  it.effect("06-property-test - the counter passes its schedules; the racy one is caught, shrunk to two bumps, with a token", () =>
+    Effect.gen(function*() {
+      yield* propertyTest
+      const out = (yield* lines).join("\n").split("\n")
+      assert.strictEqual(out[0], "counter: 200 schedules passed")
+      assert.match(out[1]!, /^racy-counter: invariant violated after \d+ schedule\(s\); shrunk in \d+ run\(s\) to \d+ operation\(s\)/)
+      assert.include(out, "  noLostBump: a bump was lost: bumped 0, bumped 0")
+      assert.match(out.at(-2)!, /^replay: dt1:racy-counter:pct-3-\d+:1:\d+:10:/)
     }))
 })
