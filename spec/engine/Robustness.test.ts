@@ -197,6 +197,8 @@ describe("counters and leftovers", () => {
           const s = yield* client.kdamond.stats
           assert.strictEqual(s.callsServed, 200)
           assert.strictEqual(s.callLatencyBuckets.reduce((a, b) => a + b, 0), 1)
+          // the one wait, 5000 us, in the "<= 5000 us" bucket
+          assert.strictEqual(s.callLatencyBuckets[5], 1)
           assert.strictEqual(s.callLatencySumUs, 5000)
         }))
       const repeat = History.invocations(history).find((i) => i.invoke.op === "damonCallRepeat")!

@@ -111,4 +111,17 @@ describe("Explorer", () => {
       assert.match(text, /#\d+ -> ok 2/)
       assert.match(text, /pid 1 +stopped$/m)
     }))
+
+  it.effect("a client whose own script fails (a failed assertion) breaks clientsFinish, with the message", () =>
+    Effect.gen(function*() {
+      const scenario = Scenario.make({
+        id: "failing-script",
+        config: Scenarios.configs[0]!,
+        op: Arbitrary.Constant("go"),
+        perform: (_op, client) => Effect.andThen(client.kdamond.damonCall(() => 1).pipe(Effect.orDie), Effect.sync(() => assert.strictEqual(1, 2, "the script's own check")))
+      })
+      const run = yield* Explorer.runOnce(scenario, { clients: [["go" as const]] })
+      assert.deepStrictEqual(run.violations.map((v) => v.invariant), ["clientsFinish"])
+      assert.include(run.violations[0]!.message, "the script's own check")
+    }))
 })

@@ -8,23 +8,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Explorer, type Scenario, Scenarios } from "effect-damon/testing"
 import { EngineSeam } from "../../src/engine/EngineSeam.ts"
-import { copyEffectiveQuotas, copyStats, copyTunedIntervals } from "../../src/sysfs/TreeCopy.ts"
-import type { SysfsSeam } from "../../src/sysfs/SysfsSeam.ts"
 import { engineBugs } from "./BugVariants.ts"
+import { refreshWithoutContextCheck } from "./SysfsBug.ts"
 import * as SysfsScenario from "./SysfsScenario.ts"
-
-/**
- * The admin tree's refresh before March 2026: context 0 used without checking `nr_contexts`
- * (a NULL dereference once `nr_contexts` is 0 while the kdamond runs).
- */
-const refreshWithoutContextCheck: SysfsSeam = {
-  refresh: (kd, ctx) => {
-    const c = kd.contexts[0]!
-    copyTunedIntervals(c.attrs, ctx.attrs)
-    copyStats(c.schemes, ctx.schemes.map((s) => s.stat))
-    copyEffectiveQuotas(c.schemes, ctx.schemes.map((s) => s.quota.esz))
-  }
-}
 
 const found = <Op, S>(scenario: Scenario.Scenario<Op, S>, report: Explorer.Report<Op>) => {
   if (report._tag !== "Failed") return assert.fail(`${scenario.id}: not found in ${report.schedules} schedules`)

@@ -123,6 +123,8 @@ describe("invariants", () => {
     assert.deepStrictEqual(check(Invariants.nothingLeftBehind, history(invoke(1, "damonCall"), ok(1), stopped())), [])
     assert.match(check(Invariants.nothingLeftBehind, history(invoke(1, "damonCall"), ok(1)))[0]!, /pid 1 never stopped/)
     assert.match(check(Invariants.nothingLeftBehind, history(invoke(1, "damonCall"), stopped(["a walk left installed"])))[0]!, /left behind a walk left installed/)
+    assert.deepStrictEqual(check(Invariants.clientsFinish, history()), [])
+    assert.match(check(Invariants.clientsFinish, history({ _tag: "ClientFailed", client: "c1", atUs: 0, message: "AssertionError: nope" }))[0]!, /client c1 failed: AssertionError: nope/)
     assert.deepStrictEqual(check(Invariants.terminates, history()), [])
     assert.strictEqual(check(Invariants.terminates, history(), { finished: false }).length, 1)
   })

@@ -108,6 +108,8 @@ export type Event =
   | { readonly _tag: "Counters"; readonly seq: number; readonly id: number; readonly kdamond: number; readonly stats: KdamondStats }
   /** Probe: the kdamond terminated; what it left behind (empty when nothing). */
   | { readonly _tag: "Stopped"; readonly seq: number; readonly kdamond: number; readonly atUs: number; readonly leftovers: ReadonlyArray<string> }
+  /** A client's script failed (an error or defect in the scenario's own code, e.g. a failed assertion). */
+  | { readonly _tag: "ClientFailed"; readonly seq: number; readonly client: string; readonly atUs: number; readonly message: string }
   /** Free text a scenario adds. */
   | { readonly _tag: "Note"; readonly seq: number; readonly client: string; readonly atUs: number; readonly text: string }
   | {

@@ -6,7 +6,7 @@
  * @since 0.2.0
  */
 import { type History, type Invocation, invocations } from "./History.ts"
-import { commitsAtomic, consistentContext, nothingLeftBehind, statsMonotonic, terminates } from "./StateInvariants.ts"
+import { clientsFinish, commitsAtomic, consistentContext, nothingLeftBehind, statsMonotonic, terminates } from "./StateInvariants.ts"
 import { walkCoverage } from "./WalkCoverage.ts"
 
 /** What the checkers see of one run. */
@@ -172,7 +172,7 @@ export const boundedWaits: Invariant = {
   }
 }
 
-export { commitsAtomic, consistentContext, nothingLeftBehind, statsMonotonic, terminates, walkCoverage }
+export { clientsFinish, commitsAtomic, consistentContext, nothingLeftBehind, statsMonotonic, terminates, walkCoverage }
 
 /** Every invariant, causes before symptoms (a report leads with the first one broken): the explorer's default. */
 export const all: ReadonlyArray<Invariant> = [
@@ -187,6 +187,7 @@ export const all: ReadonlyArray<Invariant> = [
   nothingLeftBehind,
   statsMonotonic,
   boundedWaits,
+  clientsFinish,
   terminates
 ]
 

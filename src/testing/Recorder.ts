@@ -150,6 +150,12 @@ export class Recorder {
     this.events.push({ _tag: "Counters", seq: this.events.length, id, kdamond, stats })
   }
 
+  /** Client `client`'s script failed with `cause` (not interrupted). */
+  clientFailed(client: string, cause: Cause.Cause<unknown>): void {
+    const message = Cause.pretty(cause).split("\n").slice(0, 6).join(" | ")
+    this.events.push({ _tag: "ClientFailed", seq: this.events.length, client, atUs: this.nowUs(), message })
+  }
+
   /** Free text in the history. */
   note(client: string, text: string): void {
     this.events.push({ _tag: "Note", seq: this.events.length, client, atUs: this.nowUs(), text })

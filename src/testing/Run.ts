@@ -5,7 +5,7 @@
  * ends, and checks the invariants over the history. The run is a pure function of (scenario,
  * plan, schedule, seed).
  */
-import { Clock, Effect, Exit, Fiber, Layer, Scheduler, Scope } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Layer, Scheduler, Scope } from "effect"
 import { Damon, layer as damonLayer } from "../Damon.ts"
 import { EngineSeam } from "../engine/EngineSeam.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"
@@ -97,7 +97,12 @@ const harness = <Op, S>(
     for (let i = 0; i < plan.clients.length; i++) {
       const client = makeClient(clientEnv, `c${i}`)
       const ops = plan.clients[i]!
-      fibers.push(yield* Effect.forkChild(Effect.forEach(ops, (op) => Effect.andThen(Effect.yieldNow, scenario.perform(op, client, state, env)), { discard: true })))
+      const script = Effect.forEach(ops, (op) => Effect.andThen(Effect.yieldNow, scenario.perform(op, client, state, env)), { discard: true })
+      fibers.push(yield* Effect.forkChild(script.pipe(Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          if (!Cause.hasInterruptsOnly(cause)) rec.clientFailed(client.name, cause)
+        })
+      ))))
     }
     const done = yield* Effect.raceFirst(
       Effect.as(Fiber.awaitAll(fibers), true),

@@ -112,6 +112,13 @@ export const nothingLeftBehind: Invariant = {
   }
 }
 
+/** Clients finish: every client's script ran to its end (a failure there is the scenario's own error, e.g. an assertion). */
+export const clientsFinish: Invariant = {
+  name: "clientsFinish",
+  description: "every client's script runs to its end without failing (a scenario's own checks included)",
+  check: ({ history }) => history.flatMap((e) => (e._tag === "ClientFailed" ? [`client ${e.client} failed: ${e.message}`] : []))
+}
+
 /** The run ended: the scenario and its teardown finished within the world-time horizon. */
 export const terminates: Invariant = {
   name: "terminates",

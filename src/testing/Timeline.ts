@@ -77,6 +77,9 @@ export const format = (history: History): string => {
       case "Note":
         lines.push([now, e.client, e.text])
         return
+      case "ClientFailed":
+        lines.push([now, e.client, `FAILED: ${e.message}`])
+        return
       case "Complete":
         lines.push([now, "", `#${e.id} -> ${outcomeText(e.outcome)}`])
         return
