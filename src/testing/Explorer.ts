@@ -76,12 +76,19 @@ export type Report<Op> =
     readonly shrinkRuns: number
   }
 
+const planArbitraries = new WeakMap<object, Arbitrary.Arbitrary<Plan<unknown>>>()
+
 /** The plans of `scenario`: 1 to `maxClients` clients of 0 to `maxOps` operations each. */
-export const plans = <Op, S>(scenario: Scenario<Op, S>): Arbitrary.Arbitrary<Plan<Op>> =>
-  Arbitrary.array(Arbitrary.array(scenario.op, { maxLength: scenario.maxOps ?? 4 }), {
+export const plans = <Op, S>(scenario: Scenario<Op, S>): Arbitrary.Arbitrary<Plan<Op>> => {
+  const cached = planArbitraries.get(scenario)
+  if (cached !== undefined) return cached as Arbitrary.Arbitrary<Plan<Op>>
+  const made = Arbitrary.array(Arbitrary.array(scenario.op, { maxLength: scenario.maxOps ?? 4 }), {
     minLength: 1,
     maxLength: scenario.maxClients ?? 3
   }).pipe(Arbitrary.map((clients) => ({ clients })))
+  planArbitraries.set(scenario, made as Arbitrary.Arbitrary<Plan<unknown>>)
+  return made
+}
 
 /** The plan of run `run` of an exploration seeded `seed`. */
 export const planOf = <Op, S>(scenario: Scenario<Op, S>, seed: number, run: number, size: number): Effect.Effect<Plan<Op>> =>

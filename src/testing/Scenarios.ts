@@ -83,11 +83,11 @@ export const refusedCommits: Invariant = {
     invocations(history).flatMap((inv) => {
       const { op, shape, id, kdamond } = inv.invoke
       if (op !== "commit" || (shape !== undefined && !badShapes.has(shape))) return []
-      const done = inv.completes[0]
-      const o = done?.outcome
+      const o = inv.completes[0]?.outcome
       if (o === undefined || (o._tag === "Failed" && o.reason === "InvalidArgument")) return []
-      const stoppedFirst = history.some((e) => e._tag === "Stopped" && e.kdamond === kdamond && e.seq < done!.seq)
-      if (stoppedFirst && o._tag === "Failed" && (o.reason === "Canceled" || o.reason === "NotRunning")) return []
+      // a stop cancels what is queued (the reply comes inside the stop, before its probe reports it)
+      const stopped = history.some((e) => e._tag === "Stopped" && e.kdamond === kdamond)
+      if (stopped && o._tag === "Failed" && (o.reason === "Canceled" || o.reason === "NotRunning")) return []
       return [`commit #${id} of a bad config ended ${o._tag === "Failed" ? o.reason : o._tag}, not InvalidArgument`]
     })
 }
