@@ -124,4 +124,9 @@ describe("Explorer", () => {
       assert.deepStrictEqual(run.violations.map((v) => v.invariant), ["clientsFinish"])
       assert.include(run.violations[0]!.message, "the script's own check")
     }))
+
+  it.effect.prop("with @effect/vitest's it.effect.prop over Explorer.plans, the shipped engine keeps every invariant", { plan: Explorer.plans(Scenarios.control) }, ({ plan }) =>
+    Effect.map(Explorer.runOnce(Scenarios.control, plan, { strategy: Strategy.random, seed: plan.clients.length }), (run) => {
+      assert.deepStrictEqual(run.violations, [])
+    }), { arbitrary: { runs: 20, seed: 3 } })
 })

@@ -17,7 +17,7 @@ import { type History, invocations, size as historySize } from "./History.ts"
 import type { Violation } from "./Invariants.ts"
 import { type RunResult, runPlan } from "./Run.ts"
 import type { Plan, Scenario } from "./Scenario.ts"
-import { shrink } from "./Shrink.ts"
+import { keepOf, shrink } from "./Shrink.ts"
 import * as Strategy from "./Strategy.ts"
 import * as Timeline from "./Timeline.ts"
 import * as Token from "./Token.ts"
@@ -96,11 +96,6 @@ export const planOf = <Op, S>(scenario: Scenario<Op, S>, seed: number, run: numb
     Effect.orDie(Arbitrary.sampleEffect(plans(scenario), { seed: Token.runSeed(seed, run), count: 1, size })),
     (xs) => xs[0]!
   )
-
-/** Keeps, of each listed client of `plan`, the listed operations. */
-export const keepOf = <Op>(plan: Plan<Op>, keep: ReadonlyArray<readonly [number, ReadonlyArray<number>]>): Plan<Op> => ({
-  clients: keep.map(([c, ops]) => ops.map((i) => plan.clients[c]![i]!))
-})
 
 /** Fills in PCT's step count (the longest of ten oldest-first runs) when it was left open. */
 const calibrate = <Op, S>(scenario: Scenario<Op, S>, strategy: Strategy.Strategy, seed: number, size: number) =>

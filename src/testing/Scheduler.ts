@@ -62,11 +62,6 @@ export class ExplorerScheduler implements Scheduler.Scheduler {
     }
   }
 
-  /** Whether any task is ready. */
-  get idle(): boolean {
-    return this.ready.length === 0
-  }
-
   /** Runs the task the chooser picks; false when none was ready. */
   step(): boolean {
     const ready = this.ready

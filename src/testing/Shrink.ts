@@ -12,6 +12,11 @@ import * as Strategy from "./Strategy.ts"
 
 type Keep = ReadonlyArray<readonly [number, ReadonlyArray<number>]>
 
+/** Keeps, of each listed client of `plan`, the listed operations. */
+export const keepOf = <Op>(plan: Plan<Op>, keep: Keep): Plan<Op> => ({
+  clients: keep.map(([c, ops]) => ops.map((i) => plan.clients[c]![i]!))
+})
+
 /** The smallest failing run found. */
 export interface Shrunk {
   readonly keep: Keep
@@ -31,7 +36,6 @@ export const shrink = <Op, S>(
     let keep: Keep = plan.clients.map((ops, c) => [c, ops.map((_, i) => i)] as const)
     let best = first
     let runs = 0
-    const planOf = (k: Keep): Plan<Op> => ({ clients: k.map(([c, ops]) => ops.map((i) => plan.clients[c]![i]!)) })
     const fails = (r: RunResult) => r.violations.some((v) => v.invariant === target)
 
     /** Runs the candidate (replayed schedule, then the strategy); adopts it if it still fails. */
@@ -41,7 +45,7 @@ export const shrink = <Op, S>(
         for (const chooser of schedules) {
           if (runs >= options.budget) return false
           runs++
-          const r = yield* runPlan(scenario, planOf(k), chooser, options.seed)
+          const r = yield* runPlan(scenario, keepOf(plan, k), chooser, options.seed)
           if (fails(r)) {
             keep = k
             best = r
