@@ -17,6 +17,8 @@ export interface Metric {
 /** A benchmark: a name and a function producing metrics. */
 export interface Bench {
   readonly name: string
+  /** Runs only when named on the command line (a long soak, not part of every bench run). */
+  readonly onlyWhenNamed?: boolean
   readonly run: () => Promise<Record<string, Metric>>
 }
 

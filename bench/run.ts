@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark in one process, prints a table and writes
- * `bench/results/latest.json`. Pass benchmark names to run a subset.
+ * `bench/results/latest.json`. Pass benchmark names to run a subset (`testing-soak` runs only when named).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { accuracyBench } from "./accuracy.ts"
@@ -12,14 +12,27 @@ import { httpBench } from "./http.ts"
 import { monitorBench } from "./monitor.ts"
 import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
+import { testingBench, testingSoakBench } from "./testing.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, accuracyBench, httpBench, cliBench]
+const benches: ReadonlyArray<Bench> = [
+  monitorBench,
+  damosBench,
+  controlBench,
+  worldBench,
+  picturesBench,
+  startupBench,
+  accuracyBench,
+  httpBench,
+  cliBench,
+  testingBench,
+  testingSoakBench
+]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}
 for (const bench of benches) {
-  if (selected.length > 0 && !selected.includes(bench.name)) continue
+  if (selected.length > 0 ? !selected.includes(bench.name) : bench.onlyWhenNamed === true) continue
   process.stdout.write(`running ${bench.name} ...\n`)
   Object.assign(metrics, await bench.run())
 }

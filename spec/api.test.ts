@@ -52,7 +52,8 @@ describe("entry points", () => {
     "effect-damon/report": "src/report/index.ts",
     "effect-damon/damo": "src/damo/index.ts",
     "effect-damon/accuracy": "src/accuracy/index.ts",
-    "effect-damon/http": "src/http/index.ts"
+    "effect-damon/http": "src/http/index.ts",
+    "effect-damon/testing": "src/testing/index.ts"
   }
 
   it("package.json maps each entry point to its sources and its build", () => {
@@ -75,10 +76,19 @@ describe("entry points", () => {
     }
   })
 
-  it("the main entry point does not reach the simulator, the admin tree, the modules or the interfaces", () => {
+  it("the main entry point does not reach the simulator, the admin tree, the modules, the interfaces or the testing kit", () => {
     const { seen } = reachable(join(root, "src/index.ts"))
     const inside = [...seen].map((f) => f.slice(join(root, "src/").length))
+    assert.deepStrictEqual(inside.filter((f) => /^(sim|sysfs|modules|http|cli|report|damo|accuracy|testing)\//.test(f)), [])
+  })
+
+  it("effect-damon/testing loads neither the simulator nor the admin tree nor another interface, and exports no engine internals", async () => {
+    const { seen } = reachable(join(root, "src/testing/index.ts"))
+    const inside = [...seen].map((f) => f.slice(join(root, "src/").length))
     assert.deepStrictEqual(inside.filter((f) => /^(sim|sysfs|modules|http|cli|report|damo|accuracy)\//.test(f)), [])
+    const testing = await import("effect-damon/testing")
+    assert.includeMembers(Object.keys(testing), ["Arbitraries", "Explorer", "Invariants", "Scenario", "Scenarios", "Strategy", "Token"])
+    assert.notInclude(Object.keys(testing), "EngineSeam")
   })
 
   it("internals are not public: the kdamond's start, the loop, commit and apply internals", async () => {

@@ -107,12 +107,24 @@ describe("architecture", () => {
 
   it("interfaces reach the engine only through its public API (Damon, SchemesControl, the Kdamond handle)", () => {
     const publicEngine = new Set(["engine/Kdamond.ts", "engine/Events.ts", "engine/KdamondStats.ts", "engine/World.ts"])
+    // the testing kit observes kdamonds through the engine's internal seam (and names its types)
+    const testingKit = (i: Import) =>
+      i.from.startsWith("testing/") &&
+      (i.target === "engine/EngineSeam.ts" || (i.typeOnly && ["engine/KdamondLoop.ts", "engine/Control.ts"].includes(i.target)))
     assert.deepStrictEqual(
       violations((i) =>
         layer(i.from) === "interface" && layer(i.target) === "engine" && !publicEngine.has(i.target) &&
-        !(i.target === "engine/Control.ts" && i.typeOnly)
+        !(i.target === "engine/Control.ts" && i.typeOnly) && !testingKit(i)
       ),
       []
     )
+  })
+
+  it("only the testing kit reaches the engine's internal seam, and no other entry point loads the kit", () => {
+    assert.deepStrictEqual(
+      violations((i) => i.target === "engine/EngineSeam.ts" && !i.from.startsWith("testing/") && !i.from.startsWith("engine/")),
+      []
+    )
+    assert.deepStrictEqual(violations((i) => i.target.startsWith("testing/") && !i.from.startsWith("testing/")), [])
   })
 })

@@ -16,6 +16,7 @@ import { main as pageTable } from "../examples/05-page-table.ts"
 import { writePictures } from "../examples/04-pictures.ts"
 import { main as cache } from "../examples/06-instrumented-cache.ts"
 import { runSweep } from "../examples/07-sweep.ts"
+import { main as propertyTest } from "../examples/08-property-test.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -114,4 +115,14 @@ describe("examples", () => {
       assert.deepStrictEqual(readdirSync(dir), ["stairs-sweep.svg"])
       assert.match(out.at(-1)!, /^wrote stairs-sweep\.svg \(\d+ x \d+\)$/)
     }), 120_000)
+
+  it.effect("08-property-test - the counter passes its schedules; the racy one is caught, shrunk to two bumps, with a token", () =>
+    Effect.gen(function*() {
+      yield* propertyTest
+      const out = (yield* lines).join("\n").split("\n")
+      assert.strictEqual(out[0], "counter: 200 schedules passed")
+      assert.match(out[1]!, /^racy-counter: invariant violated after \d+ schedule\(s\); shrunk in \d+ run\(s\) to \d+ operation\(s\)/)
+      assert.include(out, "  noLostBump: a bump was lost: bumped 0, bumped 0")
+      assert.match(out.at(-2)!, /^replay: dt1:racy-counter:pct-3-\d+:1:\d+:10:/)
+    }))
 })

@@ -1,12 +1,15 @@
 /**
  * Edges of the control API: bad options and targets refused before anything starts, the loop
  * call point, commit faults, loop order at an aggregation boundary, counters of repeat calls,
- * and nothing left behind after a stop.
+ * and nothing left behind after a stop. The cases about requests, commits and stops are directed
+ * runs of the testing kit (`effect-damon/testing`): one client's script against a recording
+ * handle, every kit invariant checked on the history on top of each case's own assertions.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
+import { Arbitrary, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonError, type Events, OpsRegistry, SchemesControl, World } from "effect-damon"
+import { Damon, type DamonConfigInput, type DamonError, type Events, OpsRegistry, SchemesControl, World } from "effect-damon"
+import { type Client, Explorer, History, Scenario } from "effect-damon/testing"
 import { makeFakeOps } from "../support/FakeOps.ts"
 
 const MiB = 1 << 20
@@ -22,6 +25,37 @@ const TestDamon = layerWith({
 
 const errorOf = <A>(exit: Exit.Exit<A, DamonError>): DamonError | undefined =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Exit.findErrorOption(exit)) : undefined
+
+const entries = {
+  fake: makeFakeOps({ hot, initRange: range, apply: {}, validPids: [1, 2, null] }),
+  brittle: makeFakeOps({ id: "brittle", hot, initRange: range, failCleanupTarget: true }),
+  other: makeFakeOps({ id: "other", hot, initRange: range })
+}
+
+/**
+ * A directed kit run in real time (default attrs: 5 ms samples, 100 ms aggregations): `script` is
+ * one client's work; the kdamond starts from `config`. Returns the history; fails on a violation.
+ */
+const directed = (config: DamonConfigInput, script: (client: Client) => Effect.Effect<void, DamonError>) =>
+  Effect.gen(function*() {
+    const scenario = Scenario.make({
+      id: "robustness",
+      config,
+      time: "real",
+      ops: entries,
+      op: Arbitrary.Constant("go"),
+      bounds: { promptUs: 5_000, aggregationUs: 100_000 },
+      horizonUs: 10_000_000,
+      perform: (_op, client) => Effect.orDie(script(client))
+    })
+    const run = yield* Explorer.runOnce(scenario, { clients: [["go" as const]] })
+    assert.deepStrictEqual(run.violations, [])
+    return run.history
+  })
+
+/** The outcome of the only invocation of `op` (or the `n`th). */
+const outcomeOf = (history: History.History, op: string, n = 0): History.Outcome | undefined =>
+  History.invocations(history).filter((i) => i.invoke.op === op)[n]?.completes[0]?.outcome
 
 describe("start validation", () => {
   it.effect("start - bad options are an InvalidArgument naming the option; nothing starts", () =>
@@ -66,17 +100,20 @@ describe("start validation", () => {
 describe("call points", () => {
   it.effect("damonCall - a \"loop\" call runs only at the loop's call point, right after sampling", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
-      yield* TestClock.adjust("7 millis") // mid-way through the second sample
-      const atLoop = yield* Effect.forkChild(k.damonCall((ctx) => ctx.passedSampleIntervals, { at: "loop" }), {
-        startImmediately: true
-      })
-      const prompt = yield* k.damonCall((ctx) => ctx.passedSampleIntervals)
-      assert.strictEqual(prompt, 1)
-      assert.isUndefined(atLoop.pollUnsafe())
-      yield* TestClock.adjust("3 millis")
-      assert.strictEqual(yield* Fiber.join(atLoop), 2)
-    }).pipe(Effect.provide(TestDamon)))
+      const history = yield* directed({ ops: "fake", targets: [{ pid: 1 }] }, (client) =>
+        Effect.gen(function*() {
+          const k = client.kdamond
+          yield* client.sleep(7_000) // mid-way through the second sample
+          const atLoop = yield* Effect.forkChild(k.damonCall((ctx) => ctx.passedSampleIntervals, { at: "loop" }), { startImmediately: true })
+          const prompt = yield* k.damonCall((ctx) => ctx.passedSampleIntervals)
+          assert.strictEqual(prompt, 1)
+          assert.isUndefined(atLoop.pollUnsafe())
+          yield* client.sleep(3_000)
+          assert.strictEqual(yield* Fiber.join(atLoop), 2)
+        }))
+      const calls = History.invocations(history).filter((i) => i.invoke.op === "damonCall")
+      assert.deepStrictEqual(calls.map((c) => [c.invoke.at, c.runs[0]!.atUs, c.runs[0]!.view.sis]), [["loop", 10_000, 2], ["sample", 7_000, 1]])
+    }))
 
   it.effect("loop order - merge, then calls, then schemes, then the reset (seen from a call and the event)", () =>
     Effect.gen(function*() {
@@ -109,82 +146,113 @@ describe("call points", () => {
 describe("commit faults", () => {
   it.effect("commit - a target the new config names but the ops set cannot monitor changes nothing", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
-      yield* TestClock.adjust("20 millis")
-      const before = yield* k.damonCall((ctx) => JSON.stringify(ctx.targets))
-      const error = errorOf(yield* Effect.exit(k.commit({ ops: "fake", targets: [{ pid: 1 }, { pid: 77 }] })))
-      assert.include(error?.message, "targets[1].pid: 77 is invalid")
-      assert.strictEqual(yield* k.damonCall((ctx) => JSON.stringify(ctx.targets)), before)
-      assert.isTrue(yield* k.isRunning)
-    }).pipe(Effect.provide(TestDamon)))
+      const history = yield* directed({ ops: "fake", targets: [{ pid: 1 }] }, (client) =>
+        Effect.gen(function*() {
+          const k = client.kdamond
+          yield* client.sleep(17_000)
+          const before = yield* k.damonCall((ctx) => JSON.stringify(ctx.targets))
+          const error = errorOf(yield* Effect.exit(k.commit({ ops: "fake", targets: [{ pid: 1 }, { pid: 77 }] })))
+          assert.include(error?.message, "targets[1].pid: 77 is invalid")
+          assert.strictEqual(yield* k.damonCall((ctx) => JSON.stringify(ctx.targets)), before)
+          assert.isTrue(yield* k.isRunning)
+        }))
+      // and commitsAtomic held: no function ever saw the refused config
+      assert.strictEqual(outcomeOf(history, "commit")?._tag, "Failed")
+    }))
 
   it.effect("commit - an ops hook that throws after the change stops the kdamond and fails the commit", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "brittle", targets: [{}, {}] }, { seed: 1 })
-      yield* TestClock.adjust("20 millis")
-      const commit = yield* Effect.forkChild(k.commit({ ops: "other", targets: [{}] }), { startImmediately: true })
-      yield* TestClock.adjust("20 millis")
-      const error = errorOf(yield* Fiber.await(commit))
-      assert.strictEqual(error?.errno, "EIO")
-      assert.include(error?.message, "cleanupTarget failed")
-      const reason = yield* k.join
-      assert.isTrue(reason._tag === "OpsFailed" && reason.op === "cleanupTarget")
-    }).pipe(Effect.provide(TestDamon)))
+      const history = yield* directed({ ops: "brittle", targets: [{}, {}] }, (client) =>
+        Effect.gen(function*() {
+          yield* client.sleep(20_000)
+          const error = errorOf(yield* Effect.exit(client.kdamond.commit({ ops: "other", targets: [{}] })))
+          assert.strictEqual(error?.errno, "EIO")
+          assert.include(error?.message, "cleanupTarget failed")
+          const reason = yield* client.kdamond.join
+          assert.isTrue(reason._tag === "OpsFailed" && reason.op === "cleanupTarget")
+        }))
+      assert.strictEqual(outcomeOf(history, "commit")?._tag === "Failed" && (outcomeOf(history, "commit") as { reason: string }).reason, "OpsFailed")
+    }))
 
   it.effect("commitSchemesQuotaGoals - a measured goal on an ops set without metrics is refused, nothing changes", () =>
     Effect.gen(function*() {
       const quota = { goals: [{ metric: "user_input", targetValue: 100, currentValue: 7 }] } as const
-      const k = yield* (yield* Damon.Damon).start({ ops: "other", targets: [{}], schemes: [{ quota }] }, { seed: 1 })
-      const error = errorOf(yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "some_mem_psi_us", targetValue: 5 }]])))
-      assert.include(error?.message, "goals[0][0].metric: \"some_mem_psi_us\" is invalid: needs memory metrics")
-      assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.metric), "user_input")
-    }).pipe(Effect.provide(TestDamon)))
+      yield* directed({ ops: "other", targets: [{}], schemes: [{ quota }] }, (client) =>
+        Effect.gen(function*() {
+          const k = client.kdamond
+          const error = errorOf(yield* Effect.exit(SchemesControl.commitSchemesQuotaGoals(k, [[{ metric: "some_mem_psi_us", targetValue: 5 }]])))
+          assert.include(error?.message, "goals[0][0].metric: \"some_mem_psi_us\" is invalid: needs memory metrics")
+          assert.strictEqual(yield* k.damonCall((ctx) => ctx.schemes[0]!.quota.goals[0]!.metric), "user_input")
+        }))
+    }))
 })
 
 describe("counters and leftovers", () => {
   it.effect("stats - a repeat call's runs count as served; only its first run counts as queueing latency", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start({ ops: "fake", targets: [{ pid: 1 }] }, { seed: 1 })
-      const repeat = yield* Effect.forkChild(k.damonCallRepeat(() => undefined), { startImmediately: true })
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.interrupt(repeat)
-      const s = yield* k.stats
-      assert.strictEqual(s.callsServed, 200)
-      assert.strictEqual(s.callLatencyBuckets.reduce((a, b) => a + b, 0), 1)
-      assert.strictEqual(s.callLatencySumUs, 5000)
-    }).pipe(Effect.provide(TestDamon)))
+      const history = yield* directed({ ops: "fake", targets: [{ pid: 1 }] }, (client) =>
+        Effect.gen(function*() {
+          // one second of samples, stopped mid-sample (not at the 200th deadline, where the order would be a tie)
+          yield* client.interruptAfter(1_002_500, client.kdamond.damonCallRepeat(() => undefined))
+          const s = yield* client.kdamond.stats
+          assert.strictEqual(s.callsServed, 200)
+          assert.strictEqual(s.callLatencyBuckets.reduce((a, b) => a + b, 0), 1)
+          // the one wait, 5000 us, in the "<= 5000 us" bucket
+          assert.strictEqual(s.callLatencyBuckets[5], 1)
+          assert.strictEqual(s.callLatencySumUs, 5000)
+        }))
+      const repeat = History.invocations(history).find((i) => i.invoke.op === "damonCallRepeat")!
+      assert.strictEqual(repeat.runs.length, 200)
+      assert.deepStrictEqual(outcomeOf(history, "damonCallRepeat"), { _tag: "Interrupted" })
+    }))
 
   it.effect("damosWalk - completes with the number of schemes it covered", () =>
     Effect.gen(function*() {
-      const k = yield* (yield* Damon.Damon).start(
+      const history = yield* directed(
         { ops: "fake", targets: [{ pid: 1 }], schemes: [{ action: "stat" }, { action: "cold" }] },
-        { seed: 1 }
+        (client) => Effect.gen(function*() {
+          assert.strictEqual(yield* client.kdamond.damosWalk(() => undefined), 2)
+        })
       )
-      const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
-      yield* TestClock.adjust("100 millis")
-      assert.strictEqual(yield* Fiber.join(walk), 2)
-    }).pipe(Effect.provide(TestDamon)))
+      assert.deepStrictEqual(outcomeOf(history, "damosWalk"), { _tag: "Ok", value: "2" })
+    }))
 
   it.effect("stop - leaves nothing behind: subscriptions end, pending work ends, the runtime count drops", () =>
     Effect.gen(function*() {
+      const history = yield* directed({ ops: "fake", targets: [{ pid: 1 }], schemes: [{}] }, (client) =>
+        Effect.gen(function*() {
+          const k = client.kdamond
+          const subscribers = []
+          for (let i = 0; i < 3; i++) subscribers.push(yield* Effect.forkChild(client.op("events", "", Stream.runDrain(k.events)), { startImmediately: true }))
+          const repeat = yield* Effect.forkChild(k.damonCallRepeat(() => undefined), { startImmediately: true })
+          const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
+          const pending = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
+          yield* client.sleep(30_000)
+          yield* k.stop
+          // every subscription ends after Stopped, and every request ends; none waits on anything
+          for (const f of subscribers) yield* Fiber.await(f)
+          yield* Fiber.await(repeat)
+          yield* Fiber.await(walk)
+          yield* Fiber.await(pending)
+          assert.isFalse(yield* k.isRunning)
+          const s = yield* k.stats
+          assert.strictEqual(s.callsCanceled, 2)
+          assert.strictEqual(s.walksCanceled, 1)
+        }))
+      // nothingLeftBehind and oneOutcome held (directed asserts no violation); the runtime count dropped
+      assert.strictEqual(History.invocations(history).filter((i) => i.invoke.op === "events" && i.completes[0]?.outcome._tag === "Ok").length, 3)
+      for (const op of ["damonCallRepeat", "damosWalk", "damonCall"]) {
+        assert.deepStrictEqual(outcomeOf(history, op), { _tag: "Failed", reason: "Canceled", message: "canceled: the kdamond stopped" })
+      }
+      assert.deepStrictEqual(history.filter((e) => e._tag === "Stopped").map((e) => e._tag === "Stopped" && e.leftovers), [[]])
+    }))
+
+  it.effect("stop - the runtime's running count drops to 0", () =>
+    Effect.gen(function*() {
       const damon = yield* Damon.Damon
       const k = yield* damon.start({ ops: "fake", targets: [{ pid: 1 }], schemes: [{}] }, { seed: 1 })
-      const subscribers = []
-      for (let i = 0; i < 3; i++) subscribers.push(yield* Effect.forkChild(Stream.runDrain(k.events), { startImmediately: true }))
-      const repeat = yield* Effect.forkChild(k.damonCallRepeat(() => undefined), { startImmediately: true })
-      const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
-      const pending = yield* Effect.forkChild(k.damonCall(() => 0, { at: "aggregation" }), { startImmediately: true })
       yield* TestClock.adjust("30 millis")
       yield* k.stop
-      // every subscription ends after Stopped, and every request ends; none waits on anything
-      for (const f of subscribers) yield* Fiber.await(f)
-      yield* Fiber.await(repeat)
-      yield* Fiber.await(walk)
-      yield* Fiber.await(pending)
-      assert.isFalse(yield* k.isRunning)
       assert.strictEqual(yield* damon.nrRunningCtxs, 0)
-      const s = yield* k.stats
-      assert.strictEqual(s.callsCanceled, 2)
-      assert.strictEqual(s.walksCanceled, 1)
     }).pipe(Effect.provide(TestDamon)))
 })

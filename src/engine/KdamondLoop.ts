@@ -29,12 +29,12 @@ import type { QuotaGoal } from "../model/Damos.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
 import {
   cancelAllCalls,
-  cancelWalk,
   type ControlState,
   dispatch,
   serveAtLoopPoint,
   serveIncoming
 } from "./Control.ts"
+import type { KdamondSeam } from "./EngineSeam.ts"
 import type { EventHub, StopReason, TargetSnapshot } from "./Events.ts"
 import type * as KdamondStats from "./KdamondStats.ts"
 import type { Participant, World } from "./World.ts"
@@ -52,6 +52,8 @@ export interface LoopState {
   sampleDeadlineUs: number
   readonly rng: Rng
   readonly control: ControlState
+  /** The control steps the testing kit observes or replaces (`EngineSeam.ts`; shipped by default). */
+  readonly seam: KdamondSeam
   readonly stats: KdamondStats.KdamondStats
   readonly hub: EventHub
   readonly split: SplitState
@@ -159,7 +161,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
       if (minWaitUs === 0) return true
       yield* waitServing(st, st.world.nowUs() + minWaitUs)
       serveAtLoopPoint(st.control, st.ctx, false)
-      cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
+      st.seam.cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
     }
     return false
   })
@@ -197,7 +199,7 @@ const mergeAtBoundary = (st: LoopState): void => {
 const applySchemesPhase = (st: LoopState): boolean => {
   const ctx = st.ctx
   if (ctx.schemes.length === 0) {
-    cancelWalk(st.control, ctx, "the context has no schemes")
+    st.seam.cancelWalk(st.control, ctx, "the context has no schemes")
     return true
   }
   st.dueSchemes.length = 0
@@ -305,7 +307,7 @@ export const terminate = (st: LoopState, reason: StopReason): void => {
   if (st.ops.cleanup !== undefined) guardOps(st, "cleanup", () => st.ops.cleanup!(ctx))
   st.control.obsolete = true
   cancelAllCalls(st.control, "the kdamond stopped")
-  cancelWalk(st.control, ctx, "the kdamond stopped")
+  st.seam.cancelWalk(st.control, ctx, "the kdamond stopped")
   const atUs = kdamondTimeUs(st)
   st.participant.leave()
   st.hub.end((seq) => ({ _tag: "Stopped", seq, atUs, reason }))

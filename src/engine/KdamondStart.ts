@@ -5,12 +5,12 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Fiber, Queue, Random, Result, type Scope } from "effect"
+import { Cause, Deferred, Effect, Fiber, Random, Result, type Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"
 import { makeRng } from "../core/Rng.ts"
-import { busy, type DamonError, notRunning } from "../model/DamonError.ts"
+import { type DamonError, notRunning } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import type { DamonOps, DamonOpsFactory } from "../ops/DamonOps.ts"
 import {
@@ -20,12 +20,12 @@ import {
   makeControlState,
   visitWalk,
   type WalkRequest,
-  type WalkVisit,
-  withdrawWalk
+  type WalkVisit
 } from "./Control.ts"
+import { EngineSeam } from "./EngineSeam.ts"
 import { makeHub, type StopReason } from "./Events.ts"
 import type { CallOptions, Kdamond, KdamondOptions } from "./Kdamond.ts"
-import { checkGoalsMeasurable, commitInLoop, init, iterate, type LoopState, terminate } from "./KdamondLoop.ts"
+import { checkGoalsMeasurable, init, iterate, type LoopState } from "./KdamondLoop.ts"
 import * as KdamondStats from "./KdamondStats.ts"
 import type { World } from "./World.ts"
 
@@ -54,6 +54,8 @@ export const start = (
 ): Effect.Effect<Kdamond> =>
   Effect.gen(function*() {
     const world = deps.world
+    const name = `kdamond.${deps.index}`
+    const seam = (yield* EngineSeam).forKdamond({ name, pid: deps.pid })
     const seed = options.seed ?? (yield* Random.nextIntBetween(0, 0x7fff_ffff))
     const rng = makeRng(seed)
     const stats = KdamondStats.make()
@@ -72,17 +74,18 @@ export const start = (
       sampleDeadlineUs: world.nowUs(),
       rng,
       control,
+      seam,
       stats,
       hub,
       split: { lastNrRegions: 0 },
       stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
-      hooks: {
+      hooks: seam.applyHooks({
         onApplied: (t, r, s, szFilterPassed) => visitWalk(control, deps.ctx, t, r, s, szFilterPassed),
         walkComplete: (s) => {
           dueSchemes.push(deps.ctx.schemes.indexOf(s))
           completeWalkFor(control, deps.ctx, s)
         }
-      },
+      }, deps.ctx),
       dueSchemes,
       szLimit: 0,
       maxNrAccesses: 0,
@@ -92,12 +95,14 @@ export const start = (
     }
     let running = true
     const finish = (reason: StopReason) =>
-      Effect.sync(() => {
-        terminate(st, reason)
-        running = false
-        deps.onStopped()
-        Deferred.doneUnsafe(stopped, Effect.succeed(reason))
-      })
+      Effect.andThen(
+        seam.terminate(st, reason),
+        Effect.sync(() => {
+          running = false
+          deps.onStopped()
+          Deferred.doneUnsafe(stopped, Effect.succeed(reason))
+        })
+      )
     hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0, worldUs: st.startUs }))
     const loop = Effect.gen(function*() {
       if (!init(st)) return
@@ -127,10 +132,10 @@ export const start = (
     ): Effect.Effect<unknown, DamonError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
-          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
           const reply = Deferred.makeUnsafe<unknown, DamonError>()
           const req: CallRequest = { fn, at, repeat, enqueuedUs: world.nowUs(), runs: 0, state: "queued", reply }
-          Queue.offerUnsafe(control.incoming, req)
+          const refused = seam.offerCall(control, req)
+          if (refused !== undefined) return Effect.fail(refused)
           return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
         })
       )
@@ -145,13 +150,12 @@ export const start = (
     const damosWalk = (walkFn: (visit: WalkVisit) => void): Effect.Effect<number, DamonError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
-          if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
-          if (control.walk !== undefined) return Effect.fail(busy(`kdamond.${deps.index} already has a pending damosWalk`))
           const reply = Deferred.makeUnsafe<number, DamonError>()
           const walk: WalkRequest = { walkFn, state: "queued", reply }
-          control.walk = walk
+          const refused = seam.offerWalk(control, walk)
+          if (refused !== undefined) return Effect.fail(refused)
           return restore(Deferred.await(reply)).pipe(
-            Effect.onInterrupt(() => Effect.sync(() => withdrawWalk(control, st.ctx, walk)))
+            Effect.onInterrupt(() => Effect.sync(() => seam.withdrawWalk(control, st.ctx, walk)))
           )
         })
       )
@@ -166,7 +170,7 @@ export const start = (
         if (Result.isFailure(source)) return Effect.fail(source.failure)
         const factory = deps.selectOps(source.success.base.ops)
         if (Result.isFailure(factory)) return Effect.fail(factory.failure)
-        return onKdamond(() => commitInLoop(st, source.success, factory.success))
+        return onKdamond(() => seam.commitInLoop(st, source.success, factory.success))
       }), "Kdamond.commit", { attributes: { kdamond: deps.index } })
 
     const commitQuotaGoals = (input: unknown): Effect.Effect<void, DamonError> =>
@@ -186,7 +190,7 @@ export const start = (
     const stop: Effect.Effect<void, DamonError> = Effect.suspend(() =>
       running
         ? Effect.andThen(Fiber.interrupt(fiber), Deferred.await(stopped))
-        : Effect.fail(notRunning(`kdamond.${deps.index} is not running`))
+        : Effect.fail(notRunning(`${name} is not running`))
     ).pipe(Effect.asVoid, Effect.withSpan("Kdamond.stop", { attributes: { kdamond: deps.index } }))
 
     return {

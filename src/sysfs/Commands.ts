@@ -30,6 +30,7 @@ import {
 } from "../SchemesControl.ts"
 import { buildAllGoals, buildConfig, type BuildOptions, translateEngineError } from "./BuildConfig.ts"
 import type { StateCommand } from "./StateCommand.ts"
+import type { SysfsSeam } from "./SysfsSeam.ts"
 import { fault, type KernelErrno, toError } from "./SysfsError.ts"
 import {
   clearTriedRegions,
@@ -70,6 +71,8 @@ export interface CommandsDeps {
   readonly lock: SysfsLock
   readonly limits: TreeLimits
   readonly buildOptions: BuildOptions
+  /** The refresh's copy step (`SysfsSeam.ts`): shipped, or a test-only variant of the kit's tests. */
+  readonly seam: SysfsSeam
   readonly startOptions: (index: number) => KdamondOptions
   readonly wrap: (kdamond: Kdamond, index: number) => Kdamond
 }
@@ -165,11 +168,7 @@ export const makeCommands = (deps: CommandsDeps) => {
         rt.nextRefreshMs = now + ms
         const served = yield* k.damonCall((ctx) => {
           // mutex_trylock() inside the repeat call: skip silently while the lock is held.
-          const c = kd.contexts[0]
-          if (lock.held || kd.contexts.length !== 1 || c === undefined) return
-          copyTunedIntervals(c.attrs, ctx.attrs)
-          copyStats(c.schemes, ctx.schemes.map((s) => s.stat))
-          copyEffectiveQuotas(c.schemes, ctx.schemes.map((s) => s.quota.esz))
+          if (!lock.held) deps.seam.refresh(kd, ctx)
         }).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false)))
         if (!served) return
       }

@@ -17,6 +17,7 @@ import { failAt, LOCK_HELD, makeCommands, type SysfsLock } from "./Commands.ts"
 import { pages, parsePath, timeoutOf, type WriteOptions } from "./FileInput.ts"
 import { parseStateCommand, type StateCommand, stateCommands } from "./StateCommand.ts"
 import { boundError, type Fault, fault, toError } from "./SysfsError.ts"
+import { SysfsSeam } from "./SysfsSeam.ts"
 import {
   adminDir,
   type Apply,
@@ -130,6 +131,7 @@ const fromResult = <A>(r: Result.Result<A, DamonError>): Effect.Effect<A, DamonE
 export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"], never, Damon | Scope.Scope> =>
   Effect.gen(function*() {
     const damon = yield* Damon
+    const seam = yield* SysfsSeam
     const root = newRoot()
     const env: TreeEnv = { registeredOps: damon.opsIds }
     const buildOptions: BuildOptions = {
@@ -147,6 +149,7 @@ export const make = (options: SysfsOptions = {}): Effect.Effect<Sysfs["Service"]
       lock,
       limits,
       buildOptions,
+      seam,
       startOptions: (index) => typeof options.start === "function" ? options.start(index) : (options.start ?? {}),
       wrap: options.wrapKdamond ?? ((k) => k)
     })
