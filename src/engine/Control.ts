@@ -102,6 +102,8 @@ export interface ControlState {
   /** Repeat calls, run at every serving point of their kind until withdrawn or cancelled. */
   readonly repeating: Array<CallRequest>
   walk: WalkRequest | undefined
+  /** Calls accepted and still `queued` (not run, cancelled or withdrawn): what the limit counts. */
+  nrQueued: number
   /** Set when the kdamond terminates: later requests fail at once (R2 `*_obsolete`). */
   obsolete: boolean
   /** The kdamond's counters (calls served and their latency, walks). */
@@ -118,10 +120,38 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
     atAggregation: [],
     repeating: [],
     walk: undefined,
+    nrQueued: 0,
     obsolete: false,
     stats,
     nowUs
   }))
+
+/** Entries the request lists hold, withdrawn ones included until the loop prunes them. Constant time. */
+export const nrHeld = (control: ControlState): number =>
+  Queue.sizeUnsafe(control.incoming) + control.atLoop.length + control.atAggregation.length + control.repeating.length
+
+/** Counts a new `queued` call (see {@link ControlState.nrQueued}). */
+export const accept = (control: ControlState, req: CallRequest): void => {
+  control.nrQueued++
+  Queue.offerUnsafe(control.incoming, req)
+}
+
+/** Moves a call out of `queued` (run, cancelled or withdrawn), once. */
+export const finishCall = (control: ControlState, req: CallRequest, state: "done" | "withdrawn"): void => {
+  if (req.state !== "queued") return
+  req.state = state
+  control.nrQueued--
+}
+
+/**
+ * Drops withdrawn and finished calls from the lists waiting for a serving point, which the loop
+ * otherwise prunes at its next call point (a kdamond waiting long for a boundary keeps them).
+ */
+export const pruneSettled = (control: ControlState): void => {
+  removeSettled(control.atLoop)
+  removeSettled(control.atAggregation)
+  removeSettled(control.repeating)
+}
 
 const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void => {
   // queueing latency is the wait before the first run; later runs of a repeat call are not waits
@@ -129,11 +159,8 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
   else control.stats.callsServed++
   req.runs++
   const outcome = runUserFn("damonCall function", () => req.fn(ctx))
-  if (!req.repeat) {
-    req.state = "done"
-    settle(req.reply, outcome)
-  } else if (!outcome.ok) {
-    req.state = "done"
+  if (!req.repeat || !outcome.ok) {
+    finishCall(control, req, "done")
     settle(req.reply, outcome)
   }
 }
@@ -213,7 +240,7 @@ export const cancelAllCalls = (control: ControlState, why: string): void => {
   for (const req of all) {
     if (req.state !== "queued") continue
     control.stats.callsCanceled++
-    req.state = "done"
+    finishCall(control, req, "done")
     settle(req.reply, { ok: false, error: canceled(why) })
   }
 }

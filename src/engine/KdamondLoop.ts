@@ -27,6 +27,7 @@ import { type DamonCtx, nrRegions } from "../model/DamonCtx.ts"
 import { type DamonError, invalidArgument, opsFailed } from "../model/DamonError.ts"
 import type { QuotaGoal } from "../model/Damos.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
+import { checkedMetricsOf, checkMaxNrAccesses, faultOp } from "../core/OpsResults.ts"
 import {
   cancelAllCalls,
   cancelWalk,
@@ -69,13 +70,17 @@ export interface LoopState {
 }
 
 
-/** Runs an ops hook; a throw stops the kdamond with an `OpsFailed` reason. */
+/**
+ * Runs an ops hook; a throw (or an answer `OpsResults` refuses, named by its `OpsFault`) stops the
+ * kdamond with an `OpsFailed` reason.
+ */
 export const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
   try {
     f()
     return true
   } catch (cause) {
-    st.stopReason = { _tag: "OpsFailed", op, message: opsFailed(op, cause).message }
+    const failed = faultOp(cause, op)
+    st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
     return false
   }
 }
@@ -156,6 +161,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
   Effect.gen(function*() {
     while (!needStop(st)) {
       const minWaitUs = minWatermarkWaitUs(st)
+      if (minWaitUs === undefined) return false
       if (minWaitUs === 0) return true
       yield* waitServing(st, st.world.nowUs() + minWaitUs)
       serveAtLoopPoint(st.control, st.ctx, false)
@@ -164,8 +170,17 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
     return false
   })
 
-/** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
-const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.world.nowUs())
+/**
+ * The shortest watermark wait over all schemes; 0 when any is active or there are none; `undefined`
+ * when a system metric failed (the kdamond then stops with `OpsFailed`).
+ */
+const minWatermarkWaitUs = (st: LoopState): number | undefined => {
+  let wait = 0
+  const ok = guardOps(st, "system", () => {
+    wait = minWaitUs(st.ctx.schemes, checkedMetricsOf(st.ops.system), st.world.nowUs())
+  })
+  return ok ? wait : undefined
+}
 
 /** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
 const checkAccesses = (st: LoopState): boolean => {
@@ -173,7 +188,7 @@ const checkAccesses = (st: LoopState): boolean => {
   st.stats.samples++
   const check = st.ops.checkAccesses
   if (check !== undefined && !guardOps(st, "checkAccesses", () => {
-    st.maxNrAccesses = check(st.ctx, st.env)
+    st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
   })) return false
   if (st.hub.hasSubscribers()) {
     const atUs = kdamondTimeUs(st)
@@ -339,8 +354,20 @@ export const checkGoalsMeasurable = (
  * the commit reports it.
  */
 export const commitInLoop = (st: LoopState, source: CommitSource, factory: DamonOpsFactory): DamonError | undefined => {
-  const ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
-  const invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  // The factory and targetValid are ops code: a throw is an OpsFailed for the caller, and
+  // nothing has changed yet, so the kdamond runs on.
+  let ops: DamonOps
+  try {
+    ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
+  } catch (cause) {
+    return opsFailed("factory", cause)
+  }
+  let invalid: DamonError | undefined
+  try {
+    invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  } catch (cause) {
+    return opsFailed("targetValid", cause)
+  }
   if (invalid !== undefined) return invalid
   const result = commitCtx(st.ctx, source)
   if (result._tag === "Failed") return result.error

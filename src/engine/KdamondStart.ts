@@ -5,19 +5,24 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Fiber, Queue, Random, Result, type Scope } from "effect"
+import { Cause, Deferred, Effect, Fiber, Random, Result, type Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"
 import { makeRng } from "../core/Rng.ts"
-import { busy, type DamonError, notRunning } from "../model/DamonError.ts"
+import { busy, type DamonError, limitExceeded, notRunning } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
+import { MAX_PENDING_REQUESTS } from "../model/Limits.ts"
 import type { DamonOps, DamonOpsFactory } from "../ops/DamonOps.ts"
 import {
   type CallPoint,
   type CallRequest,
   completeWalkFor,
+  accept,
+  finishCall,
   makeControlState,
+  nrHeld,
+  pruneSettled,
   visitWalk,
   type WalkRequest,
   type WalkVisit,
@@ -128,10 +133,20 @@ export const start = (
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           if (control.obsolete) return Effect.fail(notRunning(`kdamond.${deps.index} has stopped`))
+          if (nrHeld(control) >= MAX_PENDING_REQUESTS) pruneSettled(control)
+          // live calls are what the limit counts; withdrawn ones the loop has not dropped yet
+          // may take as many entries again at most
+          if (control.nrQueued >= MAX_PENDING_REQUESTS || nrHeld(control) >= 2 * MAX_PENDING_REQUESTS) {
+            return Effect.fail(limitExceeded(
+              `kdamond.${deps.index} requests`,
+              control.nrQueued + 1,
+              `at most ${MAX_PENDING_REQUESTS} requests pending on one kdamond`
+            ))
+          }
           const reply = Deferred.makeUnsafe<unknown, DamonError>()
           const req: CallRequest = { fn, at, repeat, enqueuedUs: world.nowUs(), runs: 0, state: "queued", reply }
-          Queue.offerUnsafe(control.incoming, req)
-          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
+          accept(control, req)
+          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => finishCall(control, req, "withdrawn"))))
         })
       )
 
@@ -205,6 +220,3 @@ export const start = (
     }
   })
 
-const withdraw = (req: CallRequest): void => {
-  if (req.state === "queued") req.state = "withdrawn"
-}
