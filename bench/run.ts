@@ -6,12 +6,13 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import type { Bench, Metric } from "./Harness.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
+import { fuzzBench } from "./fuzz.ts"
 import { monitorBench } from "./monitor.ts"
 import { picturesBench } from "./pictures.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, fuzzBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}
