@@ -9,10 +9,11 @@ import { damosBench } from "./damos.ts"
 import { fuzzBench } from "./fuzz.ts"
 import { monitorBench } from "./monitor.ts"
 import { picturesBench } from "./pictures.ts"
+import { scheduleBench } from "./schedule.ts"
 import { startupBench } from "./startup.ts"
 import { worldBench } from "./world.ts"
 
-const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, fuzzBench]
+const benches: ReadonlyArray<Bench> = [monitorBench, damosBench, controlBench, worldBench, picturesBench, startupBench, fuzzBench, scheduleBench]
 
 const selected = process.argv.slice(2)
 const metrics: Record<string, Metric> = {}

@@ -10,7 +10,8 @@
  * dropped past that. Buffers hold the newest events, shared between subscribers, so however many
  * subscribe, the events held stay within one buffer's bounds. Every event carries a per-kdamond
  * sequence number, so a subscriber sees a drop as a gap in `seq`. The kdamond never waits for
- * subscribers, and builds snapshots only while someone is subscribed.
+ * subscribers, never runs their code on its turn (a subscriber woken by an event yields before
+ * handling it), and builds snapshots only while someone is subscribed.
  *
  * Every subscriber's stream starts with the kdamond's `Started` event (whenever it subscribes),
  * then carries the live events from the moment it subscribed, and ends after `Stopped`; a
@@ -175,7 +176,10 @@ export const makeHub = (
         }),
         (b) => Effect.sync(() => subscribers.delete(b))
       )
-      const live = Stream.fromQueue(buffer.queue).pipe(Stream.takeUntil((e) => e._tag === "Stopped"))
+      // The kdamond's publish resumes a waiting subscriber on the kdamond's own turn; the
+      // subscriber yields before it handles what it took, so its work runs on its own turn.
+      const take = Effect.tap(Queue.takeAll(buffer.queue), () => Effect.yieldNow)
+      const live = Stream.fromPull(Effect.succeed(take)).pipe(Stream.takeUntil((e) => e._tag === "Stopped"))
       return Stream.concat(Stream.fromIterable(head()), live)
     }))
     const offerAll = (event: MonitorEvent) => {

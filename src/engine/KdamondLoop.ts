@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import { Duration, Effect, Option, Queue } from "effect"
+import { Deferred, Effect, Fiber } from "effect"
 import type { CommitSource } from "../core/CommitCtx.ts"
 import { commitCtx } from "../core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"
@@ -32,7 +32,7 @@ import {
   cancelAllCalls,
   cancelWalk,
   type ControlState,
-  dispatch,
+  ringWake,
   serveAtLoopPoint,
   serveIncoming
 } from "./Control.ts"
@@ -117,26 +117,45 @@ const needStop = (st: LoopState): boolean => {
 export const kdamondTimeUs = (st: LoopState): number => st.world.nowUs() - st.startUs
 
 /**
+ * Priority of the kdamond's own yields (Effect's dispatcher runs lower numbers first): after a
+ * serving turn it lets timers and I/O run, then goes before the fibers that queued meanwhile.
+ */
+export const KDAMOND_YIELD_PRIORITY = -1
+
+/**
  * Waits until world time `deadlineUs` while serving `damonCall`s as they arrive: the
  * prompt-service improvement over the kernel, which serves calls only after sampling. In real
- * time the deadline is checked again whenever a wait ends, since timers may fire early.
+ * time the deadline is checked again whenever a wait ends, since timers may fire early, and
+ * after every serving turn: a turn serves at most `SERVE_BUDGET` calls, then the kdamond yields
+ * so the event loop (its own timer among others) runs. In virtual time one turn is served per
+ * wake; calls beyond it wait for the next serving point, so a flood of calls cannot hold world
+ * time still.
  */
 const waitServing = (st: LoopState, deadlineUs: number): Effect.Effect<void> => {
   if (st.world.mode === "virtual") {
     return Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
   }
-  return Effect.gen(function*() {
-    serveIncoming(st.control, st.ctx)
+  const control = st.control
+  // one timer per wait (not per call): it rings the doorbell when the deadline has passed
+  const timer = Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => ringWake(control)))
+  const serve = Effect.gen(function*() {
     while (true) {
-      const remaining = deadlineUs - st.world.nowUs()
-      if (remaining <= 0) return
-      const req = yield* Effect.timeoutOption(Queue.take(st.control.incoming), Duration.micros(BigInt(Math.ceil(remaining))))
-      if (Option.isSome(req)) {
-        dispatch(st.control, st.ctx, req.value)
-        serveIncoming(st.control, st.ctx)
+      const more = serveIncoming(control, st.ctx)
+      if (deadlineUs - st.world.nowUs() <= 0) return
+      if (more) {
+        yield* Effect.yieldNowWith(KDAMOND_YIELD_PRIORITY)
+        continue
       }
+      const wake = Deferred.makeUnsafe<void>()
+      control.wake = wake
+      yield* Deferred.await(wake)
     }
   })
+  return Effect.acquireUseRelease(
+    Effect.forkChild(timer, { startImmediately: true }),
+    () => serve,
+    (fiber) => Effect.andThen(Fiber.interrupt(fiber), Effect.sync(() => void (control.wake = undefined)))
+  )
 }
 
 /**
