@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Fiber, Random, Result, type Scope } from "effect"
+import { Cause, Deferred, Effect, Fiber, Random, Result, Scheduler, type Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"
@@ -110,7 +110,10 @@ export const start = (
         // each iteration yields at its sample wait
       }
     })
-    const fiber = yield* Effect.interruptible(loop).pipe(
+    // The kdamond yields where its schedule allows (its waits, its serving turns, with priority
+    // KDAMOND_YIELD_PRIORITY), never because an operation count or a time slice ran out: a
+    // preempted kdamond would queue behind every busy fiber of the program.
+    const fiber = yield* Effect.interruptible(Effect.provideService(loop, Scheduler.PreventSchedulerYield, true)).pipe(
       Effect.onExit((exit) => {
         if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
         return finish(
