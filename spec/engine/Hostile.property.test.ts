@@ -5,9 +5,10 @@
  * DAMON_RECLAIM's parameter writes, each a plausible input (sampled from the config Schemas) with
  * up to three hostile values planted in it.
  *
- * Runtime budget: about 5 s on an idle 2-core machine (measured 4-6 s; `bench/fuzz.ts` runs
- * 100 000 cases and reports the rate). The clock is a frozen `TestClock`, so a kdamond's context
- * can change only through the case under test.
+ * Runtime budget: a few seconds (measured 2.4-4.0 s on the shared 2-core machine at load
+ * average 1.3, 16 s at load 13); `bench/fuzz.ts` runs 100 000 cases and reports the rate. The
+ * clock is a frozen `TestClock`, so a kdamond's context can change only through the case under
+ * test.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect } from "effect"

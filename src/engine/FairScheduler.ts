@@ -45,6 +45,8 @@ class FairDispatcher implements Scheduler.SchedulerDispatcher {
   private readonly nowUs: () => number
   private readonly turnBudgetUs: number
   private readonly maxTasksPerTurn: number
+  /** Effect's own hook into the event loop's check phase (what its default scheduler uses). */
+  private readonly later = new Scheduler.MixedScheduler().setImmediate
 
   constructor(nowUs: () => number, turnBudgetUs: number, maxTasksPerTurn: number) {
     this.nowUs = nowUs
@@ -68,7 +70,7 @@ class FairDispatcher implements Scheduler.SchedulerDispatcher {
   private arm(): void {
     if (this.armed || this.size === 0) return
     this.armed = true
-    setImmediate(this.turn)
+    this.later(this.turn)
   }
 
   private take(): (() => void) | undefined {
