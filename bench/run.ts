@@ -8,9 +8,11 @@ import type { Bench, Metric } from "./Harness.ts"
 import { cliBench } from "./cli.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
+import { fuzzBench } from "./fuzz.ts"
 import { httpBench } from "./http.ts"
 import { monitorBench } from "./monitor.ts"
 import { picturesBench } from "./pictures.ts"
+import { scheduleBench } from "./schedule.ts"
 import { startupBench } from "./startup.ts"
 import { testingBench, testingSoakBench } from "./testing.ts"
 import { worldBench } from "./world.ts"
@@ -26,7 +28,9 @@ const benches: ReadonlyArray<Bench> = [
   httpBench,
   cliBench,
   testingBench,
-  testingSoakBench
+  testingSoakBench,
+  fuzzBench,
+  scheduleBench
 ]
 
 const selected = process.argv.slice(2)

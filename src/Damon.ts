@@ -5,13 +5,17 @@
  */
 import { Context, Effect, Layer, Result, Schema, type Scope } from "effect"
 import { buildCtx, type DamonConfigInput, decodeConfig } from "./core/BuildCtx.ts"
+import type { CommitSource } from "./core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "./core/ConfigChecks.ts"
 import { makeRng } from "./core/Rng.ts"
 import type * as Kdamond from "./engine/Kdamond.ts"
 import * as KdamondStart from "./engine/KdamondStart.ts"
 import { WorldClock } from "./engine/World.ts"
 import { decode } from "./internal/validate.ts"
-import { busy, type DamonError } from "./model/DamonError.ts"
+import { busy, type DamonError, limitExceeded, opsFailed } from "./model/DamonError.ts"
+import { MAX_EVENT_BUFFER, MAX_RUNNING_KDAMONDS } from "./model/Limits.ts"
+import type { DamonCtx } from "./model/DamonCtx.ts"
+import type { DamonOps, DamonOpsFactory } from "./ops/DamonOps.ts"
 import { OpsRegistry } from "./ops/OpsRegistry.ts"
 
 /** Options of `Damon.start`. */
@@ -29,8 +33,8 @@ const check = <A>(rule: string, ok: (a: A) => boolean) => Schema.makeFilter((a: 
 export const StartOptionsSchema = Schema.Struct({
   seed: Schema.optionalKey(Schema.Number.check(check("must be a safe integer", Number.isSafeInteger))),
   eventBufferSize: Schema.optionalKey(Schema.Number.check(check(
-    "must be an integer in [1, 16777216]",
-    (n: number) => Number.isInteger(n) && n >= 1 && n <= 1 << 24
+    `must be an integer in [1, ${MAX_EVENT_BUFFER}]`,
+    (n: number) => Number.isInteger(n) && n >= 1 && n <= MAX_EVENT_BUFFER
   ))),
   stopAtUs: Schema.optionalKey(Schema.Number.check(check("must be a number >= 0 (Infinity allowed)", (n: number) => n >= 0))),
   exclusive: Schema.optionalKey(Schema.Boolean)
@@ -46,7 +50,11 @@ export class Damon extends Context.Service<Damon, {
    * Mirrors `damon_start()` for one context: `Busy` when an exclusive group runs (or, for an
    * exclusive start, when anything runs); bad config or options, a target the ops set cannot
    * monitor (e.g. a vaddr pid of no live process, the kernel sysfs's `-EINVAL`) or a scheme
-   * needing memory metrics the ops set lacks is an `InvalidArgument` and starts nothing.
+   * needing memory metrics the ops set lacks is an `InvalidArgument` and starts nothing. Input
+   * past a library limit (`docs/limits.md`: targets, regions, schemes, filters, goals,
+   * destinations, kdamonds running) is an `OutOfMemory` (`ENOMEM`); a throwing ops factory or
+   * `targetValid` an `OpsFailed`. Any input, however hostile, gives one of these errors, never a
+   * defect.
    */
   readonly start: (config: DamonConfigInput, options?: StartOptions) => Effect.Effect<Kdamond.Kdamond, DamonError, Scope.Scope>
   /** Number of running kdamonds (`damon_nr_running_ctxs()`). */
@@ -55,6 +63,28 @@ export class Damon extends Context.Service<Damon, {
   readonly opsIds: ReadonlyArray<string>
 }>()("effect-damon/Damon") {}
 
+/**
+ * Builds the context and the ops instance for a decoded config and checks the config against
+ * the ops set. The factory and `targetValid` are the ops set's code: a throw from either is an
+ * `OpsFailed`, not a defect.
+ */
+const prepareWith = (world: { readonly nowUs: () => number }) =>
+(source: CommitSource, factory: DamonOpsFactory): Result.Result<{ readonly ops: DamonOps; readonly ctx: DamonCtx }, DamonError> => {
+  let ops: DamonOps
+  try {
+    ops = factory()
+  } catch (cause) {
+    return Result.fail(opsFailed("factory", cause))
+  }
+  const ctx = buildCtx(source)
+  try {
+    const invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, ctx, { rng: makeRng(0), nowUs: world.nowUs })
+    return invalid === undefined ? Result.succeed({ ops, ctx }) : Result.fail(invalid)
+  } catch (cause) {
+    return Result.fail(opsFailed("targetValid", cause))
+  }
+}
+
 /** Builds the runtime over an ops registry and a world clock (shared by all its kdamonds). */
 export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClock> = Effect.gen(function*() {
   const registry = yield* OpsRegistry
@@ -62,6 +92,7 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
   let nrRunning = 0
   let runningExclusive = false
   let nextPid = 1
+  const prepare = prepareWith(world)
   // A named, traced method (a span per start), as Effect's own services do.
   const start = Effect.fn("Damon.start")(
     function*(config: unknown, options: unknown = {}) {
@@ -71,15 +102,18 @@ export const make: Effect.Effect<Damon["Service"], never, OpsRegistry | WorldClo
       if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
       const factory = registry.select(source.success.base.ops)
       if (Result.isFailure(factory)) return yield* Effect.fail(factory.failure)
-      const ops = factory.success()
-      const ctx = buildCtx(source.success)
-      const invalid = checkMeasurable(source.success, ops) ??
-        checkTargets(source.success, ops, ctx, { rng: makeRng(0), nowUs: world.nowUs })
-      if (invalid !== undefined) return yield* Effect.fail(invalid)
       const exclusive = validOptions.success.exclusive === true
       if ((exclusive && nrRunning > 0) || (!exclusive && runningExclusive)) {
         return yield* Effect.fail(busy(exclusive ? "kdamonds are running" : "an exclusive DAMON user is running"))
       }
+      if (nrRunning >= MAX_RUNNING_KDAMONDS) {
+        return yield* Effect.fail(
+          limitExceeded("kdamonds", nrRunning + 1, `at most ${MAX_RUNNING_KDAMONDS} kdamonds running in one runtime`)
+        )
+      }
+      const prepared = prepare(source.success, factory.success)
+      if (Result.isFailure(prepared)) return yield* Effect.fail(prepared.failure)
+      const { ops, ctx } = prepared.success
       // From here to the finalizer nothing may be interrupted: the running count, the exclusive
       // flag and the kdamond's stop must stay in step (the kdamond fiber itself is interruptible).
       return yield* Effect.uninterruptible(Effect.gen(function*() {

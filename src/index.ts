@@ -79,6 +79,7 @@ export * as Events from "./engine/Events.ts"
 export type { KdamondStats } from "./engine/KdamondStats.ts"
 /** World time shared by every kdamond of a runtime (real or virtual). */
 export * as World from "./engine/World.ts"
+export * as FairScheduler from "./engine/FairScheduler.ts"
 /** The DAMON runtime service: start kdamonds. */
 export * as Damon from "./Damon.ts"
 /** On-demand scheme stats, tried regions, effective quotas, tuned intervals, goal commits. */

@@ -15,6 +15,7 @@ import {
 } from "../../src/core/RegionAdjust.ts"
 import { makeRng, type Rng } from "../../src/core/Rng.ts"
 import * as Attrs from "../../src/model/Attrs.ts"
+import { MAX_NR_REGIONS } from "../../src/model/Limits.ts"
 import * as DamonCtx from "../../src/model/DamonCtx.ts"
 import * as Region from "../../src/model/Region.ts"
 import * as Target from "../../src/model/Target.ts"
@@ -205,6 +206,22 @@ describe("RegionAdjust", () => {
     applyMinNrRegionsFor(10, 2, 2, 6, 2)
     // when min_nr_regions and min_region_sz conflicts, min_region_sz wins
     applyMinNrRegionsFor(10, 2, 10, 2, 5)
+  })
+
+  it("splitRegions stops at MAX_NR_REGIONS however large maxNrRegions is (ULONG_MAX saturates)", () => {
+    const splitFrom = (nrRegions: number): number => {
+      const ctx = DamonCtx.make("vaddr")
+      const t = targetOf(Array.from({ length: nrRegions }, (_, i) => [i * 4096 * 8, (i + 1) * 4096 * 8]))
+      ctx.targets.push(t)
+      ctx.attrs = { ...ctx.attrs, maxNrRegions: Number.MAX_SAFE_INTEGER }
+      splitRegions(ctx, { lastNrRegions: 0 }, makeRng(2))
+      return Target.nrRegions(t)
+    }
+    const split = splitFrom(MAX_NR_REGIONS / 2)
+    // at half the limit: cut in two (a random cut point can fall on an end: that region stays whole)
+    assert.isAbove(split, (MAX_NR_REGIONS * 3) / 4)
+    assert.isAtMost(split, MAX_NR_REGIONS)
+    assert.strictEqual(splitFrom(MAX_NR_REGIONS / 2 + 1), MAX_NR_REGIONS / 2 + 1, "past half the limit: no split")
   })
 
   it("mergeRegionsOf resets the age when exactly one of nrAccesses and lastNrAccesses is zero (R2)", () => {

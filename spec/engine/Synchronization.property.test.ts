@@ -145,7 +145,9 @@ describe("load and faults", () => {
             }
             const walk = yield* Effect.forkChild(k.damosWalk(() => undefined), { startImmediately: true })
             const commit = yield* Effect.forkChild(k.commit({ ...config, schemes: [{ action: "stat" }, { action: "cold" }] }), { startImmediately: true })
-            yield* client.sleep(1_000_000)
+            // half a sample interval past the 200th sample: a tie with the sample's own deadline
+            // would make the count 199 or 200 by timer order alone
+            yield* client.sleep(1_002_500)
             yield* client.note(`sis ${yield* Effect.orDie(k.damonCall((ctx) => ctx.passedSampleIntervals))}`)
             const late = yield* Effect.forkChild(k.damonCall(() => 1, { at: "aggregation" }), { startImmediately: true })
             yield* Effect.orDie(k.stop)

@@ -5,7 +5,7 @@
  */
 import { Effect, Queue } from "effect"
 import { commitSchemes } from "../../src/core/damos/Commit.ts"
-import { type ControlState, settle } from "../../src/engine/Control.ts"
+import { accept, type ControlState, settle } from "../../src/engine/Control.ts"
 import { type EngineSeam, type KdamondSeam, shippedFor } from "../../src/engine/EngineSeam.ts"
 import { busy, canceled, notRunning } from "../../src/model/DamonError.ts"
 
@@ -31,7 +31,7 @@ export const swappedListAppend = variant((_, name) => ({
     while (Queue.takeUnsafe(control.incoming) !== undefined) {
       // the earlier requests fall off the list
     }
-    Queue.offerUnsafe(control.incoming, req)
+    accept(control, req)
     return undefined
   }
 }))
@@ -42,7 +42,7 @@ export const swappedListAppend = variant((_, name) => ({
  */
 export const queuedWhenNotRunning = variant(() => ({
   offerCall: (control, req) => {
-    Queue.offerUnsafe(control.incoming, req)
+    accept(control, req)
     return undefined
   }
 }))
@@ -57,7 +57,7 @@ export const exitRace = variant((shipped, name) => {
   return {
     offerCall: (control, req) => {
       if (!running) return notRunning(`${name} has stopped`)
-      Queue.offerUnsafe(control.incoming, req)
+      accept(control, req)
       return undefined
     },
     // the thread is still "running" for a moment after its final cancellation
@@ -93,7 +93,7 @@ export const singleSlotCall = variant((_, name) => ({
   offerCall: (control, req) => {
     if (control.obsolete) return notRunning(`${name} has stopped`)
     if (pendingCalls(control) > 0) return busy(`${name} already has a pending damon_call()`)
-    Queue.offerUnsafe(control.incoming, req)
+    accept(control, req)
     return undefined
   }
 }))

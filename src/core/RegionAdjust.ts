@@ -7,6 +7,7 @@
  */
 import { absDiff, alignDown, alignUp, u32 } from "../internal/uint.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
+import { MAX_NR_REGIONS } from "../model/Limits.ts"
 import * as Region from "../model/Region.ts"
 import type { Target } from "../model/Target.ts"
 import type { Rng } from "./Rng.ts"
@@ -111,14 +112,16 @@ export interface SplitState {
  * **Details**
  * Mirrors `kdamond_split_regions()`: nothing happens above `maxNrRegions / 2`; regions are cut in
  * two, or in three when the count did not change since the last split and is below a third of
- * the maximum.
+ * the maximum. The maximum is at most `MAX_NR_REGIONS` (a documented difference: the kernel
+ * splits up to any `max_nr_regions`, memory permitting).
  */
 export const splitRegions = (ctx: DamonCtx, state: SplitState, rng: Rng): void => {
   let nrRegions = 0
   for (const t of ctx.targets) nrRegions += t.regions.length
-  if (nrRegions > Math.floor(ctx.attrs.maxNrRegions / 2)) return
+  const maxNrRegions = Math.min(ctx.attrs.maxNrRegions, MAX_NR_REGIONS)
+  if (nrRegions > Math.floor(maxNrRegions / 2)) return
   let nrSubs = 2
-  if (state.lastNrRegions === nrRegions && nrRegions < Math.floor(ctx.attrs.maxNrRegions / 3)) nrSubs = 3
+  if (state.lastNrRegions === nrRegions && nrRegions < Math.floor(maxNrRegions / 3)) nrSubs = 3
   for (const t of ctx.targets) splitRegionsOf(t, nrSubs, ctx.minRegionSz, rng)
   state.lastNrRegions = nrRegions
 }

@@ -102,6 +102,13 @@ export interface ControlState {
   /** Repeat calls, run at every serving point of their kind until withdrawn or cancelled. */
   readonly repeating: Array<CallRequest>
   walk: WalkRequest | undefined
+  /** Calls accepted and still `queued` (not run, cancelled or withdrawn): what the limit counts. */
+  nrQueued: number
+  /**
+   * Set while the kdamond waits for a call or its sample deadline (real time): completing it
+   * wakes the kdamond. One doorbell per wait, not a timer per call.
+   */
+  wake: Deferred.Deferred<void> | undefined
   /** Set when the kdamond terminates: later requests fail at once (R2 `*_obsolete`). */
   obsolete: boolean
   /** The kdamond's counters (calls served and their latency, walks). */
@@ -118,10 +125,48 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
     atAggregation: [],
     repeating: [],
     walk: undefined,
+    nrQueued: 0,
+    wake: undefined,
     obsolete: false,
     stats,
     nowUs
   }))
+
+/** Entries the request lists hold, withdrawn ones included until the loop prunes them. Constant time. */
+export const nrHeld = (control: ControlState): number =>
+  Queue.sizeUnsafe(control.incoming) + control.atLoop.length + control.atAggregation.length + control.repeating.length
+
+/** Counts a new `queued` call (see {@link ControlState.nrQueued}) and wakes a waiting kdamond. */
+export const accept = (control: ControlState, req: CallRequest): void => {
+  control.nrQueued++
+  Queue.offerUnsafe(control.incoming, req)
+  ringWake(control)
+}
+
+/** Wakes the kdamond if it waits (a call arrived, or its deadline passed). */
+export const ringWake = (control: ControlState): void => {
+  const wake = control.wake
+  if (wake === undefined) return
+  control.wake = undefined
+  Deferred.doneUnsafe(wake, Exit.void)
+}
+
+/** Moves a call out of `queued` (run, cancelled or withdrawn), once. */
+export const finishCall = (control: ControlState, req: CallRequest, state: "done" | "withdrawn"): void => {
+  if (req.state !== "queued") return
+  req.state = state
+  control.nrQueued--
+}
+
+/**
+ * Drops withdrawn and finished calls from the lists waiting for a serving point, which the loop
+ * otherwise prunes at its next call point (a kdamond waiting long for a boundary keeps them).
+ */
+export const pruneSettled = (control: ControlState): void => {
+  removeSettled(control.atLoop)
+  removeSettled(control.atAggregation)
+  removeSettled(control.repeating)
+}
 
 const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void => {
   // queueing latency is the wait before the first run; later runs of a repeat call are not waits
@@ -129,28 +174,36 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
   else control.stats.callsServed++
   req.runs++
   const outcome = runUserFn("damonCall function", () => req.fn(ctx))
-  if (!req.repeat) {
-    req.state = "done"
-    settle(req.reply, outcome)
-  } else if (!outcome.ok) {
-    req.state = "done"
+  if (!req.repeat || !outcome.ok) {
+    finishCall(control, req, "done")
     settle(req.reply, outcome)
   }
 }
 
 /**
- * Serves the calls that arrived so far in FIFO order: `sample` calls run now, `loop`,
- * `aggregation` and repeat calls are set aside for their serving points.
+ * Requests one serving turn takes from the queue at most. A caller resumed by its reply can
+ * enqueue its next call at once, so without a bound a busy caller would keep the kdamond (and the
+ * whole event loop: no timer, no I/O) serving it forever.
+ */
+export const SERVE_BUDGET = 64
+
+/**
+ * Serves the calls that arrived so far in FIFO order, at most `budget` of them: `sample` calls
+ * run now, `loop`, `aggregation` and repeat calls are set aside for their serving points.
+ * Returns true when more are waiting (the caller lets the event loop run, then serves again).
  *
  * **Details**
  * This is the prompt-service path: the kdamond calls it while it waits for a sample, so a
  * caller does not wait for a sample boundary (the kernel's `kdamond_call()` runs only after
  * sampling).
  */
-export const serveIncoming = (control: ControlState, ctx: DamonCtx): void => {
-  for (let exit = Queue.takeUnsafe(control.incoming); exit !== undefined; exit = Queue.takeUnsafe(control.incoming)) {
+export const serveIncoming = (control: ControlState, ctx: DamonCtx, budget: number = SERVE_BUDGET): boolean => {
+  for (let n = 0; n < budget; n++) {
+    const exit = Queue.takeUnsafe(control.incoming)
+    if (exit === undefined) return false
     if (Exit.isSuccess(exit)) dispatch(control, ctx, exit.value)
   }
+  return Queue.sizeUnsafe(control.incoming) > 0
 }
 
 /**
@@ -167,8 +220,9 @@ export const dispatch = (control: ControlState, ctx: DamonCtx, req: CallRequest)
 
 /**
  * The kernel point of `kdamond_call(ctx, false)`: after sampling (and merging, at a boundary),
- * before schemes. Serves new calls, the calls that waited for this point, at a boundary those
- * that waited for it, then the repeat calls due here; drops withdrawn calls from the lists.
+ * before schemes. Serves new calls (one budget of them; the rest wait for the next serving
+ * turn), the calls that waited for this point, at a boundary those that waited for it, then the
+ * repeat calls due here; drops withdrawn calls from the lists.
  */
 export const serveAtLoopPoint = (control: ControlState, ctx: DamonCtx, atBoundary: boolean): void => {
   serveIncoming(control, ctx)
@@ -213,7 +267,7 @@ export const cancelAllCalls = (control: ControlState, why: string): void => {
   for (const req of all) {
     if (req.state !== "queued") continue
     control.stats.callsCanceled++
-    req.state = "done"
+    finishCall(control, req, "done")
     settle(req.reply, { ok: false, error: canceled(why) })
   }
 }

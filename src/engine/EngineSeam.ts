@@ -10,11 +10,11 @@
  *
  * @internal
  */
-import { Context, Effect, Queue } from "effect"
+import { Context, Effect } from "effect"
 import type { ApplyHooks } from "../core/damos/ApplySchemes.ts"
 import { busy, type DamonError, notRunning } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
-import { type CallRequest, cancelWalk, type ControlState, type WalkRequest, withdrawWalk } from "./Control.ts"
+import { accept, type CallRequest, cancelWalk, type ControlState, type WalkRequest, withdrawWalk } from "./Control.ts"
 import type { StopReason } from "./Events.ts"
 import { commitInLoop, type LoopState, terminate } from "./KdamondLoop.ts"
 
@@ -55,7 +55,7 @@ export interface EngineSeam {
 export const shippedFor = ({ name }: KdamondIdentity): KdamondSeam => ({
   offerCall: (control, req) => {
     if (control.obsolete) return notRunning(`${name} has stopped`)
-    Queue.offerUnsafe(control.incoming, req)
+    accept(control, req)
     return undefined
   },
   offerWalk: (control, walk) => {

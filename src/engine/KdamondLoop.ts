@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import { Duration, Effect, Option, Queue } from "effect"
+import { Deferred, Effect, Fiber } from "effect"
 import type { CommitSource } from "../core/CommitCtx.ts"
 import { commitCtx } from "../core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"
@@ -27,10 +27,11 @@ import { type DamonCtx, nrRegions } from "../model/DamonCtx.ts"
 import { type DamonError, invalidArgument, opsFailed } from "../model/DamonError.ts"
 import type { QuotaGoal } from "../model/Damos.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "../ops/DamonOps.ts"
+import { checkedMetricsOf, checkMaxNrAccesses, faultOp } from "../core/OpsResults.ts"
 import {
   cancelAllCalls,
   type ControlState,
-  dispatch,
+  ringWake,
   serveAtLoopPoint,
   serveIncoming
 } from "./Control.ts"
@@ -71,13 +72,17 @@ export interface LoopState {
 }
 
 
-/** Runs an ops hook; a throw stops the kdamond with an `OpsFailed` reason. */
+/**
+ * Runs an ops hook; a throw (or an answer `OpsResults` refuses, named by its `OpsFault`) stops the
+ * kdamond with an `OpsFailed` reason.
+ */
 export const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
   try {
     f()
     return true
   } catch (cause) {
-    st.stopReason = { _tag: "OpsFailed", op, message: opsFailed(op, cause).message }
+    const failed = faultOp(cause, op)
+    st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
     return false
   }
 }
@@ -114,26 +119,45 @@ const needStop = (st: LoopState): boolean => {
 export const kdamondTimeUs = (st: LoopState): number => st.world.nowUs() - st.startUs
 
 /**
+ * Priority of the kdamond's own yields (Effect's dispatcher runs lower numbers first): after a
+ * serving turn it lets timers and I/O run, then goes before the fibers that queued meanwhile.
+ */
+export const KDAMOND_YIELD_PRIORITY = -1
+
+/**
  * Waits until world time `deadlineUs` while serving `damonCall`s as they arrive: the
  * prompt-service improvement over the kernel, which serves calls only after sampling. In real
- * time the deadline is checked again whenever a wait ends, since timers may fire early.
+ * time the deadline is checked again whenever a wait ends, since timers may fire early, and
+ * after every serving turn: a turn serves at most `SERVE_BUDGET` calls, then the kdamond yields
+ * so the event loop (its own timer among others) runs. In virtual time one turn is served per
+ * wake; calls beyond it wait for the next serving point, so a flood of calls cannot hold world
+ * time still.
  */
 const waitServing = (st: LoopState, deadlineUs: number): Effect.Effect<void> => {
   if (st.world.mode === "virtual") {
     return Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
   }
-  return Effect.gen(function*() {
-    serveIncoming(st.control, st.ctx)
+  const control = st.control
+  // one timer per wait (not per call): it rings the doorbell when the deadline has passed
+  const timer = Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => ringWake(control)))
+  const serve = Effect.gen(function*() {
     while (true) {
-      const remaining = deadlineUs - st.world.nowUs()
-      if (remaining <= 0) return
-      const req = yield* Effect.timeoutOption(Queue.take(st.control.incoming), Duration.micros(BigInt(Math.ceil(remaining))))
-      if (Option.isSome(req)) {
-        dispatch(st.control, st.ctx, req.value)
-        serveIncoming(st.control, st.ctx)
+      const more = serveIncoming(control, st.ctx)
+      if (deadlineUs - st.world.nowUs() <= 0) return
+      if (more) {
+        yield* Effect.yieldNowWith(KDAMOND_YIELD_PRIORITY)
+        continue
       }
+      const wake = Deferred.makeUnsafe<void>()
+      control.wake = wake
+      yield* Deferred.await(wake)
     }
   })
+  return Effect.acquireUseRelease(
+    Effect.forkChild(timer, { startImmediately: true }),
+    () => serve,
+    (fiber) => Effect.andThen(Fiber.interrupt(fiber), Effect.sync(() => void (control.wake = undefined)))
+  )
 }
 
 /**
@@ -158,6 +182,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
   Effect.gen(function*() {
     while (!needStop(st)) {
       const minWaitUs = minWatermarkWaitUs(st)
+      if (minWaitUs === undefined) return false
       if (minWaitUs === 0) return true
       yield* waitServing(st, st.world.nowUs() + minWaitUs)
       serveAtLoopPoint(st.control, st.ctx, false)
@@ -166,8 +191,17 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
     return false
   })
 
-/** The shortest watermark wait over all schemes; 0 when any is active or there are none. */
-const minWatermarkWaitUs = (st: LoopState): number => minWaitUs(st.ctx.schemes, st.ops.system, st.world.nowUs())
+/**
+ * The shortest watermark wait over all schemes; 0 when any is active or there are none; `undefined`
+ * when a system metric failed (the kdamond then stops with `OpsFailed`).
+ */
+const minWatermarkWaitUs = (st: LoopState): number | undefined => {
+  let wait = 0
+  const ok = guardOps(st, "system", () => {
+    wait = minWaitUs(st.ctx.schemes, checkedMetricsOf(st.ops.system), st.world.nowUs())
+  })
+  return ok ? wait : undefined
+}
 
 /** `ops.check_accesses` plus the sample count; publishes `Sampled`. */
 const checkAccesses = (st: LoopState): boolean => {
@@ -175,7 +209,7 @@ const checkAccesses = (st: LoopState): boolean => {
   st.stats.samples++
   const check = st.ops.checkAccesses
   if (check !== undefined && !guardOps(st, "checkAccesses", () => {
-    st.maxNrAccesses = check(st.ctx, st.env)
+    st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
   })) return false
   if (st.hub.hasSubscribers()) {
     const atUs = kdamondTimeUs(st)
@@ -341,8 +375,20 @@ export const checkGoalsMeasurable = (
  * the commit reports it.
  */
 export const commitInLoop = (st: LoopState, source: CommitSource, factory: DamonOpsFactory): DamonError | undefined => {
-  const ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
-  const invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  // The factory and targetValid are ops code: a throw is an OpsFailed for the caller, and
+  // nothing has changed yet, so the kdamond runs on.
+  let ops: DamonOps
+  try {
+    ops = source.base.ops === st.ctx.opsId ? st.ops : factory()
+  } catch (cause) {
+    return opsFailed("factory", cause)
+  }
+  let invalid: DamonError | undefined
+  try {
+    invalid = checkMeasurable(source, ops) ?? checkTargets(source, ops, st.ctx, st.env)
+  } catch (cause) {
+    return opsFailed("targetValid", cause)
+  }
   if (invalid !== undefined) return invalid
   const result = commitCtx(st.ctx, source)
   if (result._tag === "Failed") return result.error

@@ -5,19 +5,23 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Fiber, Random, Result, type Scope } from "effect"
+import { Cause, Deferred, Effect, Fiber, Random, Result, Scheduler, type Scope } from "effect"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"
 import { makeRng } from "../core/Rng.ts"
-import { type DamonError, notRunning } from "../model/DamonError.ts"
+import { type DamonError, limitExceeded, notRunning } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
+import { MAX_PENDING_REQUESTS } from "../model/Limits.ts"
 import type { DamonOps, DamonOpsFactory } from "../ops/DamonOps.ts"
 import {
   type CallPoint,
   type CallRequest,
   completeWalkFor,
+  finishCall,
   makeControlState,
+  nrHeld,
+  pruneSettled,
   visitWalk,
   type WalkRequest,
   type WalkVisit
@@ -110,7 +114,10 @@ export const start = (
         // each iteration yields at its sample wait
       }
     })
-    const fiber = yield* Effect.interruptible(loop).pipe(
+    // The kdamond yields where its schedule allows (its waits, its serving turns, with priority
+    // KDAMOND_YIELD_PRIORITY), never because an operation count or a time slice ran out: a
+    // preempted kdamond would queue behind every busy fiber of the program.
+    const fiber = yield* Effect.interruptible(Effect.provideService(loop, Scheduler.PreventSchedulerYield, true)).pipe(
       Effect.onExit((exit) => {
         if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
         return finish(
@@ -132,11 +139,21 @@ export const start = (
     ): Effect.Effect<unknown, DamonError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
+          if (!control.obsolete && nrHeld(control) >= MAX_PENDING_REQUESTS) pruneSettled(control)
+          // live calls are what the limit counts; withdrawn ones the loop has not dropped yet
+          // may take as many entries again at most
+          if (!control.obsolete && (control.nrQueued >= MAX_PENDING_REQUESTS || nrHeld(control) >= 2 * MAX_PENDING_REQUESTS)) {
+            return Effect.fail(limitExceeded(
+              `${name} requests`,
+              control.nrQueued + 1,
+              `at most ${MAX_PENDING_REQUESTS} requests pending on one kdamond`
+            ))
+          }
           const reply = Deferred.makeUnsafe<unknown, DamonError>()
           const req: CallRequest = { fn, at, repeat, enqueuedUs: world.nowUs(), runs: 0, state: "queued", reply }
           const refused = seam.offerCall(control, req)
           if (refused !== undefined) return Effect.fail(refused)
-          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => withdraw(req))))
+          return restore(Deferred.await(reply)).pipe(Effect.onInterrupt(() => Effect.sync(() => finishCall(control, req, "withdrawn"))))
         })
       )
 
@@ -209,6 +226,3 @@ export const start = (
     }
   })
 
-const withdraw = (req: CallRequest): void => {
-  if (req.state === "queued") req.state = "withdrawn"
-}

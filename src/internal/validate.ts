@@ -1,11 +1,14 @@
 /**
  * Turns Schema decoding failures into `DamonError` `InvalidArgument`s that name the field, the
- * offending value and the rule, so every entry point reports bad input the same way.
+ * offending value and the rule, so every entry point reports bad input the same way; untrusted
+ * input is snapshotted first (`InputSnapshot.ts`), so decoding never throws.
  *
  * @internal
  */
 import { Result, Schema, SchemaIssue } from "effect"
-import { type DamonError, invalidArgument } from "../model/DamonError.ts"
+import { type DamonError, invalidArgument, invalidArgumentText } from "../model/DamonError.ts"
+import { describeThrown } from "./boundedText.ts"
+import { joinPath, type Shape, snapshot } from "./InputSnapshot.ts"
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -18,30 +21,42 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
   return cur
 }
 
-const joinPath = (prefix: string, path: ReadonlyArray<PropertyKey>): string => {
-  let out = prefix
-  for (const key of path) {
-    if (typeof key === "number" || (typeof key === "string" && /^\d+$/.test(key))) out += `[${String(key)}]`
-    else out += out === "" ? String(key) : `.${String(key)}`
-  }
-  return out === "" ? "(input)" : out
-}
-
 /**
- * Decodes `input` with `schema`; on failure returns an `InvalidArgument` for the first issue,
- * with the field path prefixed by `prefix` (e.g. `"attrs"`, `"schemes[2]"`).
+ * Decodes plain data (a {@link snapshot}, or values the library built) with `schema`; on failure
+ * returns an `InvalidArgument` for the first issue, with the field path prefixed by `prefix`
+ * (e.g. `"attrs"`, `"schemes[2]"`). Even a decoder that throws is reported as a refusal naming
+ * `prefix`, never a thrown exception.
  */
-export const decode = <S extends Schema.Top & { readonly DecodingServices: never }>(
+export const decodePlain = <S extends Schema.Top & { readonly DecodingServices: never }>(
   schema: S,
   input: unknown,
   prefix: string
 ): Result.Result<S["Type"], DamonError> => {
-  const decoded = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error" })
-  if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
-  const first = formatter(decoded.failure.issue).issues[0]
-  const path = (first?.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))
-  const rule = first?.message === "Expected no excess property" ? "unknown field" : (first?.message ?? "invalid")
-  return Result.fail(invalidArgument(joinPath(prefix, path), valueAt(input, path), rule))
+  try {
+    const decoded = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error" })
+    if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
+    const first = formatter(decoded.failure.issue).issues[0]
+    const path = (first?.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))
+    const rule = first?.message === "Expected no excess property" ? "unknown field" : (first?.message ?? "invalid")
+    return Result.fail(invalidArgument(joinPath(prefix, path), valueAt(input, path), rule))
+  } catch (cause) {
+    return Result.fail(invalidArgumentText(prefix === "" ? "(input)" : prefix, "(undecodable)", `could not be decoded: ${describeThrown(cause)}`))
+  }
+}
+
+/**
+ * Decodes untrusted `input` with `schema`: first a guarded {@link snapshot} (throwing accessors,
+ * Proxies, cycles, deep nesting, huge values and array lengths past `shape`'s limits are refused
+ * naming the field), then {@link decodePlain}. Total: always a `Result`, never a throw.
+ */
+export const decode = <S extends Schema.Top & { readonly DecodingServices: never }>(
+  schema: S,
+  input: unknown,
+  prefix: string,
+  shape?: Shape
+): Result.Result<S["Type"], DamonError> => {
+  const plain = snapshot(input, prefix, shape)
+  return Result.isFailure(plain) ? Result.fail(plain.failure) : decodePlain(schema, plain.success, prefix)
 }
 
 /** A non-negative integer that the project can hold exactly (kernel `unsigned long`). */

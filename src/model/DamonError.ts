@@ -3,6 +3,7 @@
  * the kernel's errno (handle a reason with `Effect.catchReason("DamonError", "Busy", ...)`).
  */
 import { Data } from "effect"
+import { describeThrown, MAX_VALUE_CHARS, renderValue, truncate } from "../internal/boundedText.ts"
 
 /** Bad input (`-EINVAL`): names the field, the value and the rule it breaks. */
 export class InvalidArgument extends Data.TaggedError("InvalidArgument")<{
@@ -102,7 +103,11 @@ export class WrongFileType extends Data.TaggedError("WrongFileType")<{
   }
 }
 
-/** A request larger than the implementation accepts (`-ENOMEM`), e.g. millions of sysfs directories. */
+/**
+ * A request larger than the implementation accepts (`-ENOMEM`, what the kernel answers when it
+ * cannot allocate what a request needs), e.g. millions of sysfs directories, or a config past one
+ * of the library's limits (`docs/limits.md`).
+ */
 export class OutOfMemory extends Data.TaggedError("OutOfMemory")<{ readonly what: string }> {
   override get message(): string {
     return `out of memory: ${this.what}`
@@ -152,40 +157,49 @@ export class DamonError extends Data.TaggedError("DamonError")<{ readonly reason
   }
 }
 
-const describe = (u: unknown): string => (u instanceof Error ? u.message : String(u))
+const describe = describeThrown
 
-/** Shorthand constructors. */
+/**
+ * Shorthand constructors. Every text that can carry caller input (a field path with a caller's
+ * key, a rule quoting a value, a `what`) is cut to a bounded length, so no input is echoed whole.
+ */
 export const invalidArgument = (field: string, value: unknown, rule: string): DamonError =>
-  new DamonError({ reason: new InvalidArgument({ field, value: formatValue(value), rule }) })
-export const busy = (what: string): DamonError => new DamonError({ reason: new Busy({ what }) })
-export const canceled = (why: string): DamonError => new DamonError({ reason: new Canceled({ why }) })
-export const notRunning = (what: string): DamonError => new DamonError({ reason: new NotRunning({ what }) })
-export const notFound = (what: string): DamonError => new DamonError({ reason: new NotFound({ what }) })
+  new DamonError({ reason: new InvalidArgument({ field: truncate(field), value: formatValue(value), rule: truncate(rule) }) })
+/** Like {@link invalidArgument} for a value that is described rather than rendered (`(unreadable)`). */
+export const invalidArgumentText = (field: string, valueText: string, rule: string): DamonError =>
+  new DamonError({
+    reason: new InvalidArgument({ field: truncate(field), value: truncate(valueText, MAX_VALUE_CHARS), rule: truncate(rule) })
+  })
+export const busy = (what: string): DamonError => new DamonError({ reason: new Busy({ what: truncate(what) }) })
+export const canceled = (why: string): DamonError => new DamonError({ reason: new Canceled({ why: truncate(why) }) })
+export const notRunning = (what: string): DamonError => new DamonError({ reason: new NotRunning({ what: truncate(what) }) })
+export const notFound = (what: string): DamonError => new DamonError({ reason: new NotFound({ what: truncate(what) }) })
 export const permissionDenied = (what: string): DamonError =>
-  new DamonError({ reason: new PermissionDenied({ what }) })
+  new DamonError({ reason: new PermissionDenied({ what: truncate(what) }) })
 export const callbackFailed = (what: string, cause: unknown): DamonError =>
-  new DamonError({ reason: new CallbackFailed({ what, cause }) })
+  new DamonError({ reason: new CallbackFailed({ what: truncate(what), cause }) })
 export const opsFailed = (op: string, cause: unknown): DamonError =>
-  new DamonError({ reason: new OpsFailed({ op, cause }) })
+  new DamonError({ reason: new OpsFailed({ op: truncate(op), cause }) })
 
 export const outOfRange = (field: string, value: unknown, rule: string): DamonError =>
-  new DamonError({ reason: new OutOfRange({ field, value: formatValue(value), rule }) })
-export const accessDenied = (what: string): DamonError => new DamonError({ reason: new AccessDenied({ what }) })
+  new DamonError({ reason: new OutOfRange({ field: truncate(field), value: formatValue(value), rule: truncate(rule) }) })
+export const accessDenied = (what: string): DamonError => new DamonError({ reason: new AccessDenied({ what: truncate(what) }) })
 export const wrongFileType = (what: string, expected: "file" | "directory"): DamonError =>
-  new DamonError({ reason: new WrongFileType({ what, expected }) })
-export const outOfMemory = (what: string): DamonError => new DamonError({ reason: new OutOfMemory({ what }) })
+  new DamonError({ reason: new WrongFileType({ what: truncate(what), expected }) })
+export const outOfMemory = (what: string): DamonError => new DamonError({ reason: new OutOfMemory({ what: truncate(what) }) })
 
-/** Renders a value for an error message: strings quoted, everything else as JSON-ish text. */
-export const formatValue = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "bigint") return value.toString()
-  if (value === undefined) return "undefined"
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
+/**
+ * A library limit refused (`-ENOMEM`): names the field, the value and the limit, like
+ * `targets: 5000 targets is past a limit: at most 4096 targets per context`.
+ */
+export const limitExceeded = (field: string, value: unknown, rule: string): DamonError =>
+  outOfMemory(`${truncate(field)}: ${formatValue(value)} is past a limit: ${rule}`)
+
+/**
+ * Renders a value for an error message: strings quoted, everything else as JSON-like text, cut to
+ * a few hundred characters (a 100 MB string is not echoed); never throws.
+ */
+export const formatValue = (value: unknown): string => renderValue(value)
 
 /** True for a `DamonError`. */
 export const isDamonError = (u: unknown): u is DamonError => u instanceof DamonError

@@ -7,6 +7,8 @@
  * parameter means to its module (see `ReclaimParams.ts`, `LruSortParams.ts`).
  */
 import { Effect, Result, Schema } from "effect"
+import { renderValue, truncate } from "../internal/boundedText.ts"
+import { snapshot } from "../internal/InputSnapshot.ts"
 import { decode, ULong } from "../internal/validate.ts"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import {
@@ -70,6 +72,9 @@ export const store = (
   text: string
 ): Result.Result<ParamValue, DamonError> => {
   const field = `${prefix}.${param.name}`
+  if (typeof text !== "string") {
+    return Result.fail(invalidArgument(field, text, "must be a string (the text written to the parameter file)"))
+  }
   if (param.kind === "bool") {
     const b = kstrtobool(text)
     return Result.isSuccess(b) ? Result.succeed(b.success) : Result.fail(invalidArgument(field, text, b.failure.rule))
@@ -109,11 +114,14 @@ export const applyPatch = <P extends ParamRecord<P>>(
   current: P,
   patch: unknown
 ): Result.Result<P, DamonError> => {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
-    return Result.fail(invalidArgument(prefix, patch, "must be an object of parameters"))
+  const copied = snapshot(patch, prefix)
+  if (Result.isFailure(copied)) return Result.fail(copied.failure)
+  const plain = copied.success
+  if (plain === null || typeof plain !== "object" || Array.isArray(plain)) {
+    return Result.fail(invalidArgument(prefix, plain, "must be an object of parameters"))
   }
   const next: Record<string, ParamValue> = { ...current }
-  for (const [key, value] of Object.entries(patch)) {
+  for (const [key, value] of Object.entries(plain)) {
     const param = table.find((p) => p.key === key)
     if (param === undefined) {
       return Result.fail(
@@ -127,13 +135,16 @@ export const applyPatch = <P extends ParamRecord<P>>(
   return Result.succeed(next as P)
 }
 
+/** A parameter name as a message shows it: a caller may pass anything, of any length. */
+const nameText = (name: unknown): string => (typeof name === "string" ? truncate(name, 256) : renderValue(name))
+
 /** `-ENOENT`: no such parameter file. */
 export const noSuchParam = (prefix: string, name: string): DamonError =>
-  notFound(`/sys/module/${prefix}/parameters/${name}: no such parameter`)
+  notFound(`/sys/module/${prefix}/parameters/${nameText(name)}: no such parameter`)
 
 /** `-EACCES`: a 0400 parameter file opened for writing (`kernfs_fop_open()` refuses it, even for root). */
 export const readOnlyParam = (prefix: string, name: string): DamonError =>
-  accessDenied(`/sys/module/${prefix}/parameters/${name} is read-only (mode 0400)`)
+  accessDenied(`/sys/module/${prefix}/parameters/${nameText(name)} is read-only (mode 0400)`)
 
 /** Schema of an `unsigned long` parameter defaulting to `value`. */
 export const ulongParam = (value: number) => ULong.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))

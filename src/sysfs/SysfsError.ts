@@ -63,7 +63,7 @@ export const toError = (fullPath: string, fullValue: string | undefined, f: Faul
     case "ECANCELED":
       return canceled(`${what}: ${f.rule}`)
     case "ERANGE":
-      return outOfRange(path, value ?? "(read)", f.rule)
+      return outOfRange(path, fullValue ?? "(read)", f.rule)
     case "EISDIR":
       return wrongFileType(`${what}: ${f.rule}`, "file")
     case "ENOTDIR":
@@ -71,7 +71,7 @@ export const toError = (fullPath: string, fullValue: string | undefined, f: Faul
     case "ENOMEM":
       return outOfMemory(`${what}: ${f.rule}`)
     case "EINVAL":
-      return invalidArgument(path, value ?? "(read)", f.rule)
+      return invalidArgument(path, fullValue ?? "(read)", f.rule)
   }
 }
 

@@ -122,7 +122,7 @@ describe("Transform", () => {
     const cases: ReadonlyArray<readonly [unknown, string]> = [
       [null, "snapshot: null is invalid: must be an object"],
       [{ nowUs: -1, targets: [] }, "snapshot.nowUs: -1 is invalid"],
-      [{ nowUs: Number.NaN, targets: [] }, "snapshot.nowUs: null is invalid"],
+      [{ nowUs: Number.NaN, targets: [] }, "snapshot.nowUs: NaN is invalid"],
       [{ nowUs: 0 }, "snapshot.targets: undefined is invalid: must be an array"],
       [{ nowUs: 0, targets: [{ regions: [{ start: 10, end: 5, nrAccesses: 0, age: 0 }] }] }, "snapshot.targets[0].regions[0].end: 5 is invalid: must be > start (10)"],
       [{ nowUs: 0, targets: [{ regions: [{ start: 0, end: 8, nrAccesses: 0, age: 0 }, { start: 4, end: 9, nrAccesses: 0, age: 0 }] }] }, "snapshot.targets[0].regions[1].start: 4 is invalid"],

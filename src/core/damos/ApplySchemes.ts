@@ -14,6 +14,7 @@ import type { Damos } from "../../model/Damos.ts"
 import type { Region } from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv } from "../../ops/DamonOps.ts"
+import { checkApplyResult, checkedMetricsOf } from "../OpsResults.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
 import { quotaIsSet, validTarget } from "./AccessPattern.ts"
 import { coreFilterOut } from "./Filters.ts"
@@ -68,7 +69,8 @@ export const updateStat = (scheme: Damos, szTried: number, szApplied: number, sz
  * acts (`out` reused), `hooks.onApplied` runs, the modelled cost joins `totalChargedNs`, the
  * bytes are charged and, when that fills the quota, the resume point becomes
  * `(target, region.end)`. Then any action but `stat` resets the region's age, and the stats count
- * the try. Without `ops.applyScheme` the region counts as tried with its full size (no quota, no
+ * the try. What the ops set reports is checked first (`OpsResults.checkApplyResult`: bytes within
+ * the region, a finite cost); a bad answer throws an `OpsFault` before anything is counted. Without `ops.applyScheme` the region counts as tried with its full size (no quota, no
  * filters) and its age is still reset.
  *
  * Deviation (development-tree fix): the tried and charged size is the region's size after core
@@ -113,6 +115,7 @@ export const applyScheme = (
     out.filterPassed = 0
     out.costNs = 0
     apply(ctx, target, r, scheme, env, out)
+    checkApplyResult(out, sz)
     szApplied = out.applied
     szOpsFilterPassed = out.filterPassed
     hooks.onApplied(target, r, scheme, szOpsFilterPassed)
@@ -174,7 +177,8 @@ export const doApplySchemes = (
  * so pieces split off during the pass are visited in the same pass (R2's non-safe walk; schemes
  * earlier in the list see such pieces again). After the walk, every due scheme (activation not
  * checked, as the kernel) gets `hooks.walkComplete`, its next apply time and `lastApplied = -1`.
- * The quota windows run on `nowMs`; system metrics are read at `env.nowUs()`.
+ * The quota windows run on `nowMs`; system metrics are read at `env.nowUs()`, checked (a throw
+ * or a non-finite reading is an `OpsFault` naming the metric).
  *
  * **Gotchas**
  * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} and the due list per pass, nothing per
@@ -188,12 +192,13 @@ export const applySchemes = (
   hooks: ApplyHooks
 ): boolean => {
   const nowUs = env.nowUs()
+  const metrics = checkedMetricsOf(ops.system)
   const due: Array<Damos> = []
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue
     if (!s.wmarks.activated) continue
     due.push(s)
-    adjustQuota(ctx, s, nowMs, ops, ops.system, nowUs)
+    adjustQuota(ctx, s, nowMs, ops, metrics, nowUs)
   }
   if (due.length === 0) return false
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }

@@ -8,7 +8,8 @@
  * into a running scheme (see `Commit.ts`).
  */
 import { Effect, Result, Schema } from "effect"
-import { Int32, UInt, ULong, decode as decodeWith } from "../../internal/validate.ts"
+import { snapshot } from "../../internal/InputSnapshot.ts"
+import { decode as decodeWith, decodePlain, Int32, UInt, ULong } from "../../internal/validate.ts"
 import { UINT_MAX, ULONG_MAX_SAFE } from "../../internal/uint.ts"
 import { type DamonError, formatValue, invalidArgument } from "../../model/DamonError.ts"
 import type { DamonCtx } from "../../model/DamonCtx.ts"
@@ -26,6 +27,7 @@ import {
   type QuotaState,
   type SchemeConfig
 } from "../../model/Damos.ts"
+import { goalsPerSchemeShape, schemeShape, schemesShape } from "../../model/Limits.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
 import { setFiltersDefaultReject } from "./Filters.ts"
 
@@ -213,7 +215,7 @@ const isFilterType = (u: unknown): u is FilterType =>
  * The range checks mirror `damon_sysfs_add_scheme_filters()` (sysfs rejects `end < start` and
  * `min > max` with `-EINVAL`).
  */
-export const decodeFilter = (input: unknown, prefix: string): Result.Result<Filter, DamonError> => {
+const decodePlainFilter = (input: unknown, prefix: string): Result.Result<Filter, DamonError> => {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     return Result.fail(invalidArgument(prefix, input, "must be an object"))
   }
@@ -228,7 +230,7 @@ export const decodeFilter = (input: unknown, prefix: string): Result.Result<Filt
       return Result.fail(invalidArgument(`${prefix}.${field}`, record[field], `not used by filter type ${type}`))
     }
   }
-  const decoded = decodeWith(filterSchemas[type], { ...record, type }, prefix)
+  const decoded = decodePlain(filterSchemas[type], { ...record, type }, prefix)
   if (Result.isFailure(decoded)) return decoded
   const f = decoded.success as Filter
   if (f.type === "addr" && f.addrRange.end < f.addrRange.start) {
@@ -242,6 +244,11 @@ export const decodeFilter = (input: unknown, prefix: string): Result.Result<Filt
     )
   }
   return Result.succeed(f)
+}
+
+export const decodeFilter = (input: unknown, prefix: string): Result.Result<Filter, DamonError> => {
+  const plain = snapshot(input, prefix)
+  return Result.isFailure(plain) ? Result.fail(plain.failure) : decodePlainFilter(plain.success, prefix)
 }
 
 // --- Semantic checks -------------------------------------------------------------------------
@@ -307,7 +314,13 @@ const checkWmarks = (w: SchemeConfig["wmarks"], prefix: string): DamonError | un
  * weights `u32`s; the kernel migrates nothing when all weights are 0, which is accepted.
  */
 export const decode = (input: unknown, opsId: string, prefix = "scheme"): Result.Result<SchemeConfig, DamonError> => {
-  const decoded = decodeWith(SchemeSchema, input === undefined ? {} : input, prefix)
+  const plain = snapshot(input, prefix, schemeShape)
+  return Result.isFailure(plain) ? Result.fail(plain.failure) : decodePlainScheme(plain.success, opsId, prefix)
+}
+
+/** {@link decode} of a guarded copy (`InputSnapshot.ts`). */
+const decodePlainScheme = (input: unknown, opsId: string, prefix: string): Result.Result<SchemeConfig, DamonError> => {
+  const decoded = decodePlain(SchemeSchema, input === undefined ? {} : input, prefix)
   if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const raw = decoded.success
   const error = checkPattern(raw.pattern, prefix) ??
@@ -316,7 +329,7 @@ export const decode = (input: unknown, opsId: string, prefix = "scheme"): Result
   if (error !== undefined) return Result.fail(error)
   const filters: Array<Filter> = []
   for (let i = 0; i < raw.filters.length; i++) {
-    const f = decodeFilter(raw.filters[i], `${prefix}.filters[${i}]`)
+    const f = decodePlainFilter(raw.filters[i], `${prefix}.filters[${i}]`)
     if (Result.isFailure(f)) return Result.fail(f.failure)
     filters.push(f.success)
   }
@@ -332,10 +345,13 @@ export const decodeSchemes = (
   opsId: string,
   prefix = "schemes"
 ): Result.Result<Array<SchemeConfig>, DamonError> => {
-  if (!Array.isArray(inputs)) return Result.fail(invalidArgument(prefix, inputs, "must be an array"))
+  const plain = snapshot(inputs, prefix, schemesShape)
+  if (Result.isFailure(plain)) return Result.fail(plain.failure)
+  const list = plain.success
+  if (!Array.isArray(list)) return Result.fail(invalidArgument(prefix, list, "must be an array"))
   const out: Array<SchemeConfig> = []
-  for (let i = 0; i < inputs.length; i++) {
-    const s = decode(inputs[i], opsId, `${prefix}[${i}]`)
+  for (let i = 0; i < list.length; i++) {
+    const s = decodePlainScheme(list[i], opsId, `${prefix}[${i}]`)
     if (Result.isFailure(s)) return Result.fail(s.failure)
     out.push(s.success)
   }
@@ -349,7 +365,7 @@ const GoalsPerSchemeSchema = Schema.Array(Schema.Array(QuotaGoalSchema))
  * `goals[i][j].field`.
  */
 export const decodeGoalsPerScheme = (input: unknown): Result.Result<ReadonlyArray<ReadonlyArray<QuotaGoal>>, DamonError> =>
-  decodeWith(GoalsPerSchemeSchema, input, "goals")
+  decodeWith(GoalsPerSchemeSchema, input, "goals", goalsPerSchemeShape)
 
 /**
  * True when the scheme reads system memory state (a watermark metric or a measured goal

@@ -11,17 +11,22 @@
  * aggregated) and needs no Effect runtime.
  */
 import { Result } from "effect"
+import { describeThrown } from "../../internal/boundedText.ts"
+import { snapshot as guardedCopy } from "../../internal/InputSnapshot.ts"
 import * as Attrs from "../../model/Attrs.ts"
 import * as DamonCtx from "../../model/DamonCtx.ts"
-import { type DamonError, invalidArgument } from "../../model/DamonError.ts"
+import { type DamonError, invalidArgument, invalidArgumentText, opsFailed } from "../../model/DamonError.ts"
 import type { Damos, Stat } from "../../model/Damos.ts"
+import { transformSchemesShape } from "../../model/Limits.ts"
 import * as Region from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv, SystemMetrics } from "../../ops/DamonOps.ts"
+import { checkedMetricsOf, faultOp } from "../OpsResults.ts"
 import { makeRng } from "../Rng.ts"
 import { type ApplyHooks, applySchemes } from "./ApplySchemes.ts"
 import { decode as decodeScheme, fromConfig, type SchemeInput } from "./DamosConfig.ts"
-import { checkSnapshot, decodeOptions, type Snapshot, type SnapshotRegion, type TransformOptions } from "./TransformInput.ts"
+import { decodeRunning, looksRunning } from "./RunningScheme.ts"
+import { decodeOptions, type ReadSnapshot, readSnapshot, type Snapshot, type TransformOptions } from "./TransformInput.ts"
 import { wmarkWaitUs } from "./Watermarks.ts"
 
 export type { Snapshot, SnapshotRegion, SnapshotTarget, TransformOptions } from "./TransformInput.ts"
@@ -97,8 +102,13 @@ export const cloneDamos = (s: Damos): Damos => ({
   stat: copyStat(s.stat)
 })
 
-const isDamos = (s: unknown): s is Damos =>
-  typeof s === "object" && s !== null && "stat" in s && "quota" in s && "coreFilters" in s && "opsFilters" in s
+/** The states `init` and `step` returned: `step` takes no other (a forged state could hold anything). */
+const issued = new WeakSet<TransformState>()
+
+const issue = (state: TransformState): TransformState => {
+  issued.add(state)
+  return state
+}
 
 /**
  * An ops set for offline use that applies nothing itself: it reports `applied` and
@@ -140,19 +150,18 @@ export const init = (
   const ctx = DamonCtx.make(o.success.opsId)
   ctx.attrs = o.success.attrs
   ctx.passedSampleIntervals = o.success.passedSampleIntervals
-  if (!Array.isArray(schemes)) return Result.fail(invalidArgument("schemes", schemes, "must be an array"))
+  const copied = guardedCopy(schemes, "schemes", transformSchemesShape)
+  if (Result.isFailure(copied)) return Result.fail(copied.failure)
+  const list = copied.success
+  if (!Array.isArray(list)) return Result.fail(invalidArgument("schemes", list, "must be an array"))
   const running: Array<Damos> = []
-  for (let i = 0; i < schemes.length; i++) {
-    const s: unknown = schemes[i]
-    if (isDamos(s)) {
-      running.push(cloneDamos(s))
-      continue
-    }
-    const decoded = decodeScheme(s, ctx.opsId, `schemes[${i}]`)
+  for (let i = 0; i < list.length; i++) {
+    const s: unknown = list[i]
+    const decoded = looksRunning(s) ? decodeRunning(s, ctx, `schemes[${i}]`) : decodeSchemeInput(s, ctx, `schemes[${i}]`)
     if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
-    running.push(fromConfig(decoded.success, ctx))
+    running.push(decoded.success)
   }
-  return Result.succeed({
+  return Result.succeed(issue({
     attrs: ctx.attrs,
     opsId: ctx.opsId,
     minRegionSz: o.success.minRegionSz,
@@ -162,24 +171,25 @@ export const init = (
     passedSampleIntervals: ctx.passedSampleIntervals,
     rngState: makeRng(o.success.seed).state(),
     nrTargets: undefined
+  }))
+}
+
+const decodeSchemeInput = (input: unknown, ctx: DamonCtx.DamonCtx, prefix: string): Result.Result<Damos, DamonError> => {
+  const decoded = decodeScheme(input, ctx.opsId, prefix)
+  return Result.isFailure(decoded) ? Result.fail(decoded.failure) : Result.succeed(fromConfig(decoded.success, ctx))
+}
+
+const startsOf = (ctx: DamonCtx.DamonCtx): Array<Set<number>> =>
+  ctx.targets.map((t) => {
+    const before = new Set<number>()
+    for (const r of t.regions) before.add(r.start)
+    return before
   })
-}
 
-const toRegion = (r: SnapshotRegion): Region.Region => {
-  const region = Region.make(r.start, r.end)
-  region.nrAccesses = r.nrAccesses
-  region.nrAccessesBp = r.nrAccessesBp ?? r.nrAccesses * 10000
-  region.lastNrAccesses = r.lastNrAccesses ?? 0
-  region.age = r.age
-  return region
-}
-
-const splitsOf = (snapshot: Snapshot, ctx: DamonCtx.DamonCtx): Array<{ targetIndex: number; addr: number }> => {
+const splitsOf = (before: ReadonlyArray<Set<number>>, ctx: DamonCtx.DamonCtx): Array<{ targetIndex: number; addr: number }> => {
   const splits: Array<{ targetIndex: number; addr: number }> = []
   ctx.targets.forEach((t, targetIndex) => {
-    const before = new Set<number>()
-    for (const r of snapshot.targets[targetIndex]!.regions) before.add(r.start)
-    for (const r of t.regions) if (!before.has(r.start)) splits.push({ targetIndex, addr: r.start })
+    for (const r of t.regions) if (!before[targetIndex]!.has(r.start)) splits.push({ targetIndex, addr: r.start })
   })
   return splits
 }
@@ -194,14 +204,14 @@ const statDelta = (after: Stat, before: Stat): Stat => ({
   nrSnapshots: after.nrSnapshots - before.nrSnapshots
 })
 
-const buildCtx = (state: TransformState, snapshot: Snapshot): DamonCtx.DamonCtx => {
+const buildCtx = (state: TransformState, snapshot: ReadSnapshot): DamonCtx.DamonCtx => {
   const ctx = DamonCtx.make(state.opsId)
   ctx.attrs = state.attrs
   ctx.minRegionSz = state.minRegionSz
   ctx.addrUnit = state.addrUnit
   const samplesPerAggr = Math.max(1, Math.floor(state.attrs.aggrIntervalUs / Attrs.sampleDivisor(state.attrs)))
   ctx.passedSampleIntervals = snapshot.passedSampleIntervals ?? state.passedSampleIntervals + samplesPerAggr
-  ctx.targets = snapshot.targets.map((t) => Target.make(t.pid ?? null, t.regions.map(toRegion)))
+  ctx.targets = snapshot.targets.map((t) => Target.make(t.pid, t.regions))
   ctx.schemes = state.schemes.map((s, i) => {
     const copy = cloneDamos(s)
     const ti = state.chargeTargets[i] ?? -1
@@ -230,11 +240,15 @@ export const step = (
   ops: DamonOps = recordingOps(),
   prefix = "snapshot"
 ): Result.Result<readonly [TransformState, Decisions], DamonError> => {
-  const invalid = checkSnapshot(snapshot, prefix, state.nrTargets)
-  if (invalid !== undefined) return Result.fail(invalid)
-  const ctx = buildCtx(state, snapshot)
+  if (!issued.has(state)) {
+    return Result.fail(invalidArgumentText("state", "(not a transform state)", "must be a state Transform.init or Transform.step returned"))
+  }
+  const read = readSnapshot(snapshot, prefix, state.nrTargets)
+  if (Result.isFailure(read)) return Result.fail(read.failure)
+  const ctx = buildCtx(state, read.success)
+  const nowUs = read.success.nowUs
   const rng = makeRng(0, state.rngState)
-  const env: OpsEnv = { rng, nowUs: () => snapshot.nowUs }
+  const env: OpsEnv = { rng, nowUs: () => nowUs }
   const actions: Array<RegionDecision> = []
   const inner = ops.applyScheme
   const recording: DamonOps = inner === undefined ? ops : {
@@ -266,16 +280,27 @@ export const step = (
         szOpsFilterPassed: 0
       })
   }
-  for (const s of ctx.schemes) wmarkWaitUs(s, ops.system, snapshot.nowUs)
+  const starts = startsOf(ctx)
   const before = ctx.schemes.map((s) => copyStat(s.stat))
-  const due = ctx.schemes.map((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
-  const ran = applySchemes(ctx, recording, env, Math.floor(snapshot.nowUs / 1000), hooks)
+  let due: Array<boolean> = []
+  let ran = false
+  // the ops set is the caller's code: a throw, or an answer OpsResults refuses, fails the step
+  let op = "system"
+  try {
+    const metrics = checkedMetricsOf(ops.system)
+    for (const s of ctx.schemes) wmarkWaitUs(s, metrics, nowUs)
+    due = ctx.schemes.map((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
+    op = "applyScheme"
+    ran = applySchemes(ctx, recording, env, Math.floor(nowUs / 1000), hooks)
+  } catch (cause) {
+    return Result.fail(opsFailed(faultOp(cause, op), cause))
+  }
   const decisions: Decisions = {
-    nowUs: snapshot.nowUs,
+    nowUs,
     passedSampleIntervals: ctx.passedSampleIntervals,
     ran,
     regions: ctx.targets.map((t) => t.regions.map(Region.clone)),
-    splits: splitsOf(snapshot, ctx),
+    splits: splitsOf(starts, ctx),
     actions,
     schemes: ctx.schemes.map((s, i) => ({
       ran: due[i]!,
@@ -287,7 +312,7 @@ export const step = (
       chargedSz: s.quota.chargedSz
     }))
   }
-  const next: TransformState = {
+  const next: TransformState = issue({
     ...state,
     schemes: ctx.schemes.map((s) => ({ ...s, quota: { ...s.quota, chargeTargetFrom: null } })),
     chargeTargets: ctx.schemes.map((s) =>
@@ -296,7 +321,7 @@ export const step = (
     passedSampleIntervals: ctx.passedSampleIntervals,
     rngState: rng.state(),
     nrTargets: ctx.targets.length
-  }
+  })
   return Result.succeed([next, decisions] as const)
 }
 
@@ -316,11 +341,15 @@ export const run = (
   let state = initial.success
   const out: Array<Decisions> = []
   let k = 0
-  for (const snapshot of snapshots) {
-    const stepped = step(state, snapshot, ops, `snapshots[${k++}]`)
-    if (Result.isFailure(stepped)) return Result.fail(stepped.failure)
-    state = stepped.success[0]
-    out.push(stepped.success[1])
+  try {
+    for (const snapshot of snapshots) {
+      const stepped = step(state, snapshot, ops, `snapshots[${k++}]`)
+      if (Result.isFailure(stepped)) return Result.fail(stepped.failure)
+      state = stepped.success[0]
+      out.push(stepped.success[1])
+    }
+  } catch (cause) {
+    return Result.fail(invalidArgumentText(`snapshots[${k}]`, "(unreadable)", `iterating the snapshots threw: ${describeThrown(cause)}`))
   }
   return Result.succeed(out)
 }

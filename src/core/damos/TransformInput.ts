@@ -6,10 +6,13 @@
  * regions per second and a schema decode per region would dominate it.
  */
 import { Result, Schema } from "effect"
+import { describeThrown } from "../../internal/boundedText.ts"
 import { decode, ULong } from "../../internal/validate.ts"
 import { isPowerOfTwo, UINT_MAX } from "../../internal/uint.ts"
 import * as Attrs from "../../model/Attrs.ts"
-import { DamonError, InvalidArgument, invalidArgument } from "../../model/DamonError.ts"
+import { DamonError, InvalidArgument, invalidArgument, invalidArgumentText, limitExceeded } from "../../model/DamonError.ts"
+import { MAX_NR_TARGETS, MAX_SNAPSHOT_REGIONS } from "../../model/Limits.ts"
+import * as Region from "../../model/Region.ts"
 
 /** `error` with its field prefixed, when it names one. */
 const prefixed = (prefix: string, error: DamonError): DamonError => {
@@ -106,58 +109,128 @@ export const decodeOptions = (input: unknown): Result.Result<ValidOptions, Damon
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 const isU32 = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= UINT_MAX
 const isULong = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 0
+const U32_RULE = "must be an integer in [0, 4294967295]"
 
-const checkRegion = (r: unknown, at: string, prevEnd: number): DamonError | undefined => {
-  if (!isObject(r)) return invalidArgument(at, r, "must be an object")
-  if (!isULong(r["start"])) return invalidArgument(`${at}.start`, r["start"], "must be a non-negative safe integer")
-  if (!isULong(r["end"])) return invalidArgument(`${at}.end`, r["end"], "must be a non-negative safe integer")
-  if (r["end"] <= r["start"]) return invalidArgument(`${at}.end`, r["end"], `must be > start (${r["start"]})`)
-  if (r["start"] < prevEnd) {
-    return invalidArgument(`${at}.start`, r["start"], `must be >= the previous region's end (${prevEnd}): regions must be sorted and non-overlapping`)
+/** A snapshot as the transform uses it: every field read once, checked, and copied. */
+export interface ReadSnapshot {
+  readonly nowUs: number
+  readonly passedSampleIntervals: number | undefined
+  readonly targets: ReadonlyArray<{ readonly pid: number | null; readonly regions: Array<Region.Region> }>
+}
+
+/** Thrown inside {@link readSnapshot} with the refusal; caught at its top. */
+class Refused {
+  readonly error: DamonError
+  constructor(error: DamonError) {
+    this.error = error
   }
-  if (!isU32(r["nrAccesses"])) return invalidArgument(`${at}.nrAccesses`, r["nrAccesses"], "must be an integer in [0, 4294967295]")
-  if (!isU32(r["age"])) return invalidArgument(`${at}.age`, r["age"], "must be an integer in [0, 4294967295]")
-  for (const field of ["nrAccessesBp", "lastNrAccesses"] as const) {
-    if (field in r && r[field] !== undefined && !isU32(r[field])) {
-      return invalidArgument(`${at}.${field}`, r[field], "must be an integer in [0, 4294967295]")
-    }
-  }
-  return undefined
 }
 
 /**
- * Checks one snapshot; errors name the field under `prefix`. Targets must keep their count from
- * snapshot to snapshot (`nrTargets`, when known), as a context's targets do.
+ * Reads one snapshot into fresh regions, checking every field as it is read (each is read once,
+ * so a getter cannot answer differently to the check and to the copy); errors name the field
+ * under `prefix`. Targets must keep their count from snapshot to snapshot (`nrTargets`, when
+ * known), as a context's targets do; at most `MAX_NR_TARGETS` targets and `MAX_SNAPSHOT_REGIONS`
+ * regions in all (`ENOMEM` past them, before any region is read). A throwing accessor or Proxy
+ * is an `InvalidArgument` naming the field, never a thrown exception.
  */
-export const checkSnapshot = (input: unknown, prefix: string, nrTargets: number | undefined): DamonError | undefined => {
-  if (!isObject(input)) return invalidArgument(prefix, input, "must be an object")
-  const nowUs = input["nowUs"]
-  if (typeof nowUs !== "number" || !Number.isFinite(nowUs) || nowUs < 0) {
-    return invalidArgument(`${prefix}.nowUs`, nowUs, "must be a finite number >= 0")
+export const readSnapshot = (input: unknown, prefix: string, nrTargets: number | undefined): Result.Result<ReadSnapshot, DamonError> => {
+  // where the reader is, for messages; built into a path only when something is refused
+  let ti = -1
+  let ri = -1
+  let field = ""
+  const at = (): string =>
+    `${prefix}${ti >= 0 ? `.targets[${ti}]` : ""}${ri >= 0 ? `.regions[${ri}]` : ""}${field === "" ? "" : `.${field}`}`
+  const refuse = (value: unknown, rule: string): never => {
+    throw new Refused(invalidArgument(at(), value, rule))
   }
-  const sis = input["passedSampleIntervals"]
-  if (sis !== undefined && !isULong(sis)) return invalidArgument(`${prefix}.passedSampleIntervals`, sis, "must be a non-negative safe integer")
-  const targets = input["targets"]
-  if (!Array.isArray(targets)) return invalidArgument(`${prefix}.targets`, targets, "must be an array")
-  if (nrTargets !== undefined && targets.length !== nrTargets) {
-    return invalidArgument(`${prefix}.targets`, targets.length, `must have the ${nrTargets} targets of the previous snapshots`)
+  const setField = (name: string): void => {
+    field = name
   }
-  for (let ti = 0; ti < targets.length; ti++) {
-    const t: unknown = targets[ti]
-    const at = `${prefix}.targets[${ti}]`
-    if (!isObject(t)) return invalidArgument(at, t, "must be an object")
-    const pid = t["pid"]
-    if (pid !== undefined && pid !== null && !(typeof pid === "number" && Number.isInteger(pid) && pid >= 0)) {
-      return invalidArgument(`${at}.pid`, pid, "must be a process id, null or absent")
+  const fieldOf = (obj: Record<string, unknown>, name: string): unknown => {
+    field = name
+    return obj[name]
+  }
+  try {
+    if (!isObject(input)) return refuse(input, "must be an object")
+    const nowUs = fieldOf(input, "nowUs")
+    if (typeof nowUs !== "number" || !Number.isFinite(nowUs) || nowUs < 0) refuse(nowUs, "must be a finite number >= 0")
+    const sis = fieldOf(input, "passedSampleIntervals")
+    if (sis !== undefined && !isULong(sis)) refuse(sis, "must be a non-negative safe integer")
+    const targets = fieldOf(input, "targets")
+    if (!Array.isArray(targets)) return refuse(targets, "must be an array")
+    const nrT: unknown = targets.length
+    if (typeof nrT !== "number" || !Number.isSafeInteger(nrT) || nrT < 0) return refuse(targets, "must be an array")
+    if (nrT > MAX_NR_TARGETS) throw new Refused(limitExceeded(at(), nrT, `at most ${MAX_NR_TARGETS} targets per snapshot`))
+    if (nrTargets !== undefined && nrT !== nrTargets) refuse(nrT, `must have the ${nrTargets} targets of the previous snapshots`)
+    field = ""
+    const out: Array<{ pid: number | null; regions: Array<Region.Region> }> = []
+    let total = 0
+    for (ti = 0; ti < nrT; ti++) {
+      field = ""
+      const t: unknown = targets[ti]
+      if (!isObject(t)) refuse(t, "must be an object")
+      const target = t as Record<string, unknown>
+      const pid = fieldOf(target, "pid")
+      if (pid !== undefined && pid !== null && !(typeof pid === "number" && Number.isInteger(pid) && pid >= 0)) {
+        refuse(pid, "must be a process id, null or absent")
+      }
+      const regions = fieldOf(target, "regions")
+      if (!Array.isArray(regions)) return refuse(regions, "must be an array")
+      const n: unknown = regions.length
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) return refuse(regions, "must be an array")
+      total += n
+      if (total > MAX_SNAPSHOT_REGIONS) {
+        throw new Refused(limitExceeded(at(), total, `at most ${MAX_SNAPSHOT_REGIONS} regions per snapshot, over all targets`))
+      }
+      field = ""
+      const copied: Array<Region.Region> = new Array(n)
+      let prevEnd = 0
+      for (ri = 0; ri < n; ri++) {
+        field = ""
+        const r: unknown = regions[ri]
+        if (!isObject(r)) refuse(r, "must be an object")
+        copied[ri] = readRegion(r as Record<string, unknown>, prevEnd, fieldOf, setField, refuse)
+        prevEnd = copied[ri]!.end
+      }
+      ri = -1
+      out.push({ pid: (pid as number | null | undefined) ?? null, regions: copied })
     }
-    const regions = t["regions"]
-    if (!Array.isArray(regions)) return invalidArgument(`${at}.regions`, regions, "must be an array")
-    let prevEnd = 0
-    for (let i = 0; i < regions.length; i++) {
-      const error = checkRegion(regions[i], `${at}.regions[${i}]`, prevEnd)
-      if (error !== undefined) return error
-      prevEnd = (regions[i] as SnapshotRegion).end
-    }
+    return Result.succeed({ nowUs: nowUs as number, passedSampleIntervals: sis as number | undefined, targets: out })
+  } catch (cause) {
+    if (cause instanceof Refused) return Result.fail(cause.error)
+    return Result.fail(invalidArgumentText(at(), "(unreadable)", `reading it threw: ${describeThrown(cause)}`))
   }
-  return undefined
+}
+
+const readRegion = (
+  r: Record<string, unknown>,
+  prevEnd: number,
+  fieldOf: (obj: Record<string, unknown>, name: string) => unknown,
+  setField: (name: string) => void,
+  refuse: (value: unknown, rule: string) => never
+): Region.Region => {
+  const start = fieldOf(r, "start")
+  if (!isULong(start)) return refuse(start, "must be a non-negative safe integer")
+  const end = fieldOf(r, "end")
+  if (!isULong(end)) return refuse(end, "must be a non-negative safe integer")
+  if (end <= start) return refuse(end, `must be > start (${start})`)
+  if (start < prevEnd) {
+    setField("start")
+    return refuse(start, `must be >= the previous region's end (${prevEnd}): regions must be sorted and non-overlapping`)
+  }
+  const nrAccesses = fieldOf(r, "nrAccesses")
+  if (!isU32(nrAccesses)) return refuse(nrAccesses, U32_RULE)
+  const age = fieldOf(r, "age")
+  if (!isU32(age)) return refuse(age, U32_RULE)
+  const bp = fieldOf(r, "nrAccessesBp")
+  if (bp !== undefined && !isU32(bp)) return refuse(bp, U32_RULE)
+  const last = fieldOf(r, "lastNrAccesses")
+  if (last !== undefined && !isU32(last)) return refuse(last, U32_RULE)
+  const region = Region.make(start, end)
+  region.nrAccesses = nrAccesses
+  region.nrAccessesBp = bp ?? nrAccesses * 10000
+  region.lastNrAccesses = last ?? 0
+  region.age = age
+  return region
 }
