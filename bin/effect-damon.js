@@ -7,9 +7,12 @@
 // generation (--max-semi-space-size=4): the monitor allocates fast and keeps little, and with
 // V8's default the heap grows far past what is live (a 10-minute record at 1000 regions peaks
 // at ~310 MiB instead of ~195 MiB, for the same CPU time). Signals are passed on to the child;
-// its exit status is this process's. Short commands (--version, --help, report, ...) run here.
+// its exit status is this process's. Short commands (--help, report, ...) run here.
+//
+// `--version` alone is answered from package.json without loading the CLI (which loads Effect:
+// some 300 ms to a second): the same line the command tree prints (spec/cli/Binary.test.ts).
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import module from "node:module"
 import { constants } from "node:os"
 import { fileURLToPath } from "node:url"
@@ -18,7 +21,10 @@ const HEAP_FLAG = "--max-semi-space-size=4"
 const longRunning = new Set(["record", "demo", "start", "serve"])
 const command = process.argv[2] ?? (process.env.npm_lifecycle_event === "start" ? "demo" : "")
 
-if (longRunning.has(command) && !process.execArgv.includes(HEAP_FLAG) && !process.argv.includes("--help")) {
+if (process.argv.length === 3 && command === "--version") {
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  process.stdout.write(`effect-damon v${version}\n`)
+} else if (longRunning.has(command) && !process.execArgv.includes(HEAP_FLAG) && !process.argv.includes("--help")) {
   const child = spawn(process.execPath, [...process.execArgv, HEAP_FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit"
   })

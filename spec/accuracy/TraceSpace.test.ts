@@ -104,7 +104,7 @@ describe("TraceSpace", () => {
     const l = TraceSpace.make({ accessesPerUs: 1, mapLeadRecords: -1 })
     assert.isTrue(Result.isFailure(l) && l.failure.message.startsWith("mapLeadRecords: -1 is invalid"))
     const t = PageTruth.make({ tickUs: Number.NaN })
-    assert.isTrue(Result.isFailure(t) && t.failure.message === "truth.tickUs: null is invalid: must be a positive finite number of microseconds")
+    assert.isTrue(Result.isFailure(t) && t.failure.message === "truth.tickUs: NaN is invalid: must be a positive finite number of microseconds")
   })
 })
 

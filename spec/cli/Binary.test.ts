@@ -12,8 +12,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
-import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,6 +21,7 @@ import { noOptions, optionsToKdamondsJson } from "../../src/cli/DamoOptions.ts"
 import { parseKdamondsJson } from "../../src/damo/KdamondsJson.ts"
 import { toKdamondsJson } from "../../src/damo/KdamondsJsonWrite.ts"
 import { SEP } from "../../src/cli/DamoArgv.ts"
+import { version } from "../../src/cli/CliRun.ts"
 import { checkXml, readPng } from "../report/wellFormed.ts"
 
 const bin = fileURLToPath(new URL("../../bin/effect-damon.js", import.meta.url))
@@ -184,6 +185,22 @@ describe("the effect-damon executable", () => {
     assert.match(access, new RegExp(`^kdamond 0 / context 0 / scheme none / target id 0 / recorded for `))
     assert.isAbove(Number(n), 10)
   }, 120_000)
+
+  it("--version answers from package.json, without loading the CLI, the line the command tree prints", async () => {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version: string }
+    assert.strictEqual(version, pkg.version, "CliRun's version is the package's")
+    const fast = ok(await cli(["--version"]), "--version")
+    assert.strictEqual(fast, `effect-damon v${pkg.version}\n`)
+    // the command tree prints the same line (UserErrors.test.ts); without loading it: a copy of
+    // the bin next to package.json alone, with no CLI to load, answers the same
+    const bare = mkdtempSync(join(tmpdir(), "effect-damon-bare-"))
+    mkdirSync(join(bare, "bin"))
+    copyFileSync(bin, join(bare, "bin", "effect-damon.js"))
+    writeFileSync(join(bare, "package.json"), JSON.stringify(pkg))
+    const alone = spawnSync(process.execPath, [join(bare, "bin", "effect-damon.js"), "--version"], { encoding: "utf8" })
+    assert.strictEqual(alone.stdout, fast, alone.stderr)
+    rmSync(bare, { recursive: true })
+  })
 
   it("user errors from the process: one line on stderr, exit 1, no stack trace; --help exits 0", async () => {
     writeFileSync(join(dir, "broken.json"), "{\"kdamonds\": [{\"contexts\": [{\"ops\": \"vaddr\", \"targets\": [{\"pid\": 42}], \"nr_regions\": {\"min\": \"many\"}}]}]}")

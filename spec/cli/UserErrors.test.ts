@@ -10,7 +10,7 @@ import { TestConsole } from "effect/testing"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { runCli } from "../../src/cli/CliRun.ts"
+import { runCli, version } from "../../src/cli/CliRun.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "effect-damon-cli-"))
 const badJson = join(dir, "bad.json")
@@ -81,5 +81,7 @@ describe("user errors", () => {
         assert.strictEqual(code, 0, argv.join(" "))
         assert.deepStrictEqual(err, [])
       }
+      // the line the executable's fast path prints without loading the CLI (Binary.test.ts)
+      assert.strictEqual((yield* run(["--version"])).out.at(-1), `effect-damon v${version}`)
     }).pipe(Effect.provide(TestConsole.layer)))
 })

@@ -113,8 +113,10 @@ describe("ErrnoStatus", () => {
   })
 
   it("errorResponse - a message is cut to maxMessageChars, saying how much was left out", () => {
+    // the error quotes at most 256 characters of the value and 1024 of the rule: together more
+    // than the endpoint sends
     const huge = "1".repeat(1 << 20)
-    const { body } = errorResponse(invalidArgument("kdamonds/nr_kdamonds", huge, "not a number"))
+    const { body } = errorResponse(invalidArgument("kdamonds/nr_kdamonds", huge, `not a number ${"!".repeat(1 << 20)}`))
     assert.isAtMost(body.message.length, maxMessageChars + 50)
     assert.isTrue(body.message.startsWith("kdamonds/nr_kdamonds: \"111"))
     assert.match(body.message, /\.\.\. \(\d+ more characters\)$/)
