@@ -18,7 +18,8 @@
  * friends (from `r.start` by `folio_size`, by `PAGE_SIZE` past a missing folio or `last_applied`).
  * The last `describe` pins those walks on hand-made cases.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import { type ApplyHooks, applySchemes } from "../../src/core/damos/ApplySchemes.ts"
 import { makeRng, type Rng } from "../../src/core/Rng.ts"
 import type { DamonCtx } from "../../src/model/DamonCtx.ts"

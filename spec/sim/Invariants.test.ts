@@ -1,4 +1,5 @@
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import { makeRng } from "../../src/core/Rng.ts"
 import { makeChain } from "../../src/ops/FolioFilter.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE, type PageExtent } from "../../src/sim/PageExtent.ts"

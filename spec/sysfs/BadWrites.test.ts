@@ -8,7 +8,8 @@
  * writes) and the fuzz (10 000), each write followed by a whole-tree `dump` (measured with
  * `process.cpuUsage()`; wall time was 6 s and 10 s on a 2-core machine at load average 9).
  */
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import { Cause, Effect, Exit } from "effect"
 import { Rng } from "effect-damon"
 import { isDamonError } from "../../src/model/DamonError.ts"

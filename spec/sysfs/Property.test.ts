@@ -6,7 +6,8 @@
  * changed nothing, and a running kdamond equals the last tree it was given (`on` or a successful
  * `commit`), as a `damonCall` snapshot shows.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { type DamonCtx, type Damos, Rng } from "effect-damon"

@@ -1,4 +1,5 @@
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../../support/loopAssert.ts"
 import { quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
 import { type ApplyHooks, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
 import { makeRng, type Rng } from "../../../src/core/Rng.ts"
