@@ -135,18 +135,41 @@ class SleeperHeap {
 }
 
 /**
+ * Sleeps in a virtual world between two turns given to the rest of the program (see
+ * {@link makeVirtual}).
+ */
+export const STEPS_PER_TURN = 64
+
+/** Resumes the fiber on a fresh stack from a microtask: cheaper than a scheduler yield. */
+const microtaskHop: Effect.Effect<void> = Effect.callback<void>((resume) => {
+  queueMicrotask(() => resume(Effect.void))
+})
+
+/**
  * A virtual world: time moves only when every participant sleeps.
  *
  * **Details**
  * A participant that goes to sleep while it is the only one awake and no earlier wakeup is
- * pending advances time itself and just yields (the common single-kdamond case costs no
- * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released.
+ * pending advances time itself and goes on (the common single-kdamond case costs no
+ * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released, which
+ * then resumes on a fresh stack (a microtask). Every {@link STEPS_PER_TURN}-th sleep yields to
+ * Effect's scheduler instead, so fibers that are neither participants nor sleepers (a client
+ * about to make a call, a program marking its memory) and I/O get their turn: world time is
+ * not theirs to hold, and yielding at every sleep would cost more than a small sample.
  */
 export const makeVirtual = (): World => {
   let now = 0
   let awake = 0
   let seq = 0
+  let steps = 0
   const heap = new SleeperHeap()
+  /**
+   * What a sleep ends with: a turn for the rest of the program (every `STEPS_PER_TURN` sleeps,
+   * and a participant's first sleep, so whoever started it goes on), else a microtask hop for a
+   * released sleeper (`resumed`), nothing for a lone participant.
+   */
+  const afterSleep = (resumed: boolean, first: boolean): Effect.Effect<void> =>
+    ++steps % STEPS_PER_TURN === 0 || first ? Effect.yieldNow : resumed ? microtaskHop : Effect.void
 
   /** Releases sleepers in time order while no participant is awake. */
   const pump = (): void => {
@@ -159,15 +182,14 @@ export const makeVirtual = (): World => {
     }
   }
 
-  const park = (wakeUs: number, participant: boolean): Effect.Effect<void> => {
+  const park = (wakeUs: number, participant: boolean, first: boolean): Effect.Effect<void> => {
     const s: Sleeper = { wakeUs, seq: seq++, participant, wake: Deferred.makeUnsafe<void>(), pos: -1 }
     heap.push(s)
     if (participant) awake--
     pump()
-    // After waking, yield once: a released sleeper may be resumed synchronously by whoever
-    // released it, and other fibers (clients, a program marking its memory) must get their turn
-    // between two steps of world time.
-    return Effect.andThen(Deferred.await(s.wake), Effect.yieldNow).pipe(
+    // After waking, hop: a released sleeper may be resumed synchronously by whoever released
+    // it, inside that one's stack.
+    return Effect.andThen(Deferred.await(s.wake), Effect.suspend(() => afterSleep(true, first))).pipe(
       Effect.onInterrupt(() =>
         Effect.sync(() => {
           // Withdrawn before its wakeup: it is running again (a participant holds time again).
@@ -183,16 +205,19 @@ export const makeVirtual = (): World => {
   const join = (): Participant => {
     awake++
     let left = false
+    let slept = false
     return {
       sleepUntil: (untilUs) =>
         Effect.suspend(() => {
           if (left) return Effect.yieldNow
+          const first = !slept
+          slept = true
           const top = heap.peek()
           if (awake === 1 && (top === undefined || top.wakeUs > untilUs)) {
             if (untilUs > now) now = untilUs
-            return Effect.yieldNow
+            return afterSleep(false, first)
           }
-          return park(Math.max(untilUs, now), true)
+          return park(Math.max(untilUs, now), true, first)
         }),
       leave: () => {
         if (left) return
@@ -207,7 +232,7 @@ export const makeVirtual = (): World => {
     mode: "virtual",
     nowUs: () => now,
     join,
-    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false))
+    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false, false))
   }
 }
 

@@ -21,16 +21,24 @@ import type { SimProcess } from "./SimProcess.ts"
  */
 const makeSampler = (machine: SimMachine, rng: Rng): AccessSampler => {
   let fromUs = 0
+  // The machine follows the latest time it is given: advance it once per time, not per address.
+  let advancedUs = Number.NaN
   let lastPid = -1
   let lastProc: SimProcess | undefined
   const sampler = {
     folioSz: PAGE_SIZE,
     mkold: (_pid: number | null, _addr: number, nowUs: number): void => {
-      machine.advance(nowUs)
+      if (nowUs !== advancedUs) {
+        machine.advance(nowUs)
+        advancedUs = nowUs
+      }
       fromUs = nowUs
     },
     young: (pid: number | null, addr: number, nowUs: number): number => {
-      machine.advance(nowUs)
+      if (nowUs !== advancedUs) {
+        machine.advance(nowUs)
+        advancedUs = nowUs
+      }
       if (pid === null) {
         const y = machine.physYoung(addr, fromUs, nowUs, rng)
         if (y >= 0) sampler.folioSz = machine.folioSz
