@@ -83,10 +83,15 @@ export const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
     f()
     return true
   } catch (cause) {
-    const failed = faultOp(cause, op)
-    st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
-    return false
+    return opsThrew(st, op, cause)
   }
+}
+
+/** Records that ops hook `op` threw `cause` (the kdamond stops with `OpsFailed`); false. */
+const opsThrew = (st: LoopState, op: string, cause: unknown): false => {
+  const failed = faultOp(cause, op)
+  st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
+  return false
 }
 
 /** `kdamond_init_ctx()`, `ops.init`, and the R2 initial `damon_apply_min_nr_regions()`. */
@@ -108,13 +113,16 @@ const needStop = (st: LoopState): boolean => {
   }
   const targetValid = st.ops.targetValid
   if (targetValid === undefined) return false
-  let anyValid = false
-  const ok = guardOps(st, "targetValid", () => {
-    anyValid = st.ctx.targets.some((t) => targetValid(st.ctx, t, st.env))
-  })
-  if (!ok) return true
-  if (!anyValid) st.stopReason = { _tag: "NoValidTarget" }
-  return !anyValid
+  // guarded inline, not through `guardOps`: this runs every sample and allocates nothing
+  const { ctx, env } = st
+  const targets = ctx.targets
+  try {
+    for (let i = 0; i < targets.length; i++) if (targetValid(ctx, targets[i]!, env)) return false
+  } catch (cause) {
+    return !opsThrew(st, "targetValid", cause)
+  }
+  st.stopReason = { _tag: "NoValidTarget" }
+  return true
 }
 
 /** Kdamond time: microseconds since the kdamond started (what events and `stopAtUs` count). */
@@ -199,6 +207,7 @@ const waitActivation = (st: LoopState, firstWaitUs: number | undefined): Effect.
  * when a system metric failed (the kdamond then stops with `OpsFailed`).
  */
 const minWatermarkWaitUs = (st: LoopState): number | undefined => {
+  if (st.ctx.schemes.length === 0) return 0
   let wait = 0
   const ok = guardOps(st, "system", () => {
     wait = minWaitUs(st.ctx.schemes, checkedMetricsOf(st.ops.system), st.world.nowUs())
@@ -211,9 +220,13 @@ const checkAccesses = (st: LoopState): boolean => {
   st.ctx.passedSampleIntervals++
   st.stats.samples++
   const check = st.ops.checkAccesses
-  if (check !== undefined && !guardOps(st, "checkAccesses", () => {
-    st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
-  })) return false
+  if (check !== undefined) {
+    try {
+      st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
+    } catch (cause) {
+      return opsThrew(st, "checkAccesses", cause)
+    }
+  }
   if (st.hub.hasSubscribers()) {
     const atUs = kdamondTimeUs(st)
     const sis = st.ctx.passedSampleIntervals
@@ -310,7 +323,8 @@ const updateOps = (st: LoopState, lUpdate: number): boolean => {
 /**
  * The main loop: `init`, then iterations until one ends it. One generator runs the whole loop
  * and the phases are plain functions, so an iteration costs the Effect runtime only its sample
- * wait (and the activation wait while watermarks deactivate every scheme).
+ * wait (and the activation wait while watermarks deactivate every scheme), and nothing when a
+ * lone virtual participant can move time itself (`Participant.advanceAlone`).
  */
 export const run = (st: LoopState): Effect.Effect<void> =>
   Effect.gen(function*() {
@@ -325,9 +339,19 @@ export const run = (st: LoopState): Effect.Effect<void> =>
       const firstWaitUs = minWatermarkWaitUs(st)
       if (firstWaitUs !== 0 && !(yield* waitActivation(st, firstWaitUs))) return
       const prepare = st.ops.prepareAccessChecks
-      if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return
+      if (prepare !== undefined) {
+        try {
+          prepare(ctx, st.env)
+        } catch (cause) {
+          return void opsThrew(st, "prepareAccessChecks", cause)
+        }
+      }
       st.prepared = true
-      yield* waitServing(st, nextSampleDeadline(st, lSampleUs))
+      const deadlineUs = nextSampleDeadline(st, lSampleUs)
+      // A lone virtual participant moves time itself: no effect to run, nothing to allocate.
+      const advanceAlone = st.participant.advanceAlone
+      if (advanceAlone !== undefined && advanceAlone(deadlineUs)) serveIncoming(st.control, ctx)
+      else yield* waitServing(st, deadlineUs)
       st.prepared = false
       if (!afterSample(st, lAggr, lUpdate)) return
     }

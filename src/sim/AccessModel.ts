@@ -166,7 +166,11 @@ export class AccessModel {
    * Mutates the window tables; a call with the window already set returns at once.
    */
   setWindow(fromUs: number, toUs: number): void {
-    if (fromUs === this.winFrom && toUs === this.winTo) return
+    if (fromUs !== this.winFrom || toUs !== this.winTo) this.computeWindow(fromUs, toUs)
+  }
+
+  /** {@link setWindow} for a new window (out of line: every sampled page asks, few compute). */
+  private computeWindow(fromUs: number, toUs: number): void {
     this.winFrom = fromUs
     this.winTo = toUs
     const R = this.nrRegions
