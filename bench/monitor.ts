@@ -1,13 +1,17 @@
 /**
- * Monitoring-engine benchmarks (the foundation issue): region-samples per second with 1000
- * regions, the virtual/real time ratio at the default intervals, cost on a 1 GiB versus a 1 TiB
- * address space, and heap bytes per region. Every figure runs the whole kdamond (loop phases,
- * vaddr ops over the simulated machine) in virtual time.
+ * Monitoring-engine benchmarks (the foundation issue, issue 12): region-samples per second with
+ * 1000 regions and against the reference loop (`reference.ts`, the machine's limit for a
+ * sample's essential work, run alternately in the same process), the virtual/real time ratio at
+ * the default intervals, cost on a 1 GiB versus a 1 TiB address space, per-region cost at 10 000
+ * versus 1 000 regions, 32 kdamonds in one process versus one, and heap bytes per region. Every
+ * engine figure runs the whole kdamond (loop phases, vaddr ops over the simulated machine) in
+ * virtual time.
  */
 import { Effect, Layer, Result } from "effect"
 import { Damon, OpsRegistry, World } from "effect-damon"
 import { MasimConfig, MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 import { type Bench, gc, median, nowMs } from "./Harness.ts"
+import { runReference } from "./reference.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {
   if (Result.isFailure(r)) throw r.failure
@@ -28,13 +32,15 @@ interface RunResult {
 }
 
 /**
- * Runs one kdamond on `config` for `virtualUs` of virtual time and measures wall time and the
- * region-samples done (counted at every iteration by a repeat damonCall).
+ * Runs `nrKdamonds` kdamonds (seeds 1, 2, ...) on `config` for `virtualUs` of virtual time, all
+ * on one machine and world, and measures wall time and the region-samples done (counted at every
+ * iteration by a repeat damonCall on each).
  */
 const runVirtual = (
   config: MasimConfig.MasimConfig,
   attrs: Record<string, number>,
-  virtualUs: number
+  virtualUs: number,
+  nrKdamonds = 1
 ): Promise<RunResult> => {
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
   const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
@@ -44,13 +50,17 @@ const runVirtual = (
     let samples = 0
     let nrRegions = 0
     const t0 = nowMs()
-    const k = yield* damon.start({ ops: "vaddr", targets: [{ pid: 42 }], attrs }, { seed: 1, stopAtUs: virtualUs })
-    yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
-      nrRegions = ctx.targets[0]!.regions.length
-      regionSamples += nrRegions
-      samples++
-    }), { startImmediately: true })
-    yield* k.join
+    const ks = []
+    for (let i = 0; i < nrKdamonds; i++) {
+      const k = yield* damon.start({ ops: "vaddr", targets: [{ pid: 42 }], attrs }, { seed: i + 1, stopAtUs: virtualUs })
+      yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
+        nrRegions = ctx.targets[0]!.regions.length
+        regionSamples += nrRegions
+        samples++
+      }), { startImmediately: true })
+      ks.push(k)
+    }
+    for (const k of ks) yield* k.join
     return { wallMs: nowMs() - t0, regionSamples, samples, nrRegions }
   })).pipe(Effect.provide(layer)))
 }
@@ -79,11 +89,16 @@ export const monitorBench: Bench = {
     const attrs1000 = { minNrRegions: 1000, maxNrRegions: 1000 }
     const stairs = unwrap(MasimFiles.loadMasimConfig("stairs"))
 
-    // 1. region-samples per second, 1000 regions, 10 s of virtual time; median of 5
+    // 1. region-samples per second, 1000 regions, 10 s of virtual time (2000 samples), each run
+    // next to the reference loop over as many region-samples; medians of 5
     await runVirtual(stairs, attrs1000, 2_000_000)
+    runReference(1000, 2000)
     const rates: Array<number> = []
+    const limits: Array<number> = []
     let regions = 0
     for (let i = 0; i < 5; i++) {
+      const ref = runReference(1000, 2000)
+      limits.push(ref.regionSamples / (ref.loopMs / 1000))
       const r = await runVirtual(stairs, attrs1000, 10_000_000)
       rates.push(r.regionSamples / (r.wallMs / 1000))
       regions = r.nrRegions
@@ -108,22 +123,57 @@ export const monitorBench: Bench = {
       tLarge.push((await runVirtual(large, attrs1000, 5_000_000)).wallMs)
     }
 
-    // 4. heap bytes per region of a running kdamond
+    // 4. per-region cost (wall time per region-sample) at 10 000 and at 1 000 regions, the same
+    // virtual time on one 64 GiB region, alternating runs; medians of 5
+    const wide = oneRegion(64 * GiB)
+    const attrs10k = { minNrRegions: 10_000, maxNrRegions: 10_000 }
+    await runVirtual(wide, attrs1000, 1_000_000)
+    await runVirtual(wide, attrs10k, 1_000_000)
+    const cost1k: Array<number> = []
+    const cost10k: Array<number> = []
+    let regions10k = 0
+    for (let i = 0; i < 5; i++) {
+      const a = await runVirtual(wide, attrs1000, 5_000_000)
+      cost1k.push(a.wallMs / a.regionSamples)
+      const b = await runVirtual(wide, attrs10k, 5_000_000)
+      cost10k.push(b.wallMs / b.regionSamples)
+      regions10k = b.nrRegions
+    }
+
+    // 5. 32 kdamonds x 1000 regions on one machine and world: aggregate region-samples per second
+    // over one kdamond's, alternating runs; medians of 3
+    await runVirtual(stairs, attrs1000, 1_000_000, 32)
+    const one: Array<number> = []
+    const many: Array<number> = []
+    for (let i = 0; i < 3; i++) {
+      const a = await runVirtual(stairs, attrs1000, 10_000_000)
+      one.push(a.regionSamples / a.wallMs)
+      const b = await runVirtual(stairs, attrs1000, 2_000_000, 32)
+      many.push(b.regionSamples / b.wallMs)
+    }
+
+    // 6. heap bytes per region of a running kdamond (65 000: under the library limit of 65 536)
     const few = await heapWithRegions(1_000)
-    const many = await heapWithRegions(201_000)
-    const perRegion = (many.heap - few.heap) / (many.regions - few.regions)
+    const crowd = await heapWithRegions(65_000)
+    const perRegion = (crowd.heap - few.heap) / (crowd.regions - few.regions)
 
     return {
       "monitor.regionSamplesPerSec": {
         value: median(rates),
         unit: "region-samples/s",
-        goal: ">= 20000000",
+        goal: ">= 50000000",
         note: `vaddr on masim stairs, ~${regions} regions, virtual time, median of 5 x 2000 samples`
+      },
+      "monitor.limitRatio": {
+        value: median(rates) / median(limits),
+        unit: "ratio",
+        goal: ">= 0.5",
+        note: `engine over the reference loop (bench/reference.ts, ${(median(limits) / 1e6).toFixed(1)} M/s), 1000 regions x 2000 samples, runs alternating, medians of 5`
       },
       "monitor.virtualToRealRatio": {
         value: median(ratios),
         unit: "x",
-        goal: ">= 100",
+        goal: ">= 1000",
         note: "stairs, default intervals (5 ms / 100 ms, 10..1000 regions), 60 s virtual, median of 3"
       },
       "monitor.sizeScaling1TiBOver1GiB": {
@@ -132,11 +182,23 @@ export const monitorBench: Bench = {
         goal: "within 0.8..1.2",
         note: `1000 regions, 1000 samples each; medians ${median(tLarge).toFixed(1)} / ${median(tSmall).toFixed(1)} ms`
       },
+      "monitor.perRegionCost10kOver1k": {
+        value: median(cost10k) / median(cost1k),
+        unit: "cost ratio",
+        goal: "<= 1.2",
+        note: `wall time per region-sample, ${regions10k} vs 1000 regions on one 64 GiB region, 1000 samples each, medians of 5`
+      },
+      "monitor.kdamonds32Efficiency": {
+        value: median(many) / median(one),
+        unit: "ratio",
+        goal: ">= 0.8",
+        note: "region-samples/s of 32 kdamonds x 1000 regions on one stairs machine and world (400 samples each) over one kdamond's, medians of 3"
+      },
       "monitor.heapBytesPerRegion": {
         value: perRegion,
         unit: "bytes",
         goal: "<= 256",
-        note: `running kdamond, heap(${many.regions} regions) - heap(${few.regions}) after gc`
+        note: `running kdamond, heap(${crowd.regions} regions) - heap(${few.regions}) after gc`
       }
     }
   }

@@ -2,11 +2,11 @@
  * Startup benchmarks (the "one world" issue): the cost of `import("effect-damon")` in a fresh
  * process, side by side with importing the same `effect` modules alone (the floor a library on
  * Effect cannot go under), and the wall time of `effect-damon --version`. The import uses the
- * built package (`dist/`, what users of the package get), built first when missing; the command
+ * built package (`dist/`, what users of the package get), built afresh first (a stale `dist/` would
+ * measure old code); the command
  * runs as from a clone (`bin/effect-damon.js` runs the sources, with Node's compile cache).
  */
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { type Bench, median, nowMs } from "./Harness.ts"
 
@@ -30,7 +30,7 @@ await import("effect-damon"); process.stdout.write(JSON.stringify([...seen]))`
 export const startupBench: Bench = {
   name: "startup",
   run: async () => {
-    if (!existsSync(`${root}/dist/index.js`)) execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: "inherit" })
+    execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: "inherit" })
     const effectModules = effectModulesOfMain()
     const ours: Array<number> = []
     const floor: Array<number> = []

@@ -13,11 +13,15 @@ Result.getOrThrow(table.map(base, base + 64 * MiB))
 const ops = OpsRegistry.layer({ fvaddr: Fvaddr.fvaddrOps(table.space) })
 const runtime = Damon.layer.pipe(Layer.provide(ops), Layer.provideMerge(World.layerVirtual))
 
-// the program: touches 4096 random pages of its hot 8 MiB (from 16 MiB on) between samples
+// the program: touches 4096 random pages of its hot 8 MiB (from 16 MiB on) every millisecond of
+// world time; it joins the world as a participant, so its steps interleave with the kdamond's
 const rng = Rng.makeRng(7)
-const program = Effect.forever(Effect.andThen(Effect.sync(() => {
-  for (let i = 0; i < 4096; i++) table.mark(rng.rand(base + 16 * MiB, base + 24 * MiB))
-}), Effect.yieldNow))
+const program = World.WorldClock.use((w) => {
+  const self = w.join()
+  return Effect.forever(Effect.andThen(Effect.sync(() => {
+    for (let i = 0; i < 4096; i++) table.mark(rng.rand(base + 16 * MiB, base + 24 * MiB))
+  }), Effect.suspend(() => self.sleepUntil(w.nowUs() + 1000))), { disableYield: true })
+})
 
 export const main = Effect.gen(function*() {
   const kdamond = yield* (yield* Damon.Damon).start({ ops: "fvaddr", targets: [{ pid: 1, regions: table.mappedRanges() }] }, { seed: 1, stopAtUs: 2_000_000 })

@@ -67,6 +67,8 @@ export interface LoopState {
   maxNrAccesses: number
   /** Between `prepareAccessChecks` and `checkAccesses`: a commit switching ops must re-prepare. */
   prepared: boolean
+  /** `serveIncoming` as an effect, built once (run after every virtual sample wait). */
+  readonly serveIncoming: Effect.Effect<void>
   nrAggregations: number
   stopReason: StopReason | undefined
 }
@@ -81,10 +83,15 @@ export const guardOps = (st: LoopState, op: string, f: () => void): boolean => {
     f()
     return true
   } catch (cause) {
-    const failed = faultOp(cause, op)
-    st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
-    return false
+    return opsThrew(st, op, cause)
   }
+}
+
+/** Records that ops hook `op` threw `cause` (the kdamond stops with `OpsFailed`); false. */
+const opsThrew = (st: LoopState, op: string, cause: unknown): false => {
+  const failed = faultOp(cause, op)
+  st.stopReason = { _tag: "OpsFailed", op: failed, message: opsFailed(failed, cause).message }
+  return false
 }
 
 /** `kdamond_init_ctx()`, `ops.init`, and the R2 initial `damon_apply_min_nr_regions()`. */
@@ -106,13 +113,16 @@ const needStop = (st: LoopState): boolean => {
   }
   const targetValid = st.ops.targetValid
   if (targetValid === undefined) return false
-  let anyValid = false
-  const ok = guardOps(st, "targetValid", () => {
-    anyValid = st.ctx.targets.some((t) => targetValid(st.ctx, t, st.env))
-  })
-  if (!ok) return true
-  if (!anyValid) st.stopReason = { _tag: "NoValidTarget" }
-  return !anyValid
+  // guarded inline, not through `guardOps`: this runs every sample and allocates nothing
+  const { ctx, env } = st
+  const targets = ctx.targets
+  try {
+    for (let i = 0; i < targets.length; i++) if (targetValid(ctx, targets[i]!, env)) return false
+  } catch (cause) {
+    return !opsThrew(st, "targetValid", cause)
+  }
+  st.stopReason = { _tag: "NoValidTarget" }
+  return true
 }
 
 /** Kdamond time: microseconds since the kdamond started (what events and `stopAtUs` count). */
@@ -134,9 +144,7 @@ export const KDAMOND_YIELD_PRIORITY = -1
  * time still.
  */
 const waitServing = (st: LoopState, deadlineUs: number): Effect.Effect<void> => {
-  if (st.world.mode === "virtual") {
-    return Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => void serveIncoming(st.control, st.ctx)))
-  }
+  if (st.world.mode === "virtual") return Effect.andThen(st.participant.sleepUntil(deadlineUs), st.serveIncoming)
   const control = st.control
   // one timer per wait (not per call): it rings the doorbell when the deadline has passed
   const timer = Effect.andThen(st.participant.sleepUntil(deadlineUs), Effect.sync(() => ringWake(control)))
@@ -177,18 +185,21 @@ const nextSampleDeadline = (st: LoopState, sampleIntervalUs: number): number => 
 /**
  * `kdamond_wait_activation()`: while every scheme is deactivated by its watermarks, sleep the
  * shortest re-check interval, serve calls and cancel a pending walk. Returns false to stop.
+ * Called once `needStop` said no and some scheme is deactivated (`minWaitUs > 0`) or a system
+ * metric failed (`undefined`: stop).
  */
-const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
+const waitActivation = (st: LoopState, firstWaitUs: number | undefined): Effect.Effect<boolean> =>
   Effect.gen(function*() {
-    while (!needStop(st)) {
-      const minWaitUs = minWatermarkWaitUs(st)
+    let minWaitUs: number | undefined = firstWaitUs
+    while (minWaitUs !== 0) {
       if (minWaitUs === undefined) return false
-      if (minWaitUs === 0) return true
       yield* waitServing(st, st.world.nowUs() + minWaitUs)
       serveAtLoopPoint(st.control, st.ctx, false)
       st.seam.cancelWalk(st.control, st.ctx, "every scheme is deactivated by its watermarks")
+      if (needStop(st)) return false
+      minWaitUs = minWatermarkWaitUs(st)
     }
-    return false
+    return true
   })
 
 /**
@@ -196,6 +207,7 @@ const waitActivation = (st: LoopState): Effect.Effect<boolean> =>
  * when a system metric failed (the kdamond then stops with `OpsFailed`).
  */
 const minWatermarkWaitUs = (st: LoopState): number | undefined => {
+  if (st.ctx.schemes.length === 0) return 0
   let wait = 0
   const ok = guardOps(st, "system", () => {
     wait = minWaitUs(st.ctx.schemes, checkedMetricsOf(st.ops.system), st.world.nowUs())
@@ -208,9 +220,13 @@ const checkAccesses = (st: LoopState): boolean => {
   st.ctx.passedSampleIntervals++
   st.stats.samples++
   const check = st.ops.checkAccesses
-  if (check !== undefined && !guardOps(st, "checkAccesses", () => {
-    st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
-  })) return false
+  if (check !== undefined) {
+    try {
+      st.maxNrAccesses = checkMaxNrAccesses(check(st.ctx, st.env))
+    } catch (cause) {
+      return opsThrew(st, "checkAccesses", cause)
+    }
+  }
   if (st.hub.hasSubscribers()) {
     const atUs = kdamondTimeUs(st)
     const sis = st.ctx.passedSampleIntervals
@@ -304,29 +320,55 @@ const updateOps = (st: LoopState, lUpdate: number): boolean => {
   return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
 }
 
-/** One iteration of the main loop; false ends the loop. */
-export const iterate = (st: LoopState): Effect.Effect<boolean> =>
+/**
+ * The main loop: `init`, then iterations until one ends it. One generator runs the whole loop
+ * and the phases are plain functions, so an iteration costs the Effect runtime only its sample
+ * wait (and the activation wait while watermarks deactivate every scheme), and nothing when a
+ * lone virtual participant can move time itself (`Participant.advanceAlone`).
+ */
+export const run = (st: LoopState): Effect.Effect<void> =>
   Effect.gen(function*() {
+    if (!init(st)) return
     const ctx = st.ctx
-    // Deadlines a damonCall changes this iteration take effect from the next one (kernel order).
-    const lAggr = ctx.nextAggregationSis
-    const lUpdate = ctx.nextOpsUpdateSis
-    const lSampleUs = ctx.attrs.sampleIntervalUs
-    if (!(yield* waitActivation(st))) return false
-    const prepare = st.ops.prepareAccessChecks
-    if (prepare !== undefined && !guardOps(st, "prepareAccessChecks", () => prepare(ctx, st.env))) return false
-    st.prepared = true
-    yield* waitServing(st, nextSampleDeadline(st, lSampleUs))
-    st.prepared = false
-    if (!checkAccesses(st)) return false
-    const atBoundary = ctx.passedSampleIntervals >= lAggr
-    if (atBoundary) mergeAtBoundary(st)
-    // Calls and schemes run after the merge so they see complete aggregated counts (kernel).
-    serveAtLoopPoint(st.control, ctx, atBoundary)
-    if (!applySchemesPhase(st)) return false
-    if (atBoundary) endAggregation(st, lAggr)
-    return updateOps(st, lUpdate) && !needStop(st)
+    while (true) {
+      // Deadlines a damonCall changes this iteration take effect from the next one (kernel order).
+      const lAggr = ctx.nextAggregationSis
+      const lUpdate = ctx.nextOpsUpdateSis
+      const lSampleUs = ctx.attrs.sampleIntervalUs
+      if (needStop(st)) return
+      const firstWaitUs = minWatermarkWaitUs(st)
+      if (firstWaitUs !== 0 && !(yield* waitActivation(st, firstWaitUs))) return
+      const prepare = st.ops.prepareAccessChecks
+      if (prepare !== undefined) {
+        try {
+          prepare(ctx, st.env)
+        } catch (cause) {
+          return void opsThrew(st, "prepareAccessChecks", cause)
+        }
+      }
+      st.prepared = true
+      const deadlineUs = nextSampleDeadline(st, lSampleUs)
+      // A lone virtual participant moves time itself: no effect to run, nothing to allocate.
+      const advanceAlone = st.participant.advanceAlone
+      if (advanceAlone !== undefined && advanceAlone(deadlineUs)) serveIncoming(st.control, ctx)
+      else yield* waitServing(st, deadlineUs)
+      st.prepared = false
+      if (!afterSample(st, lAggr, lUpdate)) return
+    }
   })
+
+/** An iteration's phases after the sample wait, from the access check on; false ends the loop. */
+const afterSample = (st: LoopState, lAggr: number, lUpdate: number): boolean => {
+  const ctx = st.ctx
+  if (!checkAccesses(st)) return false
+  const atBoundary = ctx.passedSampleIntervals >= lAggr
+  if (atBoundary) mergeAtBoundary(st)
+  // Calls and schemes run after the merge so they see complete aggregated counts (kernel).
+  serveAtLoopPoint(st.control, ctx, atBoundary)
+  if (!applySchemesPhase(st)) return false
+  if (atBoundary) endAggregation(st, lAggr)
+  return updateOps(st, lUpdate)
+}
 
 /**
  * Termination, R2 order: destroy targets (`cleanupTarget`), mark the control channels obsolete,

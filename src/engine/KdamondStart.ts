@@ -24,12 +24,13 @@ import {
   pruneSettled,
   visitWalk,
   type WalkRequest,
+  serveIncoming,
   type WalkVisit
 } from "./Control.ts"
 import { EngineSeam } from "./EngineSeam.ts"
 import { makeHub, type StopReason } from "./Events.ts"
 import type { CallOptions, Kdamond, KdamondOptions } from "./Kdamond.ts"
-import { checkGoalsMeasurable, init, iterate, type LoopState } from "./KdamondLoop.ts"
+import { checkGoalsMeasurable, type LoopState, run } from "./KdamondLoop.ts"
 import * as KdamondStats from "./KdamondStats.ts"
 import type { World } from "./World.ts"
 
@@ -94,6 +95,7 @@ export const start = (
       szLimit: 0,
       maxNrAccesses: 0,
       prepared: false,
+      serveIncoming: Effect.sync(() => void serveIncoming(control, deps.ctx)),
       nrAggregations: 0,
       stopReason: undefined
     }
@@ -108,16 +110,10 @@ export const start = (
         })
       )
     hub.start((seq) => ({ _tag: "Started", seq, kdamond: deps.index, atUs: 0, worldUs: st.startUs }))
-    const loop = Effect.gen(function*() {
-      if (!init(st)) return
-      while (yield* iterate(st)) {
-        // each iteration yields at its sample wait
-      }
-    })
     // The kdamond yields where its schedule allows (its waits, its serving turns, with priority
     // KDAMOND_YIELD_PRIORITY), never because an operation count or a time slice ran out: a
     // preempted kdamond would queue behind every busy fiber of the program.
-    const fiber = yield* Effect.interruptible(Effect.provideService(loop, Scheduler.PreventSchedulerYield, true)).pipe(
+    const fiber = yield* Effect.interruptible(Effect.provideService(run(st), Scheduler.PreventSchedulerYield, true)).pipe(
       Effect.onExit((exit) => {
         if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
         return finish(

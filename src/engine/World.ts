@@ -25,6 +25,13 @@ export interface Participant {
    * timers may fire early.
    */
   readonly sleepUntil: (untilUs: number) => Effect.Effect<void>
+  /**
+   * Virtual worlds: the sleep `sleepUntil(untilUs)` would be when it can end at once (this
+   * participant is the only one awake, no earlier wakeup is pending, and it is not this sleep's
+   * turn to let the rest of the program run): moves time to `untilUs` and returns true. Otherwise
+   * returns false and changes nothing (sleep with `sleepUntil`). Saves the hot loop an effect.
+   */
+  readonly advanceAlone?: (untilUs: number) => boolean
   /** Leaves the world (once, when the participant stops); time no longer waits for it. */
   readonly leave: () => void
 }
@@ -135,18 +142,41 @@ class SleeperHeap {
 }
 
 /**
+ * Sleeps in a virtual world between two turns given to the rest of the program (see
+ * {@link makeVirtual}).
+ */
+export const STEPS_PER_TURN = 64
+
+/** Resumes the fiber on a fresh stack from a microtask: cheaper than a scheduler yield. */
+const microtaskHop: Effect.Effect<void> = Effect.callback<void>((resume) => {
+  queueMicrotask(() => resume(Effect.void))
+})
+
+/**
  * A virtual world: time moves only when every participant sleeps.
  *
  * **Details**
  * A participant that goes to sleep while it is the only one awake and no earlier wakeup is
- * pending advances time itself and just yields (the common single-kdamond case costs no
- * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released.
+ * pending advances time itself and goes on (the common single-kdamond case costs no
+ * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released, which
+ * then resumes on a fresh stack (a microtask). Every {@link STEPS_PER_TURN}-th sleep yields to
+ * Effect's scheduler instead, so fibers that are neither participants nor sleepers (a client
+ * about to make a call, a program marking its memory) and I/O get their turn: world time is
+ * not theirs to hold, and yielding at every sleep would cost more than a small sample.
  */
 export const makeVirtual = (): World => {
   let now = 0
   let awake = 0
   let seq = 0
+  let steps = 0
   const heap = new SleeperHeap()
+  /**
+   * What a sleep ends with: a turn for the rest of the program (every `STEPS_PER_TURN` sleeps,
+   * and a participant's first sleep, so whoever started it goes on), else a microtask hop for a
+   * released sleeper (`resumed`), nothing for a lone participant.
+   */
+  const afterSleep = (resumed: boolean, first: boolean): Effect.Effect<void> =>
+    ++steps % STEPS_PER_TURN === 0 || first ? Effect.yieldNow : resumed ? microtaskHop : Effect.void
 
   /** Releases sleepers in time order while no participant is awake. */
   const pump = (): void => {
@@ -159,15 +189,14 @@ export const makeVirtual = (): World => {
     }
   }
 
-  const park = (wakeUs: number, participant: boolean): Effect.Effect<void> => {
+  const park = (wakeUs: number, participant: boolean, first: boolean): Effect.Effect<void> => {
     const s: Sleeper = { wakeUs, seq: seq++, participant, wake: Deferred.makeUnsafe<void>(), pos: -1 }
     heap.push(s)
     if (participant) awake--
     pump()
-    // After waking, yield once: a released sleeper may be resumed synchronously by whoever
-    // released it, and other fibers (clients, a program marking its memory) must get their turn
-    // between two steps of world time.
-    return Effect.andThen(Deferred.await(s.wake), Effect.yieldNow).pipe(
+    // After waking, hop: a released sleeper may be resumed synchronously by whoever released
+    // it, inside that one's stack.
+    return Effect.andThen(Deferred.await(s.wake), Effect.suspend(() => afterSleep(true, first))).pipe(
       Effect.onInterrupt(() =>
         Effect.sync(() => {
           // Withdrawn before its wakeup: it is running again (a participant holds time again).
@@ -183,17 +212,29 @@ export const makeVirtual = (): World => {
   const join = (): Participant => {
     awake++
     let left = false
+    let slept = false
     return {
       sleepUntil: (untilUs) =>
         Effect.suspend(() => {
           if (left) return Effect.yieldNow
+          const first = !slept
+          slept = true
           const top = heap.peek()
           if (awake === 1 && (top === undefined || top.wakeUs > untilUs)) {
             if (untilUs > now) now = untilUs
-            return Effect.yieldNow
+            return afterSleep(false, first)
           }
-          return park(Math.max(untilUs, now), true)
+          return park(Math.max(untilUs, now), true, first)
         }),
+      advanceAlone: (untilUs) => {
+        // exactly sleepUntil's lone-participant case when it ends with `Effect.void`
+        if (left || !slept || awake !== 1 || (steps + 1) % STEPS_PER_TURN === 0) return false
+        const top = heap.peek()
+        if (top !== undefined && top.wakeUs <= untilUs) return false
+        steps++
+        if (untilUs > now) now = untilUs
+        return true
+      },
       leave: () => {
         if (left) return
         left = true
@@ -207,7 +248,7 @@ export const makeVirtual = (): World => {
     mode: "virtual",
     nowUs: () => now,
     join,
-    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false))
+    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false, false))
   }
 }
 

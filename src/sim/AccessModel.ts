@@ -45,6 +45,9 @@ export interface AccessModelOptions {
 }
 
 const LAMBDA_CERTAIN = 37
+const PAGE = 4096
+const INV_PAGE = 1 / PAGE
+const HUGE = 2 * 1024 * 1024
 
 /**
  * A compiled workload: its phase schedule (`PhaseSchedule`), rate tables (`AccessRates`) and a
@@ -81,6 +84,16 @@ export class AccessModel {
   private readonly winSeqStart: Float64Array
   private readonly winSeqCount: Float64Array
   private readonly winSeqCursor: Int32Array
+  /**
+   * Per region, for the current window: the end of the offsets where a page-aligned 4 KiB or
+   * 2 MiB page has the same probability wherever it lies (a cursor swept the whole region; or
+   * no cursor and power-of-two strides of at most a page, below every stream's last slot), `-1`
+   * when there is none; and those two probabilities. Sampling asks about such pages almost
+   * always.
+   */
+  private readonly uniformEnd: Float64Array
+  private readonly uniformProb4k: Float64Array
+  private readonly uniformProb2m: Float64Array
 
   /** Compiles `config`; see the module doc for the model. */
   static make(config: MasimConfig, options: AccessModelOptions = {}): AccessModel {
@@ -111,6 +124,9 @@ export class AccessModel {
     this.winSeqStart = new Float64Array(cap)
     this.winSeqCount = new Float64Array(cap)
     this.winSeqCursor = new Int32Array(cap)
+    this.uniformEnd = new Float64Array(this.nrRegions).fill(-1)
+    this.uniformProb4k = new Float64Array(this.nrRegions)
+    this.uniformProb2m = new Float64Array(this.nrRegions)
   }
 
   /** The phase index running at workload time `tUs`, or `-1` before the start or after the end. */
@@ -150,7 +166,11 @@ export class AccessModel {
    * Mutates the window tables; a call with the window already set returns at once.
    */
   setWindow(fromUs: number, toUs: number): void {
-    if (fromUs === this.winFrom && toUs === this.winTo) return
+    if (fromUs !== this.winFrom || toUs !== this.winTo) this.computeWindow(fromUs, toUs)
+  }
+
+  /** {@link setWindow} for a new window (out of line: every sampled page asks, few compute). */
+  private computeWindow(fromUs: number, toUs: number): void {
     this.winFrom = fromUs
     this.winTo = toUs
     const R = this.nrRegions
@@ -160,6 +180,7 @@ export class AccessModel {
     this.winLambda.fill(0)
     if (!(to > from) || this.cycleUs === 0) {
       this.winSeqOff.fill(0)
+      this.setUniform()
       return
     }
     this.addCum(to, 1)
@@ -200,6 +221,31 @@ export class AccessModel {
       }
     }
     this.winSeqOff[R] = k
+    this.setUniform()
+  }
+
+  /** Fills the per-region uniform-page tables for the window just set (see `uniformEnd`). */
+  private setUniform(): void {
+    const rates = this.rates
+    for (let r = 0; r < this.nrRegions; r++) {
+      const e0 = this.winSeqOff[r]!
+      const e1 = this.winSeqOff[r + 1]!
+      // A cursor that swept the whole region touched every page (`generalProbability` answers 1).
+      let swept = false
+      for (let e = e0; e < e1; e++) swept ||= this.winSeqCount[e]! >= this.winSeqSlots[e]! && this.winSeqStride[e]! <= PAGE
+      let end = e0 === e1 || swept ? this.regionSize[r]! : -1
+      for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]! && end >= 0 && !swept; idx++) {
+        const j = rates.regionStreams[idx]!
+        if (this.winLambda[j] === 0) continue
+        const stride = rates.streamStride[j]!
+        if (!(rates.streamInv[j]! > 0) || stride > PAGE) end = -1
+        else end = Math.min(end, rates.streamSlots[j]! * stride)
+      }
+      this.uniformEnd[r] = end
+      // Computed by the general path, so the shortcut answers bit for bit the same.
+      this.uniformProb4k[r] = end >= PAGE ? this.generalProbability(r, 0, PAGE) : 0
+      this.uniformProb2m[r] = end >= HUGE ? this.generalProbability(r, 0, HUGE) : 0
+    }
   }
 
   /**
@@ -209,6 +255,17 @@ export class AccessModel {
    * can touch it.
    */
   pageAccessProbability(r: number, lo: number, hi: number): number {
+    // A whole page-aligned base or huge page where every page is alike (see `uniformEnd`).
+    if (hi <= this.uniformEnd[r]! && lo >= 0 && Math.floor(lo * INV_PAGE) * PAGE === lo) {
+      const len = hi - lo
+      if (len === PAGE) return this.uniformProb4k[r]!
+      if (len === HUGE) return this.uniformProb2m[r]!
+    }
+    return this.generalProbability(r, lo, hi)
+  }
+
+  /** {@link pageAccessProbability} without the uniform-page shortcut. */
+  private generalProbability(r: number, lo: number, hi: number): number {
     const size = this.regionSize[r]!
     if (lo < 0) lo = 0
     if (hi > size) hi = size

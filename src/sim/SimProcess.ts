@@ -120,20 +120,27 @@ export class SimProcess {
   /** Index of the extent containing `addr`, using (and updating) the sweep cursor. */
   extentIndex(addr: number): number {
     const list = this.extents
+    const i = this.cursor
+    if (i < list.length) {
+      const e = list[i]!
+      if (addr >= e.vStart && addr < e.vEnd) return i
+    }
+    return this.extentIndexNear(addr)
+  }
+
+  /** {@link extentIndex} past the cursor's extent (out of line: the hot path stays small). */
+  private extentIndexNear(addr: number): number {
+    const list = this.extents
     const n = list.length
     let i = this.cursor
-    if (i < n) {
-      const e = list[i]!
-      if (addr >= e.vStart) {
-        if (addr < e.vEnd) return i
-        // Sampling sweeps regions in address order: try the next few extents first.
-        for (let k = 0; k < 4 && ++i < n; k++) {
-          const f = list[i]!
-          if (addr < f.vStart) return -1
-          if (addr < f.vEnd) {
-            this.cursor = i
-            return i
-          }
+    if (i < n && addr >= list[i]!.vStart) {
+      // Sampling sweeps regions in address order: try the next few extents first.
+      for (let k = 0; k < 4 && ++i < n; k++) {
+        const f = list[i]!
+        if (addr < f.vStart) return -1
+        if (addr < f.vEnd) {
+          this.cursor = i
+          return i
         }
       }
     }

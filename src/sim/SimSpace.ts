@@ -21,26 +21,36 @@ import type { SimProcess } from "./SimProcess.ts"
  */
 const makeSampler = (machine: SimMachine, rng: Rng): AccessSampler => {
   let fromUs = 0
+  // The machine follows the latest time it is given: advance it once per time, not per address.
+  let advancedUs = Number.NaN
   let lastPid = -1
   let lastProc: SimProcess | undefined
+  // The rare steps live out of line, so `young` stays small enough for the JIT to inline it into
+  // the ops set's per-region loop.
+  const advance = (nowUs: number): void => {
+    machine.advance(nowUs)
+    advancedUs = nowUs
+  }
+  const processOf = (pid: number): SimProcess | undefined => {
+    lastPid = pid
+    lastProc = machine.process(pid)
+    return lastProc
+  }
+  const physYoung = (addr: number, nowUs: number): number => {
+    const y = machine.physYoung(addr, fromUs, nowUs, rng)
+    if (y >= 0) sampler.folioSz = machine.folioSz
+    return y
+  }
   const sampler = {
     folioSz: PAGE_SIZE,
     mkold: (_pid: number | null, _addr: number, nowUs: number): void => {
-      machine.advance(nowUs)
+      if (nowUs !== advancedUs) advance(nowUs)
       fromUs = nowUs
     },
     young: (pid: number | null, addr: number, nowUs: number): number => {
-      machine.advance(nowUs)
-      if (pid === null) {
-        const y = machine.physYoung(addr, fromUs, nowUs, rng)
-        if (y >= 0) sampler.folioSz = machine.folioSz
-        return y
-      }
-      if (pid !== lastPid) {
-        lastPid = pid
-        lastProc = machine.process(pid)
-      }
-      const p = lastProc
+      if (nowUs !== advancedUs) advance(nowUs)
+      if (pid === null) return physYoung(addr, nowUs)
+      const p = pid === lastPid ? lastProc : processOf(pid)
       if (p === undefined) return -1
       const y = p.youngAt(addr, fromUs, nowUs, rng)
       if (y >= 0) sampler.folioSz = p.folioSz
