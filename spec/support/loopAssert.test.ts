@@ -49,4 +49,12 @@ describe("loopAssert", () => {
     }
     chai.strictEqual(failed, 14)
   })
+
+  it("has every method of chai's assert", () => {
+    const theirs = chai as unknown as Record<string, unknown>
+    const ours = assert as unknown as Record<string, unknown>
+    const methods = Object.getOwnPropertyNames(chai).filter((k) => typeof theirs[k] === "function")
+    chai.isAbove(methods.length, 100)
+    chai.deepStrictEqual(methods.filter((k) => typeof ours[k] !== "function"), [])
+  })
 })
