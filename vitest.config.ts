@@ -1,10 +1,27 @@
+import { availableParallelism, tmpdir } from "node:os"
+import { join } from "node:path"
 import { defineConfig } from "vitest/config"
+
+// Node's compile cache (V8 code and stripped TypeScript, keyed by content) for everything the
+// tests start: the workers, the HTTP worker threads, the CLI processes. The directory is the one
+// `module.enableCompileCache()` uses, so the bin's own starts share it. A CLI process or HTTP
+// worker thread costs about half the CPU with it (docs/performance.md, "Test suite").
+process.env["NODE_COMPILE_CACHE"] ??= join(tmpdir(), "node-compile-cache")
 
 export default defineConfig({
   resolve: { conditions: ["development"] },
   test: {
     include: ["spec/**/*.test.ts"],
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // One module evaluation per worker, not per file: with isolation every file re-evaluated
+    // Effect and the sources it imports (27 % of the suite's time, some 130 s of CPU). The
+    // library keeps no module state a test could see (no module-level mutable state outside
+    // WeakMap memos and the HTTP worker thread's own tables); a file's own top-level state is
+    // still fresh, since every test file is evaluated anew. docs/performance.md, "Test suite".
+    isolate: false,
+    // Every core (vitest leaves one free by default: one worker on a 2-core machine); the
+    // subprocess tests wait on their children much of the time.
+    maxWorkers: availableParallelism()
   }
 })

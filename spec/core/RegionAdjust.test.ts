@@ -3,7 +3,8 @@
  * aggregate/merge/split, ~v7.0 copy "C" for apply_min_nr_regions) and property tests of the
  * merge, split and min-nr-regions invariants.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import { updateRegionAccessRate } from "../../src/core/AccessRate.ts"
 import {
   applyMinNrRegions,

@@ -114,6 +114,7 @@ describe("synchronization invariants", () => {
   it.effect("walk accounting - each walk visits exactly what the stats count for that pass", () =>
     Effect.gen(function*() {
       let visited = 0
+      // 5 seeds x 5 walks at seeded times: each walk's visit count is checked exactly
       for (let seed = 1; seed <= 5; seed++) {
         const rounds = Array.from({ length: 5 }, (_, i): WalkOp => ({ afterUs: ((seed * 7919 + i * 104_729) % 200) * 1000 }))
         const run = yield* Explorer.runOnce(accounting, { clients: [rounds] }, { seed })

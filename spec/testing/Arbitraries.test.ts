@@ -14,6 +14,12 @@ const runtime = Damon.layer.pipe(Layer.provide([
   World.layerVirtual
 ]))
 
+/**
+ * 30 generated configs per property (60 invalid ones below): each run starts a kdamond, so the
+ * runs show that what the generators make is startable, committable or refused by field; that
+ * they make every action, filter type, quota goal and watermark is asserted on 400 samples by the
+ * last test, where a sample costs no kdamond.
+ */
 const runs = { arbitrary: { runs: 30, seed: 1 } }
 
 describe("Arbitraries", () => {

@@ -125,6 +125,8 @@ describe("Explorer", () => {
       assert.include(run.violations[0]!.message, "the script's own check")
     }))
 
+  // 20 plans, each a whole explored run of the control scenario (the explorer's own tests above
+  // run hundreds of schedules); this one shows the kit composes with it.effect.prop
   it.effect.prop("with @effect/vitest's it.effect.prop over Explorer.plans, the shipped engine keeps every invariant", { plan: Explorer.plans(Scenarios.control) }, ({ plan }) =>
     Effect.map(Explorer.runOnce(Scenarios.control, plan, { strategy: Strategy.random, seed: plan.clients.length }), (run) => {
       assert.deepStrictEqual(run.violations, [])

@@ -1,4 +1,5 @@
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../../support/loopAssert.ts"
 import { quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
 import { type ApplyHooks, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
 import { makeRng, type Rng } from "../../../src/core/Rng.ts"
@@ -9,6 +10,10 @@ import type { ApplyResult, DamonOps } from "../../../src/ops/DamonOps.ts"
 import { ctxOf, envAt, makeDue, region, scheme } from "./fixtures.ts"
 
 const MIN = 4096
+/**
+ * Seeds per property (300, some 0.1 s of CPU each property): the quota-window properties assert
+ * that their quota filled more than once per seed on average, so fewer seeds prove less.
+ */
 const SEEDS = 300
 
 const pick = <A>(rng: Rng, xs: ReadonlyArray<A>): A => xs[rng.rand(0, xs.length)]!
