@@ -1,15 +1,16 @@
 /**
  * "Typed error or success, never a defect, never a change on failure", as a property of the
- * whole public API under hostile input (`spec/support/Hostile.ts`): 4 000 seeded cases per run
+ * whole public API under hostile input (`spec/support/Hostile.ts`): 10 000 seeded cases per run (about 4.5 s)
  * over `Damon.start`, `kdamond.commit`, `commitQuotaGoals`, `Transform`, `TransformStream` and
  * DAMON_RECLAIM's parameter writes, each a plausible input (sampled from the config Schemas) with
  * up to three hostile values planted in it.
  *
- * Why 4 000: a bug of this kind is an entry point that mishandles one kind of hostile value, and
+ * Why 10 000: issue 13 asks for 10 000 hostile inputs per `npm test` run; fewer would do for the
+ * pairs alone (a bug of this kind is an entry point that mishandles one kind of hostile value, and
  * the test asserts that every one of the 6 x 19 (entry, kind) pairs is planted at least
  * {@link MIN_PER_PAIR} times (the generator's sizes grow from empty, so the first ~500 cases
  * plant nothing; with this seed every pair is planted 12 times by case 3 000, 19 by 4 000, 85 by
- * 10 000, the count this test ran before, for 2.5 times the CPU). On the code before these checks
+ * 10 000), which 4 000 cases would cover for 40 % of the CPU (about 1.7 s instead of 4.5 s). On the code before these checks
  * existed the generator found 195 violations in its first 600 cases. `bench/fuzz.ts` runs 100 000
  * cases and reports the rate. The clock is a frozen `TestClock`, so a kdamond's context can
  * change only through the case under test.
@@ -19,8 +20,8 @@ import { Arbitrary, Effect } from "effect"
 import { caseArbitrary, entries, harnessLayer, hostileKinds, makePools, makeRunner } from "../support/Hostile.ts"
 
 const SEED = 20_260_613
-const RUNS = 4_000
-/** Fewest plantings of any (entry, hostile kind) pair the run must make (19 with this seed). */
+const RUNS = 10_000
+/** Fewest plantings of any (entry, hostile kind) pair the run must make (85 with this seed). */
 const MIN_PER_PAIR = 15
 
 describe("hostile input", () => {
