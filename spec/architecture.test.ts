@@ -27,8 +27,13 @@ const importsOf = (file: string): Array<Import> => {
   const out: Array<Import> = []
   for (const m of text.matchAll(/^import\s+(type\s+)?([\s\S]*?)\s+from\s+"([^"]+)"/gm)) {
     const spec = m[3]!
-    const target = spec.startsWith(".") ? relative(root, join(file, "..", spec)) : spec
-    const names = (m[2] ?? "").replace(/[{}]/g, "").split(",").map((n) => n.trim()).filter((n) => n !== "")
+    // `import * as Effect from "effect/Effect"` is the `Effect` of "effect", imported alone
+    const effectModule = /^effect\/([A-Za-z]+)$/.exec(spec)
+    const namespace = /^\*\s+as\s+(\w+)$/.exec((m[2] ?? "").trim())
+    const target = spec.startsWith(".") ? relative(root, join(file, "..", spec)) : effectModule !== null && namespace !== null ? "effect" : spec
+    const names = effectModule !== null && namespace !== null
+      ? [`${m[1] !== undefined ? "type " : ""}${effectModule[1]}`]
+      : (m[2] ?? "").replace(/[{}]/g, "").split(",").map((n) => n.trim()).filter((n) => n !== "")
     const allTypes = names.length > 0 && names.every((n) => n.startsWith("type "))
     out.push({ from: relative(root, file), target, typeOnly: m[1] !== undefined || allTypes, names })
   }

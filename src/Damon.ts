@@ -3,7 +3,12 @@
  * (`damon_start()` / `damon_stop()`: exclusive groups, the running count). Each started
  * kdamond is returned as a `Kdamond` handle with `damonCall`, `damosWalk`, events and `stop`.
  */
-import { Context, Effect, Layer, Result, Schema, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { buildCtx, type DamonConfigInput, decodeConfig } from "./core/BuildCtx.ts"
 import type { CommitSource } from "./core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "./core/ConfigChecks.ts"

@@ -5,7 +5,8 @@
  * (`update_schemes_stats`, `update_schemes_tried_regions`, `update_schemes_tried_bytes`,
  * `update_schemes_effective_quotas`, `update_tuned_intervals`, `commit_schemes_quota_goals`).
  */
-import { Effect, Function } from "effect"
+import * as Effect from "effect/Effect"
+import * as Function from "effect/Function"
 import type { QuotaGoalInput } from "./core/damos/DamosConfig.ts"
 import type { Kdamond } from "./engine/Kdamond.ts"
 import type { DamonError } from "./model/DamonError.ts"

@@ -4,7 +4,7 @@
  * the exact truth, summarised as percentiles. `reportAccuracy` runs it, `formatComparison`
  * prints it.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { DamonError } from "../model/DamonError.ts"
 import { type Comparison, compare, type EvaluateOptions, type Evaluation } from "./Evaluate.ts"
 import type { Summary } from "./Summary.ts"

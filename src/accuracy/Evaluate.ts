@@ -7,7 +7,11 @@
  * A run is a pure function of (workload, attrs, options, seed): the world is virtual and every
  * generator seeded, so sweeps can run settings in any order on any number of workers.
  */
-import { Effect, Fiber, Layer, Result, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import { threeRegions } from "../core/ThreeRegions.ts"
 import { makeRng } from "../core/Rng.ts"
 import * as Damon from "../Damon.ts"

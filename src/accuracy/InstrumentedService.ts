@@ -7,7 +7,11 @@
  * Events are queued without bound and delivered once each, in the order the schemes applied
  * them: none is dropped, whether or not the application is listening yet.
  */
-import { Context, Effect, Layer, Queue, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import type { AddrRange } from "../model/AddrRange.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import type { AddressSpace } from "../ops/AddressSpace.ts"

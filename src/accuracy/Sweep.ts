@@ -10,7 +10,9 @@
  */
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
-import { Data, Effect, Result } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Attrs from "../model/Attrs.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import {

@@ -3,7 +3,7 @@
  * result back (`Sweep.runJob`). A program edge, so it runs its effects itself.
  */
 import { parentPort } from "node:worker_threads"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runJob, type SweepJob } from "./Sweep.ts"
 
 const port = parentPort

@@ -11,7 +11,11 @@
  */
 import { closeSync, createReadStream, openSync, readSync } from "node:fs"
 import { createGunzip } from "node:zlib"
-import { Deferred, Effect, type Fiber, type Scope, Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { WorldClock } from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import * as LackeyTrace from "../spaces/LackeyTrace.ts"

@@ -4,7 +4,10 @@
  * the ground truth per window, and what must start before the monitor (a trace's reader).
  */
 import { accessSync, constants } from "node:fs"
-import { Effect, type Fiber, Result, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import type { WorldClock } from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { AddressSpace } from "../ops/AddressSpace.ts"

@@ -5,7 +5,9 @@
  * in-process tree (`sysfs` offline, and `start` in the foreground). The commands (start, tune,
  * stop, status, report damon, report access) are written once over this interface.
  */
-import { Data, Effect, Layer } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { FetchHttpClient, HttpBody, HttpClient, type HttpClientError } from "effect/http"
 import type { DamonError } from "../model/DamonError.ts"
 import type { Sysfs } from "../sysfs/Sysfs.ts"

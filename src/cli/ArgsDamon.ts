@@ -3,7 +3,10 @@
  * spelled out with damo's defaults, as `damo args damon --format json` prints it; `--raw` for
  * damo's machine-friendly numbers. `start --kdamonds` and damo read it back.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { formatKdamondsJson } from "../damo/KdamondsJsonWrite.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import { configsOf } from "./Configs.ts"

@@ -4,7 +4,9 @@
  * not apply is printed as notes on stderr (damo's runtime fields, unsupported features), never
  * dropped silently.
  */
-import { Console, Effect, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { readFile } from "node:fs/promises"
 import { type KdamondsRead, parseKdamondsJson, type StartConfig } from "../damo/KdamondsJson.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

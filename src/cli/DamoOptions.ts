@@ -5,7 +5,7 @@
  * about a JSON path is reported as the flag it came from (`--damos_access_rate (scheme 0)`),
  * with the value and the rule. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { fromKdamondsJson, type KdamondsRead } from "../damo/KdamondsJson.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { display, wordsOf } from "./DamoArgv.ts"

@@ -7,7 +7,10 @@
  * and no aggregation is lost; runs longer than two seconds show progress on a terminal. Built on
  * the public engine API (`Damon.start`, the event stream, `SchemesControl`).
  */
-import { Console, Effect, Layer, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Damon from "../Damon.ts"
 import type { MonitorEvent } from "../engine/Events.ts"
 import * as World from "../engine/World.ts"

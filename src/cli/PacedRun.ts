@@ -6,7 +6,10 @@
  * than an aggregation or two ahead: no event is dropped, and memory is that of a couple of
  * snapshots however long the run. Used by `record` and `demo`.
  */
-import { Effect, Queue, type Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { MonitorEvent } from "../engine/Events.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"
 import { WorldClock } from "../engine/World.ts"

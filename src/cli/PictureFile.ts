@@ -3,7 +3,7 @@
  * or `.png` (resvg, at scale 2). The renderers load on first use, so text reports never pay for
  * them. Any other extension is refused before anything is rendered.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { writeFile } from "node:fs/promises"
 import type { TopLevelSpec } from "vega-lite"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

@@ -5,7 +5,8 @@
  * `EFFECT_DAMON_PROGRESS=always`; `never` hides it), and erased when the run ends, so pipes and
  * logs never see it. Time comes from Effect's `Clock`.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 
 /** The progress line of a run `fraction` (0..1) done after `elapsedMs`. Pure. */
 export const formatProgress = (fraction: number, elapsedMs: number, what: string, width = 24): string => {

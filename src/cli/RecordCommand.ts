@@ -14,7 +14,12 @@
  * Either way Ctrl-C interrupts the recording and the file is finished with what was recorded.
  * Runs longer than two seconds show progress on a terminal.
  */
-import { Console, Effect, Layer, Option, Result, Stream } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import { HttpClient } from "effect/http"
 import * as Damon from "../Damon.ts"
 import type { StartConfig } from "../damo/KdamondsJson.ts"

@@ -3,7 +3,7 @@
  * `record` or by damo), checked to hold snapshots, and turned into report snapshots (one per
  * aggregation window, every target of it together) for the heatmap and WSS accumulators.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { DamonRecord } from "../damo/Record.ts"
 import { readRecordFile } from "../damo/RecordFile.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

@@ -4,7 +4,7 @@
  * previous snapshot's end. Memory stays that of one snapshot (the writer streams). Gaps in the
  * aggregations' numbers (a slow reader lost events) are counted, never hidden.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { headersOf, snapshotOf } from "../damo/Record.ts"
 import type { RecordWriter } from "../damo/RecordFile.ts"
 import type { MonitorEvent } from "../engine/Events.ts"

@@ -3,7 +3,7 @@
  * `report heatmap`: a per-region access snapshot and a time x address heatmap of access
  * frequency. Pure: formats snapshots given to it; no clock, no I/O.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import * as HeatmapGrid from "../report/HeatmapGrid.ts"
 import * as HeatmapText from "../report/HeatmapText.ts"
 import { accessRatePercent, type Snapshot } from "../report/Snapshot.ts"

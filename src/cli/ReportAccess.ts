@@ -12,7 +12,12 @@
  *   parameters and `commit` again, which leaves the schemes as they were (stats of the kept
  *   schemes included: a commit matches schemes by position).
  */
-import { Clock, Console, Effect, Option, Result, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import { encodeRecords, type DamonRecord, type RecordRegion } from "../damo/Record.ts"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import type { SchemeConfig } from "../model/Damos.ts"

@@ -6,7 +6,10 @@
  * damo's value syntax), plus state, pid, scheme stats and tried regions; `--json` prints the
  * kdamonds JSON itself, which `start --kdamonds` (and damo) read back.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { toKdamondsJson } from "../damo/KdamondsJsonWrite.ts"
 import { type AdminTree, httpClientLayer, overHttp, type TreeError } from "./AdminTree.ts"
 import { requireServer } from "./ServerUrl.ts"

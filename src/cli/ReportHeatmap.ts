@@ -4,7 +4,10 @@
  * `--color` adds ANSI colours) or drawn to `--output x.svg` / `x.png`. The monitored ranges are
  * collected first, so the address axis is fixed before any cell is filled.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import type { DamonError } from "../model/DamonError.ts"
 import * as HeatmapGrid from "../report/HeatmapGrid.ts"
 import { heatmapSpec } from "../report/HeatmapSpec.ts"

@@ -3,7 +3,10 @@
  * memory), percentiles by size or by time as damo's `report wss` prints them, or drawn to
  * `--output x.svg` / `x.png`.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import type { DamonError } from "../model/DamonError.ts"
 import type { RenderError } from "../report/Render.ts"
 import * as WssDistribution from "../report/WssDistribution.ts"

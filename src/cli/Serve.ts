@@ -7,7 +7,10 @@
  * answers a bad flag with one line on stderr and exit code 1, and exits at once on a second
  * SIGINT/SIGTERM while the first one's graceful shutdown runs.
  */
-import { Console, Effect, Layer, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import type { HttpServerError } from "effect/http"
 import * as Damon from "../Damon.ts"
 import * as World from "../engine/World.ts"

@@ -3,7 +3,10 @@
  * naming `--port` and the reason; with `--otlp`, traces (every request, every `Damon.start`) and
  * the kdamonds' counters go to the collector while it serves.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Endpoint from "../http/HttpEndpoint.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import { Sysfs } from "../sysfs/Sysfs.ts"

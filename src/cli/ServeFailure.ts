@@ -3,7 +3,7 @@
  * (`--port: 8080 is invalid: cannot listen on 127.0.0.1:8080: EADDRINUSE (address already in
  * use)`), instead of an empty `ServeError`.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { HttpServerError } from "effect/http"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 

@@ -3,7 +3,8 @@
  * `EFFECT_DAMON_SERVER` (so a shell session sets it once, as damo users rely on one machine's
  * sysfs). Commands that need a server and have none fail with one line saying how to get one.
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 
 /** The environment variable naming the default server. */

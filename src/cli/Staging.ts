@@ -4,7 +4,8 @@
  * that stay are rewritten in place), then one `state` command (`on`, `commit`, `off`,
  * `update_schemes_stats`, ...). Works on any {@link AdminTree}: a server's or an in-process one.
  */
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type { AdminTree, TreeError } from "./AdminTree.ts"
 import { contextWrites, isCountFile } from "./TreeWrites.ts"
 

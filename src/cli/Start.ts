@@ -7,7 +7,9 @@
  * and its HTTP endpoint (so `status`, `tune`, `report` and `stop` can reach it), until the
  * kdamonds stop or Ctrl-C.
  */
-import { Console, Effect, Option } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { StartConfig } from "../damo/KdamondsJson.ts"
 import * as Endpoint from "../http/HttpEndpoint.ts"
 import { invalidArgument, notRunning } from "../model/DamonError.ts"

@@ -4,7 +4,10 @@
  * `update_schemes_stats`), and the kdamond's counters from `GET /metrics`. The same HTTP
  * requests a script would make.
  */
-import { Console, Effect, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { formatSize } from "../report/Units.ts"
 import { getText, httpClientLayer, overHttp, type TreeError } from "./AdminTree.ts"
 import { updatedKdamond } from "./ReportDamon.ts"

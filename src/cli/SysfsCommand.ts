@@ -5,7 +5,11 @@
  * kdamonds JSON file first (`--kdamonds`): a way to learn the tree's layout, defaults and rules
  * without a kernel. Reading a directory prints every file below it (`grep -r . dir`).
  */
-import { Console, Effect, Layer, Option, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Damon from "../Damon.ts"
 import * as World from "../engine/World.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

@@ -6,7 +6,12 @@
  * every kdamond's counters (`kdamond.stats`) as gauges, read once a second. Without `--otlp`
  * nothing is loaded or exported. The exporter flushes when the command ends (also on Ctrl-C).
  */
-import { Effect, Layer, Metric, Option, Schedule, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import { FetchHttpClient } from "effect/http"
 import { Otlp, type OtlpExporter, OtlpSerialization } from "effect/observability"
 import type { Kdamond } from "../engine/Kdamond.ts"

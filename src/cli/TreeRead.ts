@@ -6,7 +6,8 @@
  * numbered directories there), so the walk knows which entry is a directory without asking, and
  * the mirror ends up describing the same config (`BuildConfig.buildConfig`).
  */
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { buildConfig, type TreeConfig } from "../sysfs/BuildConfig.ts"
 import { adminDir, type DirNode, resolve } from "../sysfs/Tree.ts"

@@ -6,7 +6,7 @@
  * rendering of the config (`WriteConfig.contextFromConfig`, then each file's `show`), so they
  * read back as the same config. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import { adminDir, forEachFile, kernelOpsNames, operationsNames, resolve, type TreeEnv } from "../sysfs/Tree.ts"

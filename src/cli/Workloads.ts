@@ -3,7 +3,9 @@
  * error that lists the shipped names; `workload list` and `workload show` (its regions, its
  * phases, and a preview: which region each phase touches, and how often, over one cycle).
  */
-import { Console, Effect, Result } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { existsSync } from "node:fs"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { cycleMs, type MasimConfig } from "../sim/MasimConfig.ts"

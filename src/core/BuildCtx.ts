@@ -4,7 +4,7 @@
  * `damon_set_attrs()`, `damon_new_target()` + `damon_set_regions()` and `damon_add_scheme()`.
  * Pure: no clock, no randomness.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { AttrsInput } from "../model/Attrs.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import * as DamonConfig from "../model/DamonConfig.ts"

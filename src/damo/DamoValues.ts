@@ -6,7 +6,7 @@
  * exactly above 2^53 come out rounded, which no caller needs exactly (they saturate at 2^53-1).
  * Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 
 /** damo's `ulong_max` (2^64-1): what `max` means. */
 export const ULONG_MAX = 18446744073709551615

@@ -4,7 +4,7 @@
  * or aggregation intervals), action, apply interval, quotas and goals, watermarks, filters and
  * migration destinations, with the values damo would write to the admin tree. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { NUMA_NO_NODE } from "../core/damos/DamosConfig.ts"
 import { UINT_MAX, ULONG_MAX_BIG, ULONG_MAX_SAFE } from "../internal/uint.ts"
 import type { DamonError } from "../model/DamonError.ts"

@@ -4,7 +4,7 @@
  * value and the rule, and every field that is not used is reported, never silently dropped.
  * Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 

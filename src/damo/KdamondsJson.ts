@@ -6,7 +6,7 @@
  * damo starts through sysfs. Fields that are not applied are reported, never dropped silently.
  * Pure; the inverse is `KdamondsJsonWrite.ts`.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import type { IntervalsGoal } from "../model/Attrs.ts"

@@ -5,7 +5,7 @@
  * rendering would lose precision the value is written in an exact form damo also reads (a plain
  * number, every time unit spelled out, `<n> samples`). Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { NUMA_NO_NODE } from "../core/damos/DamosConfig.ts"
 import { UINT_MAX, ULONG_MAX_SAFE } from "../internal/uint.ts"

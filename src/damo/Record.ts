@@ -6,7 +6,7 @@
  * `json_compressed` file before zlib), and the conversion from the engine's `Aggregated` events.
  * Pure; `RecordFile.ts` does the file I/O.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { MonitorEvent } from "../engine/Events.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import * as V from "./DamoValues.ts"

@@ -10,7 +10,9 @@
  * recorded. Memory stays bounded by stream buffers whatever the length of the recording; the
  * file appears atomically (written beside, then renamed). Reading loads one file whole.
  */
-import { Effect, Result, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs"
 import { mkdtemp, readFile, rename, rm } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"

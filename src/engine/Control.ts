@@ -4,7 +4,10 @@
  * phases. Mirrors `struct damon_call_control`, `kdamond_call()`, `struct damos_walk_control`
  * and `damos_walk_complete()` / `damos_walk_cancel()` (R2), without the R2 flaws.
  */
-import { Deferred, Effect, Exit, Queue } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Queue from "effect/Queue"
 import {
   callbackFailed,
   canceled,

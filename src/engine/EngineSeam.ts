@@ -10,7 +10,8 @@
  *
  * @internal
  */
-import { Context, Effect } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type { ApplyHooks } from "../core/damos/ApplySchemes.ts"
 import { busy, type DamonError, notRunning } from "../model/DamonError.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"

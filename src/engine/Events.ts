@@ -17,7 +17,9 @@
  * then carries the live events from the moment it subscribed, and ends after `Stopped`; a
  * subscription made after the kdamond stopped yields `Started` and `Stopped` only.
  */
-import { Effect, Queue, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { MAX_BUFFERED_REGIONS } from "../model/Limits.ts"
 
 /** A region as published in events: a copy, safe to keep. */

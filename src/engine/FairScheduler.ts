@@ -19,7 +19,11 @@
  * @since 0.3.0
  * @category engine
  */
-import { Clock, Effect, type Fiber, Layer, Scheduler } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Scheduler from "effect/Scheduler"
 
 /** Options of {@link make}; every field has a default. */
 export interface FairSchedulerOptions {

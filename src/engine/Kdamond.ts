@@ -3,7 +3,8 @@
  * mode, `damosWalk`, online commit, events, stop) and the options of a start and of a call. The
  * loop itself is in `KdamondLoop.ts`, its construction in `KdamondStart.ts`.
  */
-import type { Effect, Stream } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { QuotaGoalInput } from "../core/damos/DamosConfig.ts"
 import type { DamonError } from "../model/DamonError.ts"

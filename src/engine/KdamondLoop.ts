@@ -11,7 +11,9 @@
  *
  * @internal
  */
-import { Deferred, Effect, Fiber } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import type { CommitSource } from "../core/CommitCtx.ts"
 import { commitCtx } from "../core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"

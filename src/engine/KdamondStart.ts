@@ -5,7 +5,14 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Fiber, Random, Result, Scheduler, type Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import * as Result from "effect/Result"
+import * as Scheduler from "effect/Scheduler"
+import type * as Scope from "effect/Scope"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { commitQuotaGoals as commitQuotaGoalsOf } from "../core/damos/Commit.ts"
 import { decodeGoalsPerScheme } from "../core/damos/DamosConfig.ts"

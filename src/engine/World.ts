@@ -12,7 +12,13 @@
  *
  * The kernel has one clock (jiffies, ktime) for everything; this module is that clock.
  */
-import { Clock, Context, Deferred, Duration, Effect, Exit, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 
 /** How a world experiences time. */
 export type TimeMode = "real" | "virtual"

@@ -5,7 +5,11 @@
  * thread that owns the tree (`WorkerEndpoint`). Failures are plain `{ errno, message }` so that
  * they cross threads unchanged (a `DamonError` is one).
  */
-import { Effect, Fiber, Result, type Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { Sysfs } from "../sysfs/Sysfs.ts"
 import { collect, type MetricsSnapshot } from "./DamonMetrics.ts"
 import { encodeEvent } from "./EventsCodec.ts"

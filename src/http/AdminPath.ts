@@ -5,7 +5,7 @@
  * it only refuses what would leave the tree and never looks the path up (the `Sysfs` service does).
  * Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { DamonError } from "../model/DamonError.ts"
 import { fault, toError } from "../sysfs/SysfsError.ts"
 

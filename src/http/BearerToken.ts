@@ -3,7 +3,8 @@
  * connect to a loopback port): its rules, its file, and a comparison whose time does not depend
  * on where a guess goes wrong.
  */
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { readFileSync, statSync } from "node:fs"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

@@ -7,7 +7,7 @@
  * a kdamond, and the admin tree is neither locked nor changed (a scrape never makes a `state`
  * command fail `EBUSY`). The kernel has no counterpart (DAMON exports tracepoints, not metrics).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Kdamond } from "../engine/Kdamond.ts"
 import { type KdamondStats, latencyBucketsUs } from "../engine/KdamondStats.ts"
 import type { Stat } from "../model/Damos.ts"

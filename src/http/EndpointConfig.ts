@@ -4,7 +4,7 @@
  * port of 70 000 is refused here, not by Node as a `RangeError`). Total: whatever a caller
  * passes (wrong types, throwing getters, Proxies), the answer is a config or that error. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { DamonError, InvalidArgument } from "../model/DamonError.ts"
 import { checkToken } from "./BearerToken.ts"
 import { ipLiteral, isLoopback, isWildcard } from "./HostRules.ts"

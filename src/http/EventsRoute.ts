@@ -11,7 +11,8 @@
  * (no such directory) or `403 EPERM` (not running), in the endpoint's JSON error body. Served
  * over the `AdminBackend`, so it works the same from the tree's thread or a worker thread.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { type HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { AdminBackend } from "./AdminBackend.ts"
 import { errorResponse } from "./ErrnoStatus.ts"

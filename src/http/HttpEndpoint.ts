@@ -12,7 +12,9 @@
  * `WorkerEndpoint.layer` serves it from a worker thread, so that parsing and answering requests
  * does not take the kdamonds' thread (what `effect-damon serve` does).
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServer, type HttpServerError } from "effect/http"
 import type { DamonError } from "../model/DamonError.ts"
 import { Sysfs } from "../sysfs/Sysfs.ts"

@@ -5,7 +5,14 @@
  * (parsing, guarding, routing, formatting metrics, writing the answer) happens here, off the
  * kdamonds' thread. A program edge: it runs its own Effect runtime.
  */
-import { type Cause, Deferred, Effect, Exit, Layer, Queue, Scope, Stream } from "effect"
+import type * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { parentPort, workerData } from "node:worker_threads"
 import type { AdminBackend, AdminFault } from "./AdminBackend.ts"
 import type { MetricsSnapshot } from "./DamonMetrics.ts"

@@ -4,7 +4,7 @@
  * `kdamonds/` of 65 536). A longer directory is read in pages with `?offset=N&limit=M`; without
  * them it is refused (`413 E2BIG`, the message says how to page), never silently cut. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 
 /** One page of a listing. */
 export interface Page {

@@ -14,7 +14,13 @@
  * started per connection, in total and per event-loop turn (see `docs/security.md`).
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Deferred, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import { HttpServer, HttpServerError } from "effect/http"
 import { NetAddress } from "effect/net"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"

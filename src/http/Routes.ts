@@ -4,9 +4,11 @@
  * passes first. `HttpEndpoint` serves them in the thread that owns the tree, `HttpWorker` in a
  * worker thread; both answer byte for byte the same.
  */
-import { ByteSize, Effect, Result } from "effect"
+import * as ByteSize from "effect/ByteSize"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { HttpIncomingMessage, HttpRouter, type HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { type Layer } from "effect"
+import type * as Layer from "effect/Layer"
 import type { DamonError } from "../model/DamonError.ts"
 import { fault, toError } from "../sysfs/SysfsError.ts"
 import type { AdminBackend, AdminFault } from "./AdminBackend.ts"

@@ -5,7 +5,16 @@
  * one that owns the tree and runs the kdamonds. Under HTTP load the kdamonds then lose far less
  * of their schedule (issue 13, item 6; figures in `docs/http.md`).
  */
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Queue, Result, Stream } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import { HttpServerError } from "effect/http"
 import { Worker } from "node:worker_threads"
 import type { DamonError } from "../model/DamonError.ts"

@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgumentText, limitExceeded, outOfMemory } from "../model/DamonError.ts"
 import { describeThrown, truncate } from "./boundedText.ts"
 

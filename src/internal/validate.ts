@@ -5,7 +5,9 @@
  *
  * @internal
  */
-import { Result, Schema, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { type DamonError, invalidArgument, invalidArgumentText } from "../model/DamonError.ts"
 import { describeThrown } from "./boundedText.ts"
 import { joinPath, type Shape, snapshot } from "./InputSnapshot.ts"

@@ -3,7 +3,9 @@
  * kernel's defaults (`damon_new_ctx()`) and the validation rules of `damon_set_attrs()`.
  * Pure: no clock, no randomness.
  */
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { decode, ULong } from "../internal/validate.ts"
 import { UINT_MAX } from "../internal/uint.ts"
 import { type DamonError, invalidArgument } from "./DamonError.ts"

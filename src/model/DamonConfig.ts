@@ -4,7 +4,9 @@
  * committed into a running one. Decoding validates everything up front, so building or
  * committing a context from a decoded config cannot fail half-way.
  */
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { snapshot } from "../internal/InputSnapshot.ts"
 import { decodePlain, ULong } from "../internal/validate.ts"
 import { isPowerOfTwo } from "../internal/uint.ts"

@@ -2,7 +2,7 @@
  * The one public error of effect-damon: `DamonError`, carrying a tagged `reason` that mirrors
  * the kernel's errno (handle a reason with `Effect.catchReason("DamonError", "Busy", ...)`).
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { describeThrown, MAX_VALUE_CHARS, renderValue, truncate } from "../internal/boundedText.ts"
 
 /** Bad input (`-EINVAL`): names the field, the value and the rule it breaks. */

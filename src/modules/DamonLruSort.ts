@@ -7,7 +7,12 @@
  * the kernel's formats and as a typed record. Built only on the `Damon` runtime and the `Kdamond`
  * handle. No boot command line, no module init failure paths.
  */
-import { Context, Effect, Layer, Result, Scope, Semaphore } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import { Damon } from "../Damon.ts"
 import type { KdamondOptions } from "../engine/Kdamond.ts"
 import { canceled, type DamonError } from "../model/DamonError.ts"

@@ -7,7 +7,14 @@
  * Built only on the `Damon` runtime and the `Kdamond` handle. No boot command line, no module
  * init failure paths.
  */
-import { Context, Deferred, Effect, Layer, Queue, Result, Scope, Semaphore } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import { Damon } from "../Damon.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
 import { canceled, type DamonError } from "../model/DamonError.ts"

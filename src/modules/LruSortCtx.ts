@@ -5,7 +5,7 @@
  * `damon_lru_sort_add_filters()` in `mm/damon/lru_sort.c`. Pure: reads the System RAM ranges it
  * is given; starts and commits nothing (see `DamonLruSort.ts`).
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import { u32, UINT_MAX, ULONG_MAX_SAFE } from "../internal/uint.ts"
 import type { AddrRange } from "../model/AddrRange.ts"

@@ -6,7 +6,9 @@
  * field of a module's typed parameter record, decoded with Schema. Pure; does not know what a
  * parameter means to its module (see `ReclaimParams.ts`, `LruSortParams.ts`).
  */
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { renderValue, truncate } from "../internal/boundedText.ts"
 import { snapshot } from "../internal/InputSnapshot.ts"
 import { decode, ULong } from "../internal/validate.ts"

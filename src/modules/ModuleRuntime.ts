@@ -5,7 +5,9 @@
  * and `damon_kdamond_pid()`. Built only on the `Damon` runtime and the `Kdamond` handle. Does not
  * know any module's parameters (see `DamonReclaim.ts`, `DamonLruSort.ts`).
  */
-import { Effect, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { Damon } from "../Damon.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
 import type { DamonError } from "../model/DamonError.ts"

@@ -6,7 +6,8 @@
  * (`damon_modules_new_paddr_ctx_target()`), `addr_unit`, the monitoring region default, and the
  * statistics view. Pure: builds engine config input, starts nothing (see `ModuleRuntime.ts`).
  */
-import { type Effect, Result } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"

@@ -4,7 +4,7 @@
  * `damon_reclaim_new_scheme()` in `mm/damon/reclaim.c`. Pure: reads the System RAM ranges it is
  * given; starts and commits nothing (see `DamonReclaim.ts`).
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { SchemeInput } from "../core/damos/DamosConfig.ts"
 import { u32, UINT_MAX, ULONG_MAX_SAFE } from "../internal/uint.ts"
 import type { AddrRange } from "../model/AddrRange.ts"

@@ -4,7 +4,7 @@
  * its field. Mirrors the `module_param*()` declarations of `mm/damon/reclaim.c` (defaults from its
  * static initialisers). Pure; what the parameters mean is in `ReclaimCtx.ts`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { addrUnitParam, boolParam, type InputParam, ulongParam } from "./ModuleParams.ts"
 import {
   monAttrsTable,

@@ -3,7 +3,9 @@
  * `damon_select_ops()`: ids map to factories, and a kdamond selects one at start. The engine
  * depends on this service, never on a concrete ops set.
  */
-import { Context, Layer, Result } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { DamonOpsFactory } from "./DamonOps.ts"
 

@@ -15,7 +15,7 @@ import type { DamonCtx } from "../model/DamonCtx.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { Damos } from "../model/Damos.ts"
 import * as Target from "../model/Target.ts"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type AccessSampler, type AddressSpace, makeOutcome, type MemAction, resetOutcome } from "./AddressSpace.ts"
 import type { DamonOps, DamonOpsFactory, OpsEnv } from "./DamonOps.ts"
 import {

@@ -17,7 +17,7 @@
  *
  * Pure: no clock, no I/O. The grid is a mutable accumulator owned by its caller.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import * as AddressAxis from "./AddressAxis.ts"
 import { accessRatePercent, type Snapshot, targetsOf } from "./Snapshot.ts"

@@ -8,7 +8,8 @@
  * Specs with inline data (every builder here) touch neither network nor disk; a spec naming a
  * data URL would be loaded by Vega's default loader.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import type { TopLevelSpec } from "vega-lite"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { fontFamily } from "./SpecConfig.ts"

@@ -10,7 +10,7 @@
  * snapshots that merge pairwise when full (a bin answers with its mean, exact while every bin
  * holds one snapshot). Count, mean, min and max are always exact. Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { type Snapshot, targetsOf } from "./Snapshot.ts"
 

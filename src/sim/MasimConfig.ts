@@ -4,7 +4,7 @@
  * phases, each a set of weighted access patterns over those regions. The parser only reads
  * text; it neither runs a workload nor reads files (see `MasimFiles.ts` for that).
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 
 /** One memory region of the workload (`struct mregion`). */

@@ -4,7 +4,7 @@
  * `node:fs`; parsing is left to the pure `parseMasimConfig`.
  */
 import { readFileSync } from "node:fs"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { type MasimConfig, parseMasimConfig } from "./MasimConfig.ts"
 

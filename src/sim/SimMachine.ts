@@ -18,7 +18,7 @@
  * libraries) on the active LRU; a paged-out page keeps its frame reserved but counts as free
  * memory, and comes back (a refault, counted lazily) when the workload touches it again.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { Rng } from "../core/Rng.ts"
 import { makeRng } from "../core/Rng.ts"
 import type { AddrRange } from "../model/AddrRange.ts"

@@ -13,7 +13,7 @@
  * 0 (the fast tier) and `Demote` towards any other node; the hugepage actions and `stat` raise
  * none. Pure and synchronous: events go to a callback (the service queues them).
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { AddrRange } from "../model/AddrRange.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { AccessSampler, ActionOutcome, ActionRequest, AddressSpace } from "../ops/AddressSpace.ts"

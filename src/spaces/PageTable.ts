@@ -25,7 +25,7 @@ import {
   PAGE_SIZE
 } from "../ops/AddressSpace.ts"
 import { type FolioAttrs, folioPasses } from "../ops/FolioFilter.ts"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 
 const CHUNK_SHIFT_PAGES = 9
 const CHUNK_PAGES = 1 << CHUNK_SHIFT_PAGES

@@ -8,7 +8,7 @@
  * Storage is sparse like the page table's (512-page chunks allocated on first access); closing a
  * window visits only the chunks touched in it. Pure: times are passed in.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 
 const CHUNK_PAGES = 512

@@ -18,7 +18,7 @@
  *
  * Pure and synchronous: the reader and the clock are outside.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { AddressSpace, MemAction } from "../ops/AddressSpace.ts"
 import { Kind, type RecordBatch } from "./LackeyTrace.ts"

@@ -6,7 +6,7 @@
  * tree path and the value. Pure: no kdamond is touched; does not check what depends on a running
  * context (the engine's commit does).
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { Filter, QuotaGoal, SchemeConfig } from "../model/Damos.ts"
 import { isPowerOfTwo } from "../internal/uint.ts"

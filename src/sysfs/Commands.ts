@@ -15,7 +15,13 @@
  * (`ECANCELED`). The wait is interruptible (the engine withdraws the `damonCall`/`damosWalk`)
  * and bounded by the writer's `timeout`.
  */
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
 import type { Damon } from "../Damon.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"
 import type { DamonError } from "../model/DamonError.ts"

@@ -3,7 +3,9 @@
  * (relative, inside the tree), the pages a long write is cut into, and the write's `timeout`
  * option. Pure; untrusted input (non-strings, hostile option objects) becomes `InvalidArgument`.
  */
-import { Duration, Option, Result } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import { excerpt, fault, toError } from "./SysfsError.ts"
 

@@ -5,7 +5,7 @@
  * that every u64 round-trips exactly. Pure; does not model `simple_strto*()` or other bases
  * than the auto-detected one (base 0), which is the only one DAMON uses.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 
 /** The errno a failed parse returns: `EINVAL` for malformed text, `ERANGE` for overflow. */
 export type ParseErrno = "EINVAL" | "ERANGE"

@@ -7,7 +7,12 @@
  * and every error is a `DamonError` with a bounded message. Does not emulate the VFS beyond what
  * sysfs files show (no open files, no offsets, no inotify).
  */
-import { Context, type Duration, Effect, Layer, Result, Scope } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
 import { decodeConfig } from "../core/BuildCtx.ts"
 import { Damon } from "../Damon.ts"
 import type { Kdamond, KdamondOptions } from "../engine/Kdamond.ts"

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import { copyEffectiveQuotas, copyStats, copyTunedIntervals } from "./TreeCopy.ts"
 import type { KdamondDir } from "./TreeState.ts"

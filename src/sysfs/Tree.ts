@@ -6,7 +6,7 @@
  * Pure and synchronous: the `state` and `pid` files, the sysfs lock and the kdamonds
  * themselves are the `Sysfs` service's business; this module only marks them by role.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { actions, filterTypes, goalMetrics, isOpsFilterType } from "../model/Damos.ts"
 import { kstrtoul, kstrtouint } from "./Kstrtox.ts"
 import { fault } from "./SysfsError.ts"

@@ -4,7 +4,7 @@
  * `bool`, keyword and path files, and the `nr_*` files with their numbered children
  * (`*_add_dirs()`). Pure and synchronous; which directory holds which file is `Tree.ts`.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, type ParseFailure, sysfsStreq } from "./Kstrtox.ts"
 import { type Fault, fault } from "./SysfsError.ts"
 import { addSize, MAX_NR_DIRS, replaceSize, type TreeSize, utf8Length, zeroSize } from "./TreeLimits.ts"

@@ -15,7 +15,7 @@
  *
  * Pure.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { GoalMetric } from "../model/Damos.ts"

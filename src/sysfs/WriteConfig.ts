@@ -4,7 +4,7 @@
  * (what a user would do with many file writes). Pure: returns a new directory record or the first
  * part of the config the tree cannot express; writes nothing.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { CommitSource } from "../core/CommitCtx.ts"
 import { ULONG_MAX_SAFE } from "../internal/uint.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"

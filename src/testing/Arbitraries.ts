@@ -12,7 +12,9 @@
  * ```
  * @since 0.2.0
  */
-import { Arbitrary, Result, Schema } from "effect"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { type DamonConfigInput, decodeConfig } from "../core/BuildCtx.ts"
 import { type FilterInput, QuotaGoalSchema, QuotaSchema, type SchemeInput, SchemeSchema, WatermarksSchema } from "../core/damos/DamosConfig.ts"
 import type { AttrsInput } from "../model/Attrs.ts"

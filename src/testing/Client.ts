@@ -8,7 +8,9 @@
  *
  * @since 0.2.0
  */
-import { Effect, Exit, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { QuotaGoalInput } from "../core/damos/DamosConfig.ts"
 import type { CallOptions, Kdamond, WalkVisit } from "../engine/Kdamond.ts"

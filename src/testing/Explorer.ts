@@ -12,7 +12,9 @@
  * ```
  * @since 0.2.0
  */
-import { Arbitrary, Data, Effect } from "effect"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { type History, invocations, size as historySize } from "./History.ts"
 import type { Violation } from "./Invariants.ts"
 import { type RunResult, runPlan } from "./Run.ts"

@@ -5,7 +5,8 @@
  * and what a stop left behind; ops sets are wrapped to record when an ops hook runs (so a user
  * function found running inside one breaks exclusivity).
  */
-import { Effect, Queue } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
 import type { ControlState } from "../engine/Control.ts"
 import type { EngineSeam } from "../engine/EngineSeam.ts"
 import type { LoopState } from "../engine/KdamondLoop.ts"

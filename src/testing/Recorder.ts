@@ -3,7 +3,10 @@
  * instrumented ops sets and the engine probes report them, and keeps the little state they need
  * (whether an ops hook or a user function is running, which walks are pending).
  */
-import { Cause, Exit, Fiber, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import type { CallPoint, WalkVisit } from "../engine/Control.ts"
 import type { KdamondStats } from "../engine/KdamondStats.ts"
 import { DamonError } from "../model/DamonError.ts"

@@ -5,7 +5,14 @@
  * ends, and checks the invariants over the history. The run is a pure function of (scenario,
  * plan, schedule, seed).
  */
-import { Cause, Clock, Effect, Exit, Fiber, Layer, Scheduler, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Scheduler from "effect/Scheduler"
+import * as Scope from "effect/Scope"
 import { Damon, layer as damonLayer } from "../Damon.ts"
 import { EngineSeam } from "../engine/EngineSeam.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"

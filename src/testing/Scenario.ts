@@ -7,7 +7,9 @@
  *
  * @since 0.2.0
  */
-import type { Arbitrary, Effect, Scope } from "effect"
+import type * as Arbitrary from "effect/Arbitrary"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { Kdamond } from "../engine/Kdamond.ts"
 import type { TimeMode } from "../engine/World.ts"

@@ -7,7 +7,10 @@
  *
  * @since 0.2.0
  */
-import { Arbitrary, Effect, Schema, Stream } from "effect"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { DamonConfigInput } from "../core/BuildCtx.ts"
 import type { CallPoint } from "../engine/Control.ts"
 import type { TimeMode } from "../engine/World.ts"

@@ -10,7 +10,8 @@
  * belong to its thread (a fork's first step belongs to its parent's). Priority strategies (PCT)
  * rank threads.
  */
-import type { Fiber, Scheduler } from "effect"
+import type * as Fiber from "effect/Fiber"
+import type * as Scheduler from "effect/Scheduler"
 
 /** A queued task. */
 export interface Task {

@@ -5,7 +5,7 @@
  * context's shape must always equal the shape of a config that was started or committed: that is
  * how the `commitsAtomic` invariant sees a half-committed context.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { buildCtx, decodeConfig } from "../core/BuildCtx.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 

@@ -5,7 +5,7 @@
  * not the oldest task); when that no longer fails, the original strategy with the original seed
  * gets a try. The result keeps the schedule the accepted run actually took.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type RunResult, runPlan } from "./Run.ts"
 import type { Plan, Scenario } from "./Scenario.ts"
 import * as Strategy from "./Strategy.ts"

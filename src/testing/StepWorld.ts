@@ -8,7 +8,11 @@
  * is ready to run always runs first, at the current time. Time is a pure function of the
  * schedule, hence replayable.
  */
-import { type Clock, Deferred, Duration, Effect, Exit } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { Participant, TimeMode, World } from "../engine/World.ts"
 
 /** A world driven by the explorer. */

@@ -7,7 +7,9 @@
  * pattern bounds (see {@link patternDefaults}). Pure: no clock, no randomness; does not commit
  * into a running scheme (see `Commit.ts`).
  */
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { snapshot } from "../../internal/InputSnapshot.ts"
 import { decode as decodeWith, decodePlain, Int32, UInt, ULong } from "../../internal/validate.ts"
 import { UINT_MAX, ULONG_MAX_SAFE } from "../../internal/uint.ts"

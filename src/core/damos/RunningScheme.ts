@@ -8,7 +8,8 @@
  * Pure. Does not keep the quota resume target (`chargeTargetFrom`): the transform carries it by
  * index, and it is not read.
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { decodePlain, UInt, ULong } from "../../internal/validate.ts"
 import type { DamonError } from "../../model/DamonError.ts"
 import type { DamonCtx } from "../../model/DamonCtx.ts"

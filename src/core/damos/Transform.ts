@@ -10,7 +10,7 @@
  * seeded {@link Rng} carried in the state. Does not sample or aggregate (snapshots come
  * aggregated) and needs no Effect runtime.
  */
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { describeThrown } from "../../internal/boundedText.ts"
 import { snapshot as guardedCopy } from "../../internal/InputSnapshot.ts"
 import * as Attrs from "../../model/Attrs.ts"

@@ -5,7 +5,8 @@
  * thrown exception. Snapshots are checked with plain loops: the transform runs at millions of
  * regions per second and a schema decode per region would dominate it.
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { describeThrown } from "../../internal/boundedText.ts"
 import { decode, ULong } from "../../internal/validate.ts"
 import { isPowerOfTwo, UINT_MAX } from "../../internal/uint.ts"

@@ -6,7 +6,10 @@
  *
  * Adds no behaviour of its own: it is {@link step} lifted to streams. Does not sample or record.
  */
-import { Effect, Function, Result, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Function from "effect/Function"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import type { DamonError } from "../../model/DamonError.ts"
 import type { Damos } from "../../model/Damos.ts"
 import type { DamonOps } from "../../ops/DamonOps.ts"
