@@ -58,6 +58,11 @@ const violations = (pred: (i: Import) => boolean): Array<string> =>
   all.filter(pred).map((i) => `${i.from} -> ${i.target}${i.typeOnly ? " (type)" : ""}`)
 
 describe("architecture", () => {
+  it("src imports Effect's modules one by one, never the barrel (an entry point loads only what it uses)", () => {
+    const barrel = [...new Set(files(root).filter((f) => /^import[^;]*?from\s+"effect"$/m.test(readFileSync(f, "utf8"))).map((f) => relative(root, f)))]
+    assert.deepStrictEqual(barrel, [])
+  })
+
   it("the pure layers import no Effect runtime services (no clock, randomness, fibers, queues)", () => {
     const pureAllowed = new Set(["Result", "Schema", "SchemaIssue", "Data", "Effect"])
     const bad = all.filter((i) =>
