@@ -1,6 +1,6 @@
 /**
  * The last step of `npm run mutation`: condenses Stryker's report (`reports/mutation/mutation.json`)
- * into `bench/results/mutation.json` (kept in git): the score of `src/engine/`, the counts, and
+ * into `bench/results/mutation.json` (kept in git): the score of `src/engine/`, the files mutated, the counts, and
  * every surviving mutant (file, line, mutator, replacement) for docs/testing.md to account for.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -30,5 +30,7 @@ const valid = detected + (count["Survived"] ?? 0) + (count["NoCoverage"] ?? 0)
 const score = valid === 0 ? 0 : Math.round((detected / valid) * 10000) / 100
 survivors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
 mkdirSync("bench/results", { recursive: true })
-writeFileSync("bench/results/mutation.json", `${JSON.stringify({ scope: "src/engine/", score, count, survivors }, null, 2)}\n`)
+// the files Stryker actually mutated: a run limited with `--mutate` covers less than the scope
+const files = Object.keys(report.files).sort()
+writeFileSync("bench/results/mutation.json", `${JSON.stringify({ scope: "src/engine/", files, score, count, survivors }, null, 2)}\n`)
 process.stdout.write(`mutation score of src/engine/: ${score} % (${detected} of ${valid} detected); ${survivors.length} survivor(s) in bench/results/mutation.json\n`)
