@@ -215,14 +215,35 @@ const readRegions = (regions: ReadonlyArray<unknown>, n: number, prefix: string,
 }
 
 /**
+ * A region copy of the transform. A class of its own, not `Region.make`'s object literal: V8
+ * decides per allocation site whether objects are born in the old generation, and per hidden
+ * class how each field is stored. A kdamond's long-lived regions get `Region.make`'s site
+ * pretenured (every later transform copy was then born old and freed only by full collections)
+ * and its map's `samplingAddr` stored as a boxed double (one more heap number per copy); with a
+ * class of their own, the copies keep neither (docs/performance.md).
+ */
+class SnapshotRegionCopy implements Region.Region {
+  declare start: number
+  declare end: number
+  declare nrAccesses: number
+  declare nrAccessesBp: number
+  declare lastNrAccesses: number
+  declare age: number
+  declare samplingAddr: number
+  constructor(start: number, end: number, nrAccesses: number, nrAccessesBp: number, lastNrAccesses: number, age: number) {
+    this.start = start
+    this.end = end
+    this.nrAccesses = nrAccesses
+    this.nrAccessesBp = nrAccessesBp
+    this.lastNrAccesses = lastNrAccesses
+    this.age = age
+    this.samplingAddr = -1
+  }
+}
+
+/**
  * Reads and checks one region, each field once and in order (a refusal names the first bad
  * field); the path is built only for a refusal.
- *
- * **Details**
- * The copy is built here, not with `Region.make`: V8 decides per allocation site whether objects
- * are born in the old generation, and a kdamond's long-lived regions (made by `Region.make`) get
- * that site pretenured, which made every later transform allocate its short-lived copies in the
- * old generation and spend most of its time in full collections (docs/performance.md).
  */
 const readRegion = (r: Record<string, unknown>, prevEnd: number, prefix: string, ti: number, ri: number): Region.Region => {
   let field = "start"
@@ -264,15 +285,7 @@ const readRegion = (r: Record<string, unknown>, prevEnd: number, prefix: string,
       const last = r["lastNrAccesses"]
       value = last
       if (last !== undefined && !isU32(last)) break refused
-      return {
-        start,
-        end,
-        nrAccesses,
-        nrAccessesBp: bp ?? nrAccesses * 10000,
-        lastNrAccesses: last ?? 0,
-        age,
-        samplingAddr: -1
-      }
+      return new SnapshotRegionCopy(start, end, nrAccesses, bp ?? nrAccesses * 10000, last ?? 0, age)
     }
   } catch (cause) {
     throw new Refused(invalidArgumentText(`${regionPath(prefix, ti, ri)}.${field}`, "(unreadable)", `reading it threw: ${describeThrown(cause)}`))
