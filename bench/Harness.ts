@@ -44,8 +44,30 @@ export const timeRuns = async (runs: number, warmup: number, f: () => Promise<vo
   return times
 }
 
+/** CPU milliseconds of this process (every thread: JS, GC helpers, compilers), unaffected by other processes' load. */
+export const cpuMs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+type GcOptions = { readonly type: "major"; readonly execution: "sync"; readonly flavor: "last-resort" }
+const gcHook = (): ((options?: GcOptions) => void) | undefined => (globalThis as { gc?: (options?: GcOptions) => void }).gc
+
 /** Forces a garbage collection when node runs with `--expose-gc`. */
 export const gc = (): void => {
-  const g = (globalThis as { gc?: () => void }).gc
+  const g = gcHook()
   if (g !== undefined) g()
+}
+
+/**
+ * Gives the next benchmark the heap a fresh process has: a last-resort collection (V8's
+ * memory-reducing full GC) frees what earlier benchmarks left and shrinks the young generation
+ * back to its minimum. A plain `gc()` leaves the young generation at the size an earlier
+ * benchmark grew it to (64 MiB semi-spaces after the monitor benches), and a later benchmark
+ * then spends its first hundreds of milliseconds in page faults on those pages and cache misses
+ * across them (docs/performance.md, "DAMOS transform and run-order dependence").
+ */
+export const settleHeap = (): void => {
+  const g = gcHook()
+  if (g !== undefined) g({ type: "major", execution: "sync", flavor: "last-resort" })
 }

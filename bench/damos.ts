@@ -6,7 +6,7 @@
 import { Effect, Layer, Result } from "effect"
 import { Damon, DamosConfig, OpsRegistry, Rng, Transform, World } from "effect-damon"
 import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
-import { type Bench, median, nowMs } from "./Harness.ts"
+import { type Bench, cpuMs, median, nowMs, settleHeap } from "./Harness.ts"
 
 const unwrap = <A, E>(r: Result.Result<A, E>): A => {
   if (Result.isFailure(r)) throw r.failure
@@ -37,18 +37,32 @@ const snapshots = (count: number, nrRegions: number): Array<Transform.Snapshot> 
   }))
 }
 
-const transformRate = (): number => {
+/**
+ * Regions per CPU-second of `Transform.step`: 3 runs of warm-up, then the median of 9 runs of
+ * 200 snapshots. CPU time (the whole process's, GC threads included) rather than wall time, so
+ * the figure does not move with other processes' load; the wall-time median is in the note.
+ * The input is built and then settled into the old generation before timing, so no run pays for
+ * copying the benchmark's own 200 000 input regions through the young generation.
+ */
+const transformRate = (): { cpu: number; wall: number } => {
   const schemes = unwrap(DamosConfig.decodeSchemes(threeSchemes, "paddr"))
   const input = snapshots(200, 1000)
-  const rates: Array<number> = []
-  for (let run = 0; run < 6; run++) {
+  settleHeap()
+  const cpuRates: Array<number> = []
+  const wallRates: Array<number> = []
+  for (let run = 0; run < 12; run++) {
     let state = unwrap(Transform.init(schemes, { opsId: "paddr" }))
+    const c0 = cpuMs()
     const t0 = nowMs()
     for (const snapshot of input) state = unwrap(Transform.step(state, snapshot))[0]
-    const ms = nowMs() - t0
-    if (run > 0) rates.push((input.length * 1000) / (ms / 1000))
+    const wall = nowMs() - t0
+    const cpu = cpuMs() - c0
+    if (run >= 3) {
+      cpuRates.push((input.length * 1000) / (cpu / 1000))
+      wallRates.push((input.length * 1000) / (wall / 1000))
+    }
   }
-  return median(rates)
+  return { cpu: median(cpuRates), wall: median(wallRates) }
 }
 
 const simulate = (schemes: ReadonlyArray<DamosConfig.SchemeInput>): Promise<number> => {
@@ -56,20 +70,20 @@ const simulate = (schemes: ReadonlyArray<DamosConfig.SchemeInput>): Promise<numb
   const machine = unwrap(SimMachine.SimMachine.withMasim(config, { seed: 1, pid: 42 }))
   const layer = Damon.layer.pipe(Layer.provide([OpsRegistry.layer(SimOps.simOps(machine)), World.layerVirtual]))
   return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const t0 = nowMs()
+    const c0 = cpuMs()
     const k = yield* (yield* Damon.Damon).start(
       { ops: "vaddr", targets: [{ pid: 42 }], schemes, attrs: { minNrRegions: 1000, maxNrRegions: 1000 } },
       { seed: 1, stopAtUs: 20_000_000 }
     )
     yield* k.join
-    return nowMs() - t0
+    return cpuMs() - c0
   })).pipe(Effect.provide(layer)))
 }
 
 export const damosBench: Bench = {
   name: "damos",
   run: async () => {
-    const regionsPerSec = transformRate()
+    const rate = transformRate()
     const vaddrSchemes: ReadonlyArray<DamosConfig.SchemeInput> = [
       { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 50 }, quota: { sz: 64 * MiB, resetIntervalMs: 1000, weightAge: 1 } },
       { action: "cold", pattern: { maxNrAccesses: 2 }, quota: { ms: 2, resetIntervalMs: 1000, weightNrAccesses: 1, weightAge: 1 } },
@@ -88,18 +102,20 @@ export const damosBench: Bench = {
     }
     return {
       "damos.regionsPerSec": {
-        value: regionsPerSec,
-        unit: "regions/s",
-        goal: ">= 5000000",
-        note: "Transform.step, 3 schemes with quotas and weights, 1000 regions x 200 snapshots, median of 5"
+        value: rate.cpu,
+        unit: "regions/CPU-s",
+        goal: ">= 10000000",
+        note: `Transform.step, 3 schemes with quotas and weights, 1000 regions x 200 snapshots, CPU time, median of 9 after 3; wall ${
+          (rate.wall / 1e6).toFixed(1)
+        } M/s`
       },
       "damos.schemesOnOverOffTime": {
         value: median(on) / median(off),
         unit: "time ratio",
         goal: "<= 1.25",
-        note: `stairs vaddr, 1000 regions, 20 s virtual, 3 schemes vs none, alternating after warm-up, median of 7; medians ${
+        note: `stairs vaddr, 1000 regions, 20 s virtual, 3 schemes vs none, alternating after warm-up, CPU time, median of 7; medians ${
           median(on).toFixed(0)
-        } / ${median(off).toFixed(0)} ms`
+        } / ${median(off).toFixed(0)} CPU-ms`
       }
     }
   }

@@ -4,6 +4,7 @@ import * as Transform from "../../../src/core/damos/Transform.ts"
 import { applySchemes as applySchemesStream } from "../../../src/core/damos/TransformStream.ts"
 import type { SchemeInput } from "../../../src/core/damos/DamosConfig.ts"
 import type { DamonOps } from "../../../src/ops/DamonOps.ts"
+import { makeRng } from "../../../src/core/Rng.ts"
 import { untyped } from "../../support/untyped.ts"
 import { config } from "./fixtures.ts"
 
@@ -55,6 +56,45 @@ describe("Transform", () => {
     const [, d2] = step(next, snapshot(1_200_000, [0, 3, 0, 0]), recordingOps({ applied: "all" }))
     assert.deepStrictEqual(d2.actions.map((a) => [a.start / K, a.end / K]), [[10, 12], [12, 16]])
     assert.strictEqual(d2.schemes[0]!.stat.qtExceeds, 1)
+  })
+
+  // 100 seeded runs of 6 snapshots each (about 0.3 s on 2 cores): quota trims and addr filters split regions
+  it("step - splits are exactly the starts after the pass that no snapshot region had; regions stay sorted", () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const rng = makeRng(seed)
+      const nrTargets = rng.rand(1, 4)
+      const schemes = [
+        config({ action: "pageout", quota: { sz: rng.rand(1, 9) * K, resetIntervalMs: 1000 } }),
+        config({ action: "stat", filters: [{ type: "addr", matching: true, allow: false, addrRange: { start: rng.rand(0, 64) * K, end: rng.rand(64, 200) * K } }] })
+      ]
+      let state = init(schemes)
+      for (let i = 0; i < 6; i++) {
+        const snap: Snapshot = {
+          nowUs: (i + 1) * 1_000_000,
+          targets: Array.from({ length: nrTargets }, () => {
+            let addr = rng.rand(0, 8) * K
+            return {
+              regions: Array.from({ length: rng.rand(0, 12) }, () => {
+                addr += rng.rand(0, 3) * K
+                const start = addr
+                addr += rng.rand(1, 9) * K
+                return { start, end: addr, nrAccesses: rng.rand(0, 21), age: rng.rand(0, 9) }
+              })
+            }
+          })
+        }
+        const [next, d] = step(state, snap, recordingOps({ applied: "all" }))
+        state = next
+        const expected = d.regions.flatMap((regions, targetIndex) => {
+          const before = new Set(snap.targets[targetIndex]!.regions.map((r) => r.start))
+          return regions.filter((r) => !before.has(r.start)).map((r) => ({ targetIndex, addr: r.start }))
+        })
+        assert.deepStrictEqual(d.splits, expected, `seed ${seed}, snapshot ${i}`)
+        for (const regions of d.regions) {
+          for (let j = 1; j < regions.length; j++) assert.isAtMost(regions[j - 1]!.end, regions[j]!.start)
+        }
+      }
+    }
   })
 
   it("step - records core-filtered pieces; the default recording ops applies nothing", () => {

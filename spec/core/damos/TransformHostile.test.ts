@@ -33,6 +33,26 @@ describe("Transform under hostile input", () => {
     assert.strictEqual(reads, 1)
   })
 
+  it("a region's fields are read and checked in order: the first bad one is named, later ones are not read", () => {
+    const state = Result.getOrThrow(Transform.init([{}]))
+    let ageReads = 0
+    const region = { start: 0, end: 8192, nrAccesses: -1, get age(): number { ageReads++; throw new Error("no age") } }
+    assert.include(
+      message(Transform.step(state, untyped({ nowUs: 0, targets: [{ regions: [region] }] }))),
+      "snapshot.targets[0].regions[0].nrAccesses: -1 is invalid"
+    )
+    assert.strictEqual(ageReads, 0)
+    const throwsLast = { start: 0, end: 8192, nrAccesses: 1, age: 0, get lastNrAccesses(): number { throw new Error("gone") } }
+    assert.strictEqual(
+      message(Transform.step(state, untyped({ nowUs: 0, targets: [{ regions: [{ start: 0, end: 4096, nrAccesses: 0, age: 0 }, throwsLast] }] }))),
+      "snapshot.targets[0].regions[1].start: 0 is invalid: must be >= the previous region's end (4096): regions must be sorted and non-overlapping"
+    )
+    assert.strictEqual(
+      message(Transform.step(state, untyped({ nowUs: 0, targets: [{ regions: [throwsLast] }] }))),
+      "snapshot.targets[0].regions[0].lastNrAccesses: (unreadable) is invalid: reading it threw: gone"
+    )
+  })
+
   it("only states init or step returned are accepted", () => {
     const state = Result.getOrThrow(Transform.init([{}]))
     const forged = { ...state, minRegionSz: 1e-300 }

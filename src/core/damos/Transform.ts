@@ -18,7 +18,7 @@ import * as DamonCtx from "../../model/DamonCtx.ts"
 import { type DamonError, invalidArgument, invalidArgumentText, opsFailed } from "../../model/DamonError.ts"
 import type { Damos, Stat } from "../../model/Damos.ts"
 import { transformSchemesShape } from "../../model/Limits.ts"
-import * as Region from "../../model/Region.ts"
+import type * as Region from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv, SystemMetrics } from "../../ops/DamonOps.ts"
 import { checkedMetricsOf, faultOp } from "../OpsResults.ts"
@@ -179,18 +179,33 @@ const decodeSchemeInput = (input: unknown, ctx: DamonCtx.DamonCtx, prefix: strin
   return Result.isFailure(decoded) ? Result.fail(decoded.failure) : Result.succeed(fromConfig(decoded.success, ctx))
 }
 
-const startsOf = (ctx: DamonCtx.DamonCtx): Array<Set<number>> =>
+/** Each target's region starts before the pass (a pass only splits: starts are never removed). */
+const startsOf = (ctx: DamonCtx.DamonCtx): Array<Float64Array> =>
   ctx.targets.map((t) => {
-    const before = new Set<number>()
-    for (const r of t.regions) before.add(r.start)
-    return before
+    const regions = t.regions
+    const starts = new Float64Array(regions.length)
+    for (let i = 0; i < regions.length; i++) starts[i] = regions[i]!.start
+    return starts
   })
 
-const splitsOf = (before: ReadonlyArray<Set<number>>, ctx: DamonCtx.DamonCtx): Array<{ targetIndex: number; addr: number }> => {
+/**
+ * Where the pass split regions: the starts after the pass that were not starts before. Both
+ * lists are sorted and a pass only splits, so an unchanged count means no split and otherwise
+ * one merge-like walk finds them.
+ */
+const splitsOf = (before: ReadonlyArray<Float64Array>, ctx: DamonCtx.DamonCtx): Array<{ targetIndex: number; addr: number }> => {
   const splits: Array<{ targetIndex: number; addr: number }> = []
-  ctx.targets.forEach((t, targetIndex) => {
-    for (const r of t.regions) if (!before[targetIndex]!.has(r.start)) splits.push({ targetIndex, addr: r.start })
-  })
+  for (let targetIndex = 0; targetIndex < ctx.targets.length; targetIndex++) {
+    const starts = before[targetIndex]!
+    const after = ctx.targets[targetIndex]!.regions
+    if (after.length === starts.length) continue
+    let j = 0
+    for (let i = 0; i < after.length; i++) {
+      const start = after[i]!.start
+      while (j < starts.length && starts[j]! < start) j++
+      if (j >= starts.length || starts[j] !== start) splits.push({ targetIndex, addr: start })
+    }
+  }
   return splits
 }
 
@@ -228,7 +243,8 @@ const buildCtx = (state: TransformState, snapshot: ReadSnapshot): DamonCtx.Damon
  * decisions. `ops` defaults to {@link recordingOps}`()`.
  *
  * **Details**
- * Builds a context from the state and the snapshot (regions copied; `nrAccessesBp` defaults to
+ * Builds a context from the state and the snapshot (regions copied once, and the copies are
+ * the decisions' regions; `nrAccessesBp` defaults to
  * `nrAccesses * 10000`), evaluates every scheme's watermarks at `snapshot.nowUs` (as the kdamond
  * does before sampling), then runs {@link applySchemes} with hooks and an ops wrapper that record
  * every decision. Quota resume targets are carried by index, so they map onto the same target of
@@ -299,7 +315,9 @@ export const step = (
     nowUs,
     passedSampleIntervals: ctx.passedSampleIntervals,
     ran,
-    regions: ctx.targets.map((t) => t.regions.map(Region.clone)),
+    // the context's regions were read fresh from this snapshot for this pass alone: handed out
+    // as they are, not copied again
+    regions: ctx.targets.map((t) => t.regions),
     splits: splitsOf(starts, ctx),
     actions,
     schemes: ctx.schemes.map((s, i) => ({

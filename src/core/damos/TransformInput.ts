@@ -13,7 +13,7 @@ import { isPowerOfTwo, UINT_MAX } from "../../internal/uint.ts"
 import * as Attrs from "../../model/Attrs.ts"
 import { DamonError, InvalidArgument, invalidArgument, invalidArgumentText, limitExceeded } from "../../model/DamonError.ts"
 import { MAX_NR_TARGETS, MAX_SNAPSHOT_REGIONS } from "../../model/Limits.ts"
-import * as Region from "../../model/Region.ts"
+import type * as Region from "../../model/Region.ts"
 
 /** `error` with its field prefixed, when it names one. */
 const prefixed = (prefix: string, error: DamonError): DamonError => {
@@ -111,6 +111,7 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 const isU32 = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= UINT_MAX
 const isULong = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 0
 const U32_RULE = "must be an integer in [0, 4294967295]"
+const ULONG_RULE = "must be a non-negative safe integer"
 
 /** A snapshot as the transform uses it: every field read once, checked, and copied. */
 export interface ReadSnapshot {
@@ -140,13 +141,9 @@ export const readSnapshot = (input: unknown, prefix: string, nrTargets: number |
   let ti = -1
   let ri = -1
   let field = ""
-  const at = (): string =>
-    `${prefix}${ti >= 0 ? `.targets[${ti}]` : ""}${ri >= 0 ? `.regions[${ri}]` : ""}${field === "" ? "" : `.${field}`}`
+  const at = (): string => `${regionPath(prefix, ti, ri)}${field === "" ? "" : `.${field}`}`
   const refuse = (value: unknown, rule: string): never => {
     throw new Refused(invalidArgument(at(), value, rule))
-  }
-  const setField = (name: string): void => {
-    field = name
   }
   const fieldOf = (obj: Record<string, unknown>, name: string): unknown => {
     field = name
@@ -185,18 +182,9 @@ export const readSnapshot = (input: unknown, prefix: string, nrTargets: number |
         throw new Refused(limitExceeded(at(), total, `at most ${MAX_SNAPSHOT_REGIONS} regions per snapshot, over all targets`))
       }
       field = ""
-      const copied: Array<Region.Region> = new Array(n)
-      let prevEnd = 0
-      for (ri = 0; ri < n; ri++) {
-        field = ""
-        const r: unknown = regions[ri]
-        if (!isObject(r)) refuse(r, "must be an object")
-        copied[ri] = readRegion(r as Record<string, unknown>, prevEnd, fieldOf, setField, refuse)
-        prevEnd = copied[ri]!.end
-      }
-      ri = -1
-      out.push({ pid: (pid as number | null | undefined) ?? null, regions: copied })
+      out.push({ pid: (pid as number | null | undefined) ?? null, regions: readRegions(regions, n, prefix, ti) })
     }
+    ti = -1
     return Result.succeed({ nowUs: nowUs as number, passedSampleIntervals: sis as number | undefined, targets: out })
   } catch (cause) {
     if (cause instanceof Refused) return Result.fail(cause.error)
@@ -204,34 +192,104 @@ export const readSnapshot = (input: unknown, prefix: string, nrTargets: number |
   }
 }
 
-const readRegion = (
-  r: Record<string, unknown>,
-  prevEnd: number,
-  fieldOf: (obj: Record<string, unknown>, name: string) => unknown,
-  setField: (name: string) => void,
-  refuse: (value: unknown, rule: string) => never
-): Region.Region => {
-  const start = fieldOf(r, "start")
-  if (!isULong(start)) return refuse(start, "must be a non-negative safe integer")
-  const end = fieldOf(r, "end")
-  if (!isULong(end)) return refuse(end, "must be a non-negative safe integer")
-  if (end <= start) return refuse(end, `must be > start (${start})`)
-  if (start < prevEnd) {
-    setField("start")
-    return refuse(start, `must be >= the previous region's end (${prevEnd}): regions must be sorted and non-overlapping`)
+const regionPath = (prefix: string, ti: number, ri: number): string =>
+  `${prefix}${ti >= 0 ? `.targets[${ti}]` : ""}${ri >= 0 ? `.regions[${ri}]` : ""}`
+
+/** Reads the `n` regions of target `ti`; throws {@link Refused} naming the first bad field. */
+const readRegions = (regions: ReadonlyArray<unknown>, n: number, prefix: string, ti: number): Array<Region.Region> => {
+  const copied: Array<Region.Region> = []
+  let prevEnd = 0
+  let ri = 0
+  try {
+    for (; ri < n; ri++) {
+      const r: unknown = regions[ri]
+      if (!isObject(r)) throw new Refused(invalidArgument(regionPath(prefix, ti, ri), r, "must be an object"))
+      const region = readRegion(r, prevEnd, prefix, ti, ri)
+      copied.push(region)
+      prevEnd = region.end
+    }
+  } catch (cause) {
+    if (cause instanceof Refused) throw cause
+    throw new Refused(invalidArgumentText(regionPath(prefix, ti, ri), "(unreadable)", `reading it threw: ${describeThrown(cause)}`))
   }
-  const nrAccesses = fieldOf(r, "nrAccesses")
-  if (!isU32(nrAccesses)) return refuse(nrAccesses, U32_RULE)
-  const age = fieldOf(r, "age")
-  if (!isU32(age)) return refuse(age, U32_RULE)
-  const bp = fieldOf(r, "nrAccessesBp")
-  if (bp !== undefined && !isU32(bp)) return refuse(bp, U32_RULE)
-  const last = fieldOf(r, "lastNrAccesses")
-  if (last !== undefined && !isU32(last)) return refuse(last, U32_RULE)
-  const region = Region.make(start, end)
-  region.nrAccesses = nrAccesses
-  region.nrAccessesBp = bp ?? nrAccesses * 10000
-  region.lastNrAccesses = last ?? 0
-  region.age = age
-  return region
+  return copied
+}
+
+/**
+ * A region copy of the transform. A class of its own, not `Region.make`'s object literal: V8
+ * decides per allocation site whether objects are born in the old generation, and per hidden
+ * class how each field is stored. A kdamond's long-lived regions get `Region.make`'s site
+ * pretenured (every later transform copy was then born old and freed only by full collections)
+ * and its map's `samplingAddr` stored as a boxed double (one more heap number per copy); with a
+ * class of their own, the copies keep neither (docs/performance.md).
+ */
+class SnapshotRegionCopy implements Region.Region {
+  declare start: number
+  declare end: number
+  declare nrAccesses: number
+  declare nrAccessesBp: number
+  declare lastNrAccesses: number
+  declare age: number
+  declare samplingAddr: number
+  constructor(start: number, end: number, nrAccesses: number, nrAccessesBp: number, lastNrAccesses: number, age: number) {
+    this.start = start
+    this.end = end
+    this.nrAccesses = nrAccesses
+    this.nrAccessesBp = nrAccessesBp
+    this.lastNrAccesses = lastNrAccesses
+    this.age = age
+    this.samplingAddr = -1
+  }
+}
+
+/**
+ * Reads and checks one region, each field once and in order (a refusal names the first bad
+ * field); the path is built only for a refusal.
+ */
+const readRegion = (r: Record<string, unknown>, prevEnd: number, prefix: string, ti: number, ri: number): Region.Region => {
+  let field = "start"
+  let value: unknown
+  let rule = ULONG_RULE
+  try {
+    refused: {
+      const start = r["start"]
+      value = start
+      if (!isULong(start)) break refused
+      field = "end"
+      const end = r["end"]
+      value = end
+      if (!isULong(end)) break refused
+      if (end <= start) {
+        rule = `must be > start (${start})`
+        break refused
+      }
+      if (start < prevEnd) {
+        field = "start"
+        value = start
+        rule = `must be >= the previous region's end (${prevEnd}): regions must be sorted and non-overlapping`
+        break refused
+      }
+      rule = U32_RULE
+      field = "nrAccesses"
+      const nrAccesses = r["nrAccesses"]
+      value = nrAccesses
+      if (!isU32(nrAccesses)) break refused
+      field = "age"
+      const age = r["age"]
+      value = age
+      if (!isU32(age)) break refused
+      field = "nrAccessesBp"
+      const bp = r["nrAccessesBp"]
+      value = bp
+      if (bp !== undefined && !isU32(bp)) break refused
+      field = "lastNrAccesses"
+      const last = r["lastNrAccesses"]
+      value = last
+      if (last !== undefined && !isU32(last)) break refused
+      return new SnapshotRegionCopy(start, end, nrAccesses, bp ?? nrAccesses * 10000, last ?? 0, age)
+    }
+  } catch (cause) {
+    throw new Refused(invalidArgumentText(`${regionPath(prefix, ti, ri)}.${field}`, "(unreadable)", `reading it threw: ${describeThrown(cause)}`))
+  }
+  throw new Refused(invalidArgument(`${regionPath(prefix, ti, ri)}.${field}`, value, rule))
 }
