@@ -138,11 +138,14 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       const n = regions.length
       if (s.mkoldBatch !== undefined) {
         const addrs = batchBuffers(n)
-        for (let i = 0; i < n; i++) {
-          const r = regions[i]!
-          const a = rand(r.start, r.end)
-          r.samplingAddr = a
-          addrs[i] = a
+        if (env.rng.randRegions !== undefined) env.rng.randRegions(regions, n, addrs)
+        else {
+          for (let i = 0; i < n; i++) {
+            const r = regions[i]!
+            const a = rand(r.start, r.end)
+            r.samplingAddr = a
+            addrs[i] = a
+          }
         }
         s.mkoldBatch(pid, addrs, n, now)
       } else {
