@@ -54,6 +54,36 @@ export const recordAccess = (region: Region, accessed: boolean, lenWindow: numbe
   if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
 }
 
+/** Largest `lastNrAccesses` {@link nomvsumQuotients} tabulates (bounds its memory). */
+const QUOTIENTS_MAX = 65_536
+
+/**
+ * The moving sum's `nomvsum / len_window` for every `lastNrAccesses` of `[0, lenWindow]`
+ * (at most {@link QUOTIENTS_MAX}): `floor(u32(n * 10000) / lenWindow)` at index `n`. Computed
+ * once per window so the per-region step of {@link recordAccessIn} loads it instead of dividing.
+ */
+export const nomvsumQuotients = (lenWindow: number): Float64Array => {
+  const len = Math.min(lenWindow, QUOTIENTS_MAX) + 1
+  const q = new Float64Array(len)
+  for (let n = 0; n < len; n++) q[n] = Math.floor(u32(n * 10000) / lenWindow)
+  return q
+}
+
+/**
+ * {@link recordAccess} with the quotient taken from {@link nomvsumQuotients} of `lenWindow`
+ * (a `lastNrAccesses` outside the table divides): the same result, bit for bit.
+ *
+ * **Gotchas**
+ * Mutates `region`; allocates nothing.
+ */
+export const recordAccessIn = (region: Region, accessed: boolean, lenWindow: number, quotients: Float64Array): void => {
+  const n = region.lastNrAccesses
+  const t = quotients[n]
+  const q = t !== undefined ? t : Math.floor(u32(n * 10000) / lenWindow)
+  region.nrAccessesBp = u32(region.nrAccessesBp - q + (accessed ? 10000 : 0))
+  if (accessed) region.nrAccesses = u32(region.nrAccesses + 1)
+}
+
 /**
  * Records one sample's result for a region.
  *

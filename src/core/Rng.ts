@@ -17,6 +17,19 @@ export interface Rng {
   readonly next32: () => number
   /** A snapshot of the internal state, to fork or replay a stream. */
   readonly state: () => ReadonlyArray<number>
+  /**
+   * Optional batch form of `rand` for sampling: for each of `regions[0..n)` in order draws
+   * `rand(start, end)` into its `samplingAddr` and into `out[i]` (the same numbers as `n`
+   * calls), with the generator's state in registers for the loop.
+   */
+  readonly randRegions?: (regions: ReadonlyArray<SamplingRange>, n: number, out: Float64Array) => void
+}
+
+/** What {@link Rng.randRegions} draws in: a region's range and its sampling address. */
+export interface SamplingRange {
+  readonly start: number
+  readonly end: number
+  samplingAddr: number
 }
 
 const TWO_32 = 4294967296
@@ -73,5 +86,37 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
     const bits = hi * TWO_32 + next32()
     return Math.min(l + Math.floor((bits / TWO_53) * span), r - 1)
   }
-  return { rand, float, next32, state: () => [st[0]! >>> 0, st[1]! >>> 0, st[2]! >>> 0, st[3]! >>> 0] }
+  const randRegions = (regions: ReadonlyArray<SamplingRange>, n: number, out: Float64Array): void => {
+    let a0 = st[0]!
+    let b0 = st[1]!
+    let c0 = st[2]!
+    let d0 = st[3]!
+    for (let i = 0; i < n; i++) {
+      const r = regions[i]!
+      const l = r.start
+      const span = r.end - l
+      let x = l
+      if (span > TWO_32) {
+        // Two draws (rare: regions over 4 GiB): through `rand`, on the state kept here.
+        st.set([a0, b0, c0, d0])
+        x = rand(l, r.end)
+        ;[a0, b0, c0, d0] = [st[0]!, st[1]!, st[2]!, st[3]!]
+      } else if (span > 1) {
+        // `next32()` inline.
+        const t = (a0 + b0 + d0) | 0
+        d0 = (d0 + 1) | 0
+        a0 = b0 ^ (b0 >>> 9)
+        b0 = (c0 + (c0 << 3)) | 0
+        c0 = (((c0 << 21) | (c0 >>> 11)) + t) | 0
+        x = Math.min(l + Math.floor(((t >>> 0) * span) / TWO_32), r.end - 1)
+      }
+      r.samplingAddr = x
+      out[i] = x
+    }
+    st[0] = a0
+    st[1] = b0
+    st[2] = c0
+    st[3] = d0
+  }
+  return { rand, float, next32, randRegions, state: () => [st[0]! >>> 0, st[1]! >>> 0, st[2]! >>> 0, st[3]! >>> 0] }
 }

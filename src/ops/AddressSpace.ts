@@ -107,6 +107,34 @@ export interface AccessSampler {
   readonly young: (pid: number | null, addr: number, nowUs: number) => number
   /** Size of the folio found by the last `young` that found one, in bytes. */
   readonly folioSz: number
+  /**
+   * Optional batch form of `mkold` for one sample of one process's regions: makes `addrs[0..n)`
+   * old as `n` calls of `mkold(pid, addrs[i], nowUs)` in order would. vaddr draws every address
+   * first and then calls it, so a space whose `mkold` draws from the generator must not offer it.
+   */
+  readonly mkoldBatch?: (pid: number, addrs: Float64Array, n: number, nowUs: number) => void
+  /**
+   * Optional batch form of `young` for one sample of one process's regions, so a space answers
+   * them in one call; without it vaddr calls `young` per address (same answers either way).
+   *
+   * **Details**
+   * Answers `addrs[0..n)` in order the way `damon_va_check_accesses()` sees them through its
+   * folio cache, `cache` (the ops set's sampling state, laid out as `opsCommon.SampleSlot`:
+   * folio index, folio size, its reciprocal, last answer), which it reads and leaves updated:
+   * a `NaN` address is not tested (`out[i] = 0`, cache untouched); an address after the first
+   * whose `floor(addr / folioSz)` equals the cached folio index repeats the cached answer without
+   * a test; any other is tested as `young(pid, addr, nowUs)` would (drawing the same random
+   * numbers in the same order), a found folio's size replaces the cached one, and the cache
+   * keeps the address's folio index and whether it was accessed. `out[i]` is `1` when accessed.
+   */
+  readonly youngBatch?: (
+    pid: number,
+    addrs: Float64Array,
+    n: number,
+    nowUs: number,
+    cache: Float64Array,
+    out: Uint8Array
+  ) => void
 }
 
 /** An address space the kernel's operations sets can monitor and act on. */

@@ -6,11 +6,12 @@
  * `madvise()` and page migration through `applyVirtual`. `fvaddr` is the same without
  * `init`/`update`.
  */
-import { lenWindowOf, recordAccess } from "../core/AccessRate.ts"
+import { lenWindowOf, nomvsumQuotients, recordAccessIn } from "../core/AccessRate.ts"
 import type { Rng } from "../core/Rng.ts"
 import { threeRegions } from "../core/ThreeRegions.ts"
 import { DAMON_MIN_REGION_SZ, type DamonCtx } from "../model/DamonCtx.ts"
 import type { Action } from "../model/Damos.ts"
+import type { Region } from "../model/Region.ts"
 import * as Target from "../model/Target.ts"
 import {
   type AccessSampler,
@@ -111,6 +112,18 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     for (const t of ctx.targets) setThreeRegions(t, now)
   }
 
+  /** One target's sampling addresses (`NaN`: not tested) and answers, for the batch forms. */
+  let batchAddrs = new Float64Array(0)
+  let batchOut = new Uint8Array(0)
+  /** `batchAddrs` (and `batchOut`) with room for `n` regions. */
+  const batchBuffers = (n: number): Float64Array => {
+    if (batchAddrs.length < n) {
+      batchAddrs = new Float64Array(n)
+      batchOut = new Uint8Array(n)
+    }
+    return batchAddrs
+  }
+
   /** `damon_va_prepare_access_checks()`: a random sampling address per region, its page made old. */
   const prepareAccessChecks = (ctx: DamonCtx, env: OpsEnv): void => {
     const now = env.nowUs()
@@ -122,65 +135,110 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       const pid = t.pid
       if (pid === null || !space.processAlive(pid, now)) continue
       const regions = t.regions
-      for (let i = 0; i < regions.length; i++) {
-        const r = regions[i]!
-        const a = rand(r.start, r.end)
-        r.samplingAddr = a
-        s.mkold(pid, a, now)
+      const n = regions.length
+      if (s.mkoldBatch !== undefined) {
+        const addrs = batchBuffers(n)
+        if (env.rng.randRegions !== undefined) env.rng.randRegions(regions, n, addrs)
+        else {
+          for (let i = 0; i < n; i++) {
+            const r = regions[i]!
+            const a = rand(r.start, r.end)
+            r.samplingAddr = a
+            addrs[i] = a
+          }
+        }
+        s.mkoldBatch(pid, addrs, n, now)
+      } else {
+        for (let i = 0; i < n; i++) {
+          const r = regions[i]!
+          const a = rand(r.start, r.end)
+          r.samplingAddr = a
+          s.mkold(pid, a, now)
+        }
       }
     }
   }
 
-  /**
-   * `damon_va_check_accesses()`: was each sampling page accessed since prepare? Reuses the
-   * previous answer when the address is in the same folio of the same target (the folio cache).
-   */
-  const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
-    const now = env.nowUs()
-    const s = samplerOf(env)
-    const lenWindow = lenWindowOf(ctx.attrs)
+  /** The moving sum's quotients for the current window length (see `nomvsumQuotients`). */
+  let quotients = nomvsumQuotients(1)
+  let quotientsLen = 1
+
+  /** The per-address check of one live target's regions, through `st`'s folio cache. */
+  const checkEach = (s: AccessSampler, pid: number, regions: ReadonlyArray<Region>, now: number): void => {
     // Folio cache in locals (registers) for the loop; written back at the end.
     let folioIdx = st[SampleSlot.folioIdx]!
     let folioSz = st[SampleSlot.folioSz]!
     let folioInv = st[SampleSlot.folioInv]!
     let lastAccessed = st[SampleSlot.accessed] === 1
-    let max = 0
-    const targets = ctx.targets
-    for (let ti = 0; ti < targets.length; ti++) {
-      const t = targets[ti]!
-      const pid = t.pid
-      const alive = pid !== null && space.processAlive(pid, now)
-      const regions = t.regions
-      let sameTarget = false
-      for (let i = 0; i < regions.length; i++) {
-        const r = regions[i]!
-        let accessed = false
-        if (alive) {
-          const a = r.samplingAddr
-          if (a >= r.start && a < r.end) {
-            if (sameTarget && Math.floor(a * folioInv) === folioIdx) {
-              accessed = lastAccessed
-            } else {
-              const y = s.young(pid, a, now)
-              if (y >= 0 && s.folioSz !== folioSz) {
-                folioSz = s.folioSz
-                folioInv = 1 / folioSz
-              }
-              lastAccessed = y === 1
-              folioIdx = Math.floor(a * folioInv)
-              accessed = lastAccessed
-            }
+    const out = batchOut
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i]!
+      let accessed = false
+      const a = r.samplingAddr
+      if (a >= r.start && a < r.end) {
+        if (i > 0 && Math.floor(a * folioInv) === folioIdx) {
+          accessed = lastAccessed
+        } else {
+          const y = s.young(pid, a, now)
+          if (y >= 0 && s.folioSz !== folioSz) {
+            folioSz = s.folioSz
+            folioInv = 1 / folioSz
           }
+          lastAccessed = y === 1
+          folioIdx = Math.floor(a * folioInv)
+          accessed = lastAccessed
         }
-        recordAccess(r, accessed, lenWindow)
-        if (r.nrAccesses > max) max = r.nrAccesses
-        sameTarget = true
       }
+      out[i] = accessed ? 1 : 0
     }
     st[SampleSlot.folioIdx] = folioIdx
     st[SampleSlot.folioSz] = folioSz
     st[SampleSlot.folioInv] = folioInv
     st[SampleSlot.accessed] = lastAccessed ? 1 : 0
+  }
+
+  /**
+   * `damon_va_check_accesses()`: was each sampling page accessed since prepare? Reuses the
+   * previous answer when the address is in the same folio of the same target (the folio cache).
+   * A space with `youngBatch` answers a target's regions in one call; otherwise `young` per
+   * address (the same answers).
+   */
+  const checkAccesses = (ctx: DamonCtx, env: OpsEnv): number => {
+    const now = env.nowUs()
+    const s = samplerOf(env)
+    const lenWindow = lenWindowOf(ctx.attrs)
+    if (lenWindow !== quotientsLen) {
+      quotients = nomvsumQuotients(lenWindow)
+      quotientsLen = lenWindow
+    }
+    const q = quotients
+    let max = 0
+    const targets = ctx.targets
+    for (let ti = 0; ti < targets.length; ti++) {
+      const t = targets[ti]!
+      const pid = t.pid
+      const regions = t.regions
+      const n = regions.length
+      const addrs = batchBuffers(n)
+      const out = batchOut
+      if (pid === null || !space.processAlive(pid, now)) {
+        out.fill(0, 0, n)
+      } else if (s.youngBatch !== undefined) {
+        for (let i = 0; i < n; i++) {
+          const r = regions[i]!
+          const a = r.samplingAddr
+          addrs[i] = a >= r.start && a < r.end ? a : Number.NaN
+        }
+        s.youngBatch(pid, addrs, n, now, st, out)
+      } else {
+        checkEach(s, pid, regions, now)
+      }
+      for (let i = 0; i < n; i++) {
+        const r = regions[i]!
+        recordAccessIn(r, out[i] === 1, lenWindow, q)
+        if (r.nrAccesses > max) max = r.nrAccesses
+      }
+    }
     return max
   }
 

@@ -8,6 +8,7 @@
  */
 import type { Rng } from "../core/Rng.ts"
 import { AccessModel } from "./AccessModel.ts"
+import { SampleSlot } from "../ops/opsCommon.ts"
 import type { MasimConfig } from "./MasimConfig.ts"
 import { HUGE_PAGE_SIZE, PAGE_SIZE, type PageExtent } from "./PageExtent.ts"
 import { applyEvent, layoutProcess, type MapEvent, type Vma } from "./ProcessLayout.ts"
@@ -186,6 +187,55 @@ export class SimProcess {
     const to = toUs < this.exitUs ? toUs : this.exitUs
     model.setWindow(fromUs - this.startUs, to - this.startUs)
     return model.pageAccessed(e.regionIdx, off, off + sz, rng) ? 1 : 0
+  }
+
+  /**
+   * {@link youngAt} for one sample's addresses in order through the ops sets' folio cache, the
+   * contract of `AccessSampler.youngBatch` (`cache` laid out as `SampleSlot`): the
+   * window is set once and the loop makes no call but the extent cursor and the model's.
+   */
+  youngBatch(addrs: Float64Array, n: number, fromUs: number, toUs: number, rng: Rng, cache: Float64Array, out: Uint8Array): void {
+    const model = this.model
+    if (model !== null) {
+      const to = toUs < this.exitUs ? toUs : this.exitUs
+      model.setWindow(fromUs - this.startUs, to - this.startUs)
+    }
+    let folioIdx = cache[SampleSlot.folioIdx]!
+    let folioSz = cache[SampleSlot.folioSz]!
+    let folioInv = cache[SampleSlot.folioInv]!
+    let last = cache[SampleSlot.accessed] === 1
+    for (let i = 0; i < n; i++) {
+      const a = addrs[i]!
+      if (a !== a) {
+        out[i] = 0
+        continue
+      }
+      if (i > 0 && Math.floor(a * folioInv) === folioIdx) {
+        out[i] = last ? 1 : 0
+        continue
+      }
+      const k = this.extentIndex(a)
+      last = false
+      if (k >= 0) {
+        const e = this.extents[k]!
+        const sz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
+        this.folioSz = sz
+        if (sz !== folioSz) {
+          folioSz = sz
+          folioInv = 1 / sz
+        }
+        if (e.regionIdx >= 0 && model !== null) {
+          const off = e.regionOff + (Math.floor(a * folioInv) * sz - e.vStart)
+          last = model.pageAccessed(e.regionIdx, off, off + sz, rng)
+        }
+      }
+      folioIdx = Math.floor(a * folioInv)
+      out[i] = last ? 1 : 0
+    }
+    cache[SampleSlot.folioIdx] = folioIdx
+    cache[SampleSlot.folioSz] = folioSz
+    cache[SampleSlot.folioInv] = folioInv
+    cache[SampleSlot.accessed] = last ? 1 : 0
   }
 
   /** Expected fraction of `e`'s folios accessed during `[fromUs, toUs)` (machine time). */

@@ -5,9 +5,29 @@
  */
 import type { Rng } from "../core/Rng.ts"
 import type { AccessSampler, AddressSpace } from "../ops/AddressSpace.ts"
+import { SampleSlot } from "../ops/opsCommon.ts"
 import { PAGE_SIZE } from "./PageExtent.ts"
 import type { SimMachine } from "./SimMachine.ts"
 import type { SimProcess } from "./SimProcess.ts"
+
+/**
+ * `AccessSampler.youngBatch` where no process is: every tested address finds nothing (`young`
+ * answers `-1`), so each only moves the folio cache's index and clears its answer.
+ */
+const noProcessBatch = (addrs: Float64Array, n: number, cache: Float64Array, out: Uint8Array): void => {
+  const inv = cache[SampleSlot.folioInv]!
+  for (let i = 0; i < n; i++) {
+    const a = addrs[i]!
+    out[i] = 0
+    if (a !== a) continue
+    if (i > 0 && Math.floor(a * inv) === cache[SampleSlot.folioIdx]) {
+      out[i] = cache[SampleSlot.accessed] === 1 ? 1 : 0
+      continue
+    }
+    cache[SampleSlot.folioIdx] = Math.floor(a * inv)
+    cache[SampleSlot.accessed] = 0
+  }
+}
 
 /**
  * The accessed bits of one observer (one operations-set instance).
@@ -47,6 +67,11 @@ const makeSampler = (machine: SimMachine, rng: Rng): AccessSampler => {
       if (nowUs !== advancedUs) advance(nowUs)
       fromUs = nowUs
     },
+    mkoldBatch: (_pid: number, _addrs: Float64Array, n: number, nowUs: number): void => {
+      if (n === 0) return
+      if (nowUs !== advancedUs) advance(nowUs)
+      fromUs = nowUs
+    },
     young: (pid: number | null, addr: number, nowUs: number): number => {
       if (nowUs !== advancedUs) advance(nowUs)
       if (pid === null) return physYoung(addr, nowUs)
@@ -55,6 +80,13 @@ const makeSampler = (machine: SimMachine, rng: Rng): AccessSampler => {
       const y = p.youngAt(addr, fromUs, nowUs, rng)
       if (y >= 0) sampler.folioSz = p.folioSz
       return y
+    },
+    youngBatch: (pid: number, addrs: Float64Array, n: number, nowUs: number, cache: Float64Array, out: Uint8Array): void => {
+      if (nowUs !== advancedUs) advance(nowUs)
+      const p = pid === lastPid ? lastProc : processOf(pid)
+      if (p === undefined) noProcessBatch(addrs, n, cache, out)
+      else p.youngBatch(addrs, n, fromUs, nowUs, rng, cache, out)
+      sampler.folioSz = cache[SampleSlot.folioSz]!
     }
   }
   return sampler

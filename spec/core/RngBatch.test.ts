@@ -1,0 +1,30 @@
+/**
+ * `Rng.randRegions`, the batch form of `rand` sampling draws from: the numbers `rand` gives, in
+ * order, for every kind of range (empty, one byte, up to 2^32, wider), and the same state after.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { makeRng } from "../../src/core/Rng.ts"
+
+describe("Rng.randRegions", () => {
+  it("draws what rand draws, in order, and leaves the same state (300 seeded batches)", () => {
+    const shape = makeRng(99)
+    for (let seed = 0; seed < 300; seed++) {
+      const n = shape.rand(0, 50)
+      const regions = Array.from({ length: n }, () => {
+        const start = shape.rand(0, 2 ** 47)
+        const kind = shape.rand(0, 5)
+        const span = kind === 0 ? 0 : kind === 1 ? 1 : kind === 2 ? shape.rand(2, 2 ** 32 + 1) : kind === 3 ? shape.rand(2 ** 32 + 1, 2 ** 45) : 2 ** 32
+        return { start, end: start + span, samplingAddr: -1 }
+      })
+      const batch = makeRng(seed)
+      const single = makeRng(seed)
+      const out = new Float64Array(n + 1).fill(-2)
+      batch.randRegions!(regions, n, out)
+      const expected = regions.map((r) => single.rand(r.start, r.end))
+      assert.deepStrictEqual(regions.map((r) => r.samplingAddr), expected, `seed ${seed}`)
+      assert.deepStrictEqual([...out.subarray(0, n)], expected, `seed ${seed}`)
+      assert.strictEqual(out[n], -2)
+      assert.deepStrictEqual(batch.state(), single.state(), `seed ${seed}`)
+    }
+  })
+})
