@@ -59,6 +59,14 @@ describe("Sweep", () => {
     assert.deepStrictEqual(Sweep.markPareto(points, "wssErrorPct").map((p) => p.pareto), [true, true, false, true, false, false, true])
   })
 
+  it("workers take the costliest settings first (region checks over the run), ties in grid order", () => {
+    const { settings } = Sweep.expandGrid({ sampleIntervalUs: [2500, 5000], maxNrRegions: [100, 1000] })
+    const costs = settings.map((a) => Sweep.expectedCost(a, 10_000_000))
+    assert.deepStrictEqual(costs, [400_000, 4_000_000, 200_000, 2_000_000])
+    assert.deepStrictEqual(Sweep.dispatchOrder(costs), [1, 3, 0, 2])
+    assert.deepStrictEqual(Sweep.dispatchOrder([1, 2, 2, 1]), [1, 2, 0, 3])
+  })
+
   it.effect("the same results with 1 and 2 worker threads, and in this thread", () =>
     Effect.gen(function*() {
       const one = yield* Sweep.run({ ...small, workers: 1 })

@@ -220,15 +220,34 @@ const onWorker = (worker: Worker, job: SweepJob): Effect.Effect<SweepReply, Swee
     return Effect.sync(cleanup)
   })
 
-/** Runs `jobs` on `n` workers (each takes the next job when done); replies in job order. */
-const runOnWorkers = (jobs: ReadonlyArray<SweepJob>, n: number): Effect.Effect<Array<SweepReply>, SweepFailed> =>
+/**
+ * A setting's expected cost, for dispatch order only: region checks over the run (samples times
+ * the most regions), the bulk of a setting's work.
+ */
+export const expectedCost = (attrs: Attrs.Attrs, durationUs: number): number => (durationUs / attrs.sampleIntervalUs) * attrs.maxNrRegions
+
+/** Job indices costliest first (ties in grid order): the order workers take settings in. */
+export const dispatchOrder = (costs: ReadonlyArray<number>): Array<number> =>
+  costs.map((_, i) => i).sort((a, b) => costs[b]! - costs[a]! || a - b)
+
+/**
+ * Runs `jobs` on `n` workers, each taking the next job when done, the costliest first (so one
+ * expensive setting does not start last and run alone: settings differ in cost by 10x and more);
+ * replies in job order, and each setting's result does not depend on where or when it ran.
+ */
+const runOnWorkers = (
+  jobs: ReadonlyArray<SweepJob>,
+  costs: ReadonlyArray<number>,
+  n: number
+): Effect.Effect<Array<SweepReply>, SweepFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const replies: Array<SweepReply | undefined> = jobs.map(() => undefined)
+    const order = dispatchOrder(costs).map((i) => jobs[i]!)
     let next = 0
     const drive = (worker: Worker): Effect.Effect<void, SweepFailed> =>
       Effect.suspend(() => {
-        if (next >= jobs.length) return Effect.void
-        const job = jobs[next++]!
+        if (next >= order.length) return Effect.void
+        const job = order[next++]!
         return onWorker(worker, job).pipe(
           Effect.tap((reply) => Effect.sync(() => (replies[job.index] = reply))),
           Effect.andThen(drive(worker))
@@ -272,7 +291,7 @@ export const run = (options: SweepOptions): Effect.Effect<SweepResult, DamonErro
     if (Result.isFailure(bad)) return yield* Effect.fail(bad.failure)
     const badWorkload = checkWorkload(options.workload)
     if (badWorkload !== undefined) return yield* Effect.fail(badWorkload)
-    const replies = workers === 0 ? yield* Effect.forEach(jobs, runJob) : yield* runOnWorkers(jobs, workers)
+    const replies = workers === 0 ? yield* Effect.forEach(jobs, runJob) : yield* runOnWorkers(jobs, settings.map((a) => expectedCost(a, options.durationUs)), workers)
     const points: Array<Omit<SweepPoint, "pareto">> = []
     for (const reply of replies) {
       if (!reply.ok) return yield* Effect.fail(new SweepFailed({ index: reply.index, detail: reply.detail }))
