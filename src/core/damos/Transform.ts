@@ -219,14 +219,30 @@ const statDelta = (after: Stat, before: Stat): Stat => ({
   nrSnapshots: after.nrSnapshots - before.nrSnapshots
 })
 
+/**
+ * One step's context, built here rather than by `DamonCtx.make` and `Target.make`: those object
+ * literals are the allocation sites of a kdamond's long-lived context and targets, which V8
+ * pretenures once a monitor has run in the process. A step's context and targets pretenured
+ * would hold the step's young region copies alive from the old generation until a full
+ * collection, so every scavenge promoted them: the transform ran 13 times slower after the
+ * monitoring benchmarks than alone (docs/performance.md).
+ */
 const buildCtx = (state: TransformState, snapshot: ReadSnapshot): DamonCtx.DamonCtx => {
-  const ctx = DamonCtx.make(state.opsId)
-  ctx.attrs = state.attrs
-  ctx.minRegionSz = state.minRegionSz
-  ctx.addrUnit = state.addrUnit
   const samplesPerAggr = Math.max(1, Math.floor(state.attrs.aggrIntervalUs / Attrs.sampleDivisor(state.attrs)))
-  ctx.passedSampleIntervals = snapshot.passedSampleIntervals ?? state.passedSampleIntervals + samplesPerAggr
-  ctx.targets = snapshot.targets.map((t) => Target.make(t.pid, t.regions))
+  const targets: Array<Target.Target> = []
+  for (const t of snapshot.targets) targets.push({ pid: t.pid, regions: t.regions, obsolete: false })
+  const ctx: DamonCtx.DamonCtx = {
+    attrs: state.attrs,
+    opsId: state.opsId,
+    targets,
+    schemes: [],
+    addrUnit: state.addrUnit,
+    minRegionSz: state.minRegionSz,
+    passedSampleIntervals: snapshot.passedSampleIntervals ?? state.passedSampleIntervals + samplesPerAggr,
+    nextAggregationSis: 0,
+    nextOpsUpdateSis: 0,
+    nextIntervalsTuneSis: 0
+  }
   ctx.schemes = state.schemes.map((s, i) => {
     const copy = cloneDamos(s)
     const ti = state.chargeTargets[i] ?? -1
