@@ -4,8 +4,8 @@
  * what that load does to a real-time kdamond sampling every 5 ms in the same process (samples
  * taken / samples due, read from `/metrics`). Measured with HTTP served from a worker thread
  * (the default) and from the kdamonds' thread (`--http-thread main`). The ratio is also
- * measured without load, to tell the kdamond's own drift (it sleeps a sample interval after each
- * sample, like the kernel) from the load's.
+ * measured without load, to tell the kdamond's own lateness (it keeps an absolute deadline per
+ * sample and skips the ones it falls a whole interval behind on) from the load's.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { Agent, request } from "node:http"
