@@ -82,6 +82,128 @@ describe("World - virtual", () => {
 })
 
 /**
+ * Participants `name` waking every `everyUs` for `times` wakes, recording `name@time`: through
+ * `sleepUntil` (the fiber does every wake's work) or `sleepStepping` (the world may do it).
+ * Returns the number of wakes whose work the fiber did itself.
+ */
+const periodic = (w: World.World, seen: Array<string>, name: string, everyUs: number, times: number, stepping: boolean) => {
+  const p = w.join()
+  let deadline = w.nowUs()
+  let left = times
+  const work = (): number => {
+    assert.strictEqual(w.nowUs(), deadline)
+    seen.push(`${name}@${w.nowUs()}`)
+    if (--left === 0) return -1
+    deadline += everyUs
+    return deadline
+  }
+  return Effect.gen(function*() {
+    let byFiber = 0
+    deadline += everyUs
+    let next = deadline
+    while (next >= 0) {
+      if (!stepping) {
+        yield* p.sleepUntil(next)
+        byFiber++
+        next = work()
+        continue
+      }
+      const last = yield* p.sleepStepping!(next, work)
+      if (last === undefined) byFiber++
+      next = last ?? work()
+    }
+    p.leave()
+    return byFiber
+  })
+}
+
+describe("World - virtual, stepping", () => {
+  it.effect("the world runs a sleeping participant's steps in the same order as waking its fiber would", () =>
+    Effect.gen(function*() {
+      const order = (stepping: boolean) =>
+        Effect.gen(function*() {
+          const w = World.makeVirtual()
+          const seen: Array<string> = []
+          const fibers = []
+          for (const [name, every, times] of [["a", 3, 200], ["b", 2, 300], ["c", 3, 150]] as const) {
+            fibers.push(yield* Effect.forkChild(periodic(w, seen, name, every, times, stepping), { startImmediately: false }))
+          }
+          let byFiber = 0
+          for (const f of fibers) byFiber += yield* Fiber.join(f)
+          return { seen, byFiber }
+        })
+      const woken = yield* order(false)
+      const stepped = yield* order(true)
+      assert.strictEqual(stepped.seen.length, 650)
+      assert.deepStrictEqual(stepped.seen, woken.seen)
+      assert.strictEqual(woken.byFiber, 650)
+      // the fibers did only the first wakes and the turns (every STEPS_PER_TURN-th sleep)
+      assert.isTrue(stepped.byFiber <= 3 + Math.ceil(650 / World.STEPS_PER_TURN) + 3, `${stepped.byFiber} wakes by the fibers`)
+      assert.isTrue(stepped.byFiber >= Math.floor(650 / World.STEPS_PER_TURN), `${stepped.byFiber} wakes by the fibers`)
+    }))
+
+  it.effect("a step's negative answer ends the sleep with it; a throwing step kills only its own fiber", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const seen: Array<string> = []
+      const other = yield* Effect.forkChild(periodic(w, seen, "o", 5, 40, true), { startImmediately: false })
+      const p = w.join()
+      const boom = new Error("boom")
+      let calls = 0
+      const thrower = yield* Effect.forkChild(
+        Effect.gen(function*() {
+          let next = 7
+          while (true) {
+            const last = yield* p.sleepStepping!(next, () => {
+              if (++calls === 3) throw boom
+              return (next += 7)
+            })
+            if (last !== undefined) return last
+            next += 7
+          }
+        }).pipe(Effect.ensuring(Effect.sync(() => p.leave()))),
+        { startImmediately: false }
+      )
+      const exit = yield* Fiber.await(thrower)
+      assert.isTrue(exit._tag === "Failure" && String(exit.cause).includes("boom"), String(exit))
+      yield* Fiber.join(other)
+      assert.strictEqual(seen.length, 40)
+      assert.strictEqual(seen[39], "o@200")
+      assert.strictEqual(w.nowUs(), 200)
+    }))
+
+  it.effect("a participant interrupted during its own step is not put back to sleep, and time goes on without it", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const seen: Array<string> = []
+      const other = yield* Effect.forkChild(periodic(w, seen, "o", 5, 40, true), { startImmediately: false })
+      const p = w.join()
+      let victim: Fiber.Fiber<unknown> | undefined
+      let steps = 0
+      victim = yield* Effect.forkChild(
+        Effect.gen(function*() {
+          let next = 3
+          while (true) {
+            const last = yield* p.sleepStepping!(next, () => {
+              // the step interrupts its own (suspended) fiber, as a subscriber stopping the kdamond would
+              if (++steps === 4) victim!.interruptUnsafe()
+              return (next += 3)
+            })
+            if (last === undefined) next += 3
+          }
+        }).pipe(Effect.ensuring(Effect.sync(() => p.leave()))),
+        { startImmediately: false }
+      )
+      const exit = yield* Fiber.await(victim)
+      assert.strictEqual(exit._tag, "Failure")
+      yield* Fiber.join(other)
+      assert.strictEqual(seen[39], "o@200")
+      assert.strictEqual(w.nowUs(), 200, "the interrupted participant no longer holds or moves time")
+      assert.strictEqual(steps, 4)
+    }), 10_000)
+})
+
+/**
  * A clock whose sleeps end early, at 60 % of the asked time (never under the 1 ms a timer takes
  * at least), like timers that fire early.
  */

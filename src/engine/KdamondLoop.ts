@@ -69,8 +69,16 @@ export interface LoopState {
   maxNrAccesses: number
   /** Between `prepareAccessChecks` and `checkAccesses`: a commit switching ops must re-prepare. */
   prepared: boolean
-  /** `serveIncoming` as an effect, built once (run after every virtual sample wait). */
+  /** `serveIncoming` as an effect, built once (run after every virtual activation wait). */
   readonly serveIncoming: Effect.Effect<void>
+  /** {@link stepSample} for this state, built once (handed to the world at every shared wait). */
+  readonly stepSample: () => number
+  /** The iteration's aggregation and ops-update deadlines and sample interval, read at its top. */
+  lAggr: number
+  lUpdate: number
+  lSampleUs: number
+  /** The watermark wait `beginIteration` found (`undefined`: a system metric failed). */
+  firstWaitUs: number | undefined
   nrAggregations: number
   stopReason: StopReason | undefined
 }
@@ -322,40 +330,87 @@ const updateOps = (st: LoopState, lUpdate: number): boolean => {
   return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
 }
 
+/** What an iteration's synchronous part ends with, besides a sample deadline (>= 0). */
+const STOP = -1
+/** Every scheme is deactivated by its watermarks: wait for activation (`LoopState.firstWaitUs`). */
+const ACTIVATE = -2
+
 /**
- * The main loop: `init`, then iterations until one ends it. One generator runs the whole loop
- * and the phases are plain functions, so an iteration costs the Effect runtime only its sample
- * wait (and the activation wait while watermarks deactivate every scheme), and nothing when a
- * lone virtual participant can move time itself (`Participant.advanceAlone`).
+ * The top of an iteration up to its sample wait: the deadline, `STOP` or `ACTIVATE`. Deadlines a
+ * damonCall changes in this iteration take effect from the next one (kernel order).
+ */
+const beginIteration = (st: LoopState): number => {
+  const ctx = st.ctx
+  st.lAggr = ctx.nextAggregationSis
+  st.lUpdate = ctx.nextOpsUpdateSis
+  st.lSampleUs = ctx.attrs.sampleIntervalUs
+  if (needStop(st)) return STOP
+  const firstWaitUs = minWatermarkWaitUs(st)
+  if (firstWaitUs !== 0) {
+    st.firstWaitUs = firstWaitUs
+    return ACTIVATE
+  }
+  return prepareSample(st)
+}
+
+/** `ops.prepare_access_checks`, then the sample's deadline (or `STOP`). */
+const prepareSample = (st: LoopState): number => {
+  const prepare = st.ops.prepareAccessChecks
+  if (prepare !== undefined) {
+    try {
+      prepare(st.ctx, st.env)
+    } catch (cause) {
+      opsThrew(st, "prepareAccessChecks", cause)
+      return STOP
+    }
+  }
+  st.prepared = true
+  return nextSampleDeadline(st, st.lSampleUs)
+}
+
+/** After the sample wait, the rest of the iteration and the next one's top (`beginIteration`). */
+const finishSample = (st: LoopState): number => {
+  st.prepared = false
+  return afterSample(st, st.lAggr, st.lUpdate) ? beginIteration(st) : STOP
+}
+
+/**
+ * A virtual sample wake's work, which the world may run while the kdamond's fiber stays
+ * suspended (`Participant.sleepStepping`): serve the calls that arrived, then on to the next wait.
+ */
+export const stepSample = (st: LoopState): number => {
+  serveIncoming(st.control, st.ctx)
+  return finishSample(st)
+}
+
+/** The sample wait and the wake's work; what `finishSample` returns. */
+const waitSample = (st: LoopState, deadlineUs: number): Effect.Effect<number> => {
+  if (st.world.mode !== "virtual") return Effect.map(waitServing(st, deadlineUs), () => finishSample(st))
+  const sleepStepping = st.participant.sleepStepping
+  if (sleepStepping === undefined) return Effect.map(waitServing(st, deadlineUs), () => finishSample(st))
+  return Effect.map(sleepStepping(deadlineUs, st.stepSample), (last) => last ?? st.stepSample())
+}
+
+/**
+ * The main loop: `init`, then iterations until one ends it. The phases are plain functions, so
+ * an iteration costs the Effect runtime only its sample wait (and the activation wait while
+ * watermarks deactivate every scheme); nothing when a lone virtual participant can move time
+ * itself (`Participant.advanceAlone`), and no fiber switch when the world runs the wake for a
+ * kdamond that shares it (`Participant.sleepStepping`).
  */
 export const run = (st: LoopState): Effect.Effect<void> =>
   Effect.gen(function*() {
     if (!init(st)) return
-    const ctx = st.ctx
-    while (true) {
-      // Deadlines a damonCall changes this iteration take effect from the next one (kernel order).
-      const lAggr = ctx.nextAggregationSis
-      const lUpdate = ctx.nextOpsUpdateSis
-      const lSampleUs = ctx.attrs.sampleIntervalUs
-      if (needStop(st)) return
-      const firstWaitUs = minWatermarkWaitUs(st)
-      if (firstWaitUs !== 0 && !(yield* waitActivation(st, firstWaitUs))) return
-      const prepare = st.ops.prepareAccessChecks
-      if (prepare !== undefined) {
-        try {
-          prepare(ctx, st.env)
-        } catch (cause) {
-          return void opsThrew(st, "prepareAccessChecks", cause)
-        }
+    let next = beginIteration(st)
+    while (next !== STOP) {
+      if (next === ACTIVATE) {
+        if (!(yield* waitActivation(st, st.firstWaitUs))) return
+        next = prepareSample(st)
+        continue
       }
-      st.prepared = true
-      const deadlineUs = nextSampleDeadline(st, lSampleUs)
-      // A lone virtual participant moves time itself: no effect to run, nothing to allocate.
       const advanceAlone = st.participant.advanceAlone
-      if (advanceAlone !== undefined && advanceAlone(deadlineUs)) serveIncoming(st.control, ctx)
-      else yield* waitServing(st, deadlineUs)
-      st.prepared = false
-      if (!afterSample(st, lAggr, lUpdate)) return
+      if (advanceAlone !== undefined && advanceAlone(next)) next = stepSample(st)
+      else next = yield* waitSample(st, next)
     }
   })
 

@@ -37,7 +37,7 @@ import {
 import { EngineSeam } from "./EngineSeam.ts"
 import { makeHub, type StopReason } from "./Events.ts"
 import type { CallOptions, Kdamond, KdamondOptions } from "./Kdamond.ts"
-import { checkGoalsMeasurable, type LoopState, run } from "./KdamondLoop.ts"
+import { checkGoalsMeasurable, type LoopState, run, stepSample } from "./KdamondLoop.ts"
 import * as KdamondStats from "./KdamondStats.ts"
 import type { World } from "./World.ts"
 
@@ -103,6 +103,11 @@ export const start = (
       maxNrAccesses: 0,
       prepared: false,
       serveIncoming: Effect.sync(() => void serveIncoming(control, deps.ctx)),
+      stepSample: () => stepSample(st),
+      lAggr: 0,
+      lUpdate: 0,
+      lSampleUs: 0,
+      firstWaitUs: 0,
       nrAggregations: 0,
       stopReason: undefined
     }

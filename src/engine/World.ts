@@ -14,10 +14,8 @@
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 
 /** How a world experiences time. */
@@ -38,6 +36,16 @@ export interface Participant {
    * returns false and changes nothing (sleep with `sleepUntil`). Saves the hot loop an effect.
    */
   readonly advanceAlone?: (untilUs: number) => boolean
+  /**
+   * Virtual worlds: `sleepUntil(untilUs)`, but the world may carry the participant on through
+   * later sleeps without resuming its fiber. At a wake that is not a turn for the rest of the
+   * program, the world runs `step` (the participant's synchronous work up to its next sleep),
+   * which returns the next wake time, or a negative number to be resumed with it. The effect
+   * returns the negative number of the last step run, or `undefined` when the world ran none for
+   * the last wake: then the caller does that wake's work itself. A switch between kdamonds then
+   * costs no fiber resumption at all.
+   */
+  readonly sleepStepping?: (untilUs: number, step: () => number) => Effect.Effect<number | undefined>
   /** Leaves the world (once, when the participant stops); time no longer waits for it. */
   readonly leave: () => void
 }
@@ -61,10 +69,15 @@ export interface World {
 export class WorldClock extends Context.Service<WorldClock, World>()("effect-damon/WorldClock") {}
 
 interface Sleeper {
-  readonly wakeUs: number
-  readonly seq: number
+  wakeUs: number
+  seq: number
   readonly participant: boolean
-  readonly wake: Deferred.Deferred<void>
+  /** Resumes the sleeping fiber (its `Effect.callback`'s resume) with what the sleep returns. */
+  readonly resume: (effect: Effect.Effect<number | undefined>) => void
+  /** The participant's work up to its next sleep, which the world may run for it (`sleepStepping`). */
+  readonly step: (() => number) | undefined
+  /** Interrupted: the fiber runs its own way out; the world must not put it back to sleep. */
+  cancelled: boolean
   /** Position in the heap, or -1 once released or withdrawn. */
   pos: number
 }
@@ -153,10 +166,8 @@ class SleeperHeap {
  */
 export const STEPS_PER_TURN = 64
 
-/** Resumes the fiber on a fresh stack from a microtask: cheaper than a scheduler yield. */
-const microtaskHop: Effect.Effect<void> = Effect.callback<void>((resume) => {
-  queueMicrotask(() => resume(Effect.void))
-})
+/** A stepping sleeper's wake that is a turn: it yields, then does the wake's work itself. */
+const turn: Effect.Effect<undefined> = Effect.as(Effect.yieldNow, undefined)
 
 /**
  * A virtual world: time moves only when every participant sleeps.
@@ -164,8 +175,11 @@ const microtaskHop: Effect.Effect<void> = Effect.callback<void>((resume) => {
  * **Details**
  * A participant that goes to sleep while it is the only one awake and no earlier wakeup is
  * pending advances time itself and goes on (the common single-kdamond case costs no
- * suspension); otherwise it parks on a `Deferred` and the earliest sleeper is released, which
- * then resumes on a fresh stack (a microtask). Every {@link STEPS_PER_TURN}-th sleep yields to
+ * suspension). Otherwise it suspends (`Effect.callback`) and the earliest sleeper is resumed at
+ * once, on the same stack: a switch between kdamonds is one callback, not a `Deferred` and a
+ * hop. Releases run in one loop (a trampoline): a sleeper resumed there runs until it sleeps
+ * again, and its own release request returns to that loop instead of nesting, so the stack stays
+ * two fibers deep however many switches follow. Every {@link STEPS_PER_TURN}-th sleep yields to
  * Effect's scheduler instead, so fibers that are neither participants nor sleepers (a client
  * about to make a call, a program marking its memory) and I/O get their turn: world time is
  * not theirs to hold, and yielding at every sleep would cost more than a small sample.
@@ -175,70 +189,109 @@ export const makeVirtual = (): World => {
   let awake = 0
   let seq = 0
   let steps = 0
+  let releasing = false
   const heap = new SleeperHeap()
   /**
-   * What a sleep ends with: a turn for the rest of the program (every `STEPS_PER_TURN` sleeps,
-   * and a participant's first sleep, so whoever started it goes on), else a microtask hop for a
-   * released sleeper (`resumed`), nothing for a lone participant.
+   * What a sleep ends with: a turn for the rest of the program every `STEPS_PER_TURN` sleeps, and
+   * at a participant's first sleep (so whoever started it goes on); else nothing.
    */
-  const afterSleep = (resumed: boolean, first: boolean): Effect.Effect<void> =>
-    ++steps % STEPS_PER_TURN === 0 || first ? Effect.yieldNow : resumed ? microtaskHop : Effect.void
+  const afterSleep = (first: boolean): Effect.Effect<void> =>
+    ++steps % STEPS_PER_TURN === 0 || first ? Effect.yieldNow : Effect.void
+  const resumed = Effect.succeed(undefined)
 
-  /** Releases sleepers in time order while no participant is awake. */
+  /**
+   * Releases sleepers in time order while no participant is awake; a stepping sleeper's step is
+   * run here and the sleeper put back at the time it returns, its fiber left suspended.
+   * Re-entered from a sleeper it resumed (which slept again), it returns at once: the outer loop
+   * goes on releasing.
+   */
   const pump = (): void => {
-    while (awake === 0) {
-      const s = heap.pop()
-      if (s === undefined) return
-      if (s.wakeUs > now) now = s.wakeUs
-      if (s.participant) awake++
-      Deferred.doneUnsafe(s.wake, Exit.void)
+    if (releasing) return
+    releasing = true
+    try {
+      while (awake === 0) {
+        const s = heap.pop()
+        if (s === undefined) return
+        if (s.wakeUs > now) now = s.wakeUs
+        if (s.participant) awake++
+        if (s.step === undefined) {
+          s.resume(resumed)
+          continue
+        }
+        // a turn: the fiber yields, then does this wake's work itself
+        if (++steps % STEPS_PER_TURN === 0) {
+          s.resume(turn)
+          continue
+        }
+        let next: number
+        try {
+          next = s.step()
+        } catch (cause) {
+          s.resume(Effect.die(cause))
+          continue
+        }
+        if (s.cancelled) continue
+        if (next < 0) {
+          s.resume(Effect.succeed(next))
+          continue
+        }
+        awake--
+        s.wakeUs = Math.max(next, now)
+        s.seq = seq++
+        heap.push(s)
+      }
+    } finally {
+      releasing = false
     }
   }
 
-  const park = (wakeUs: number, participant: boolean, first: boolean): Effect.Effect<void> => {
-    const s: Sleeper = { wakeUs, seq: seq++, participant, wake: Deferred.makeUnsafe<void>(), pos: -1 }
-    heap.push(s)
-    if (participant) awake--
-    pump()
-    // After waking, hop: a released sleeper may be resumed synchronously by whoever released
-    // it, inside that one's stack.
-    return Effect.andThen(Deferred.await(s.wake), Effect.suspend(() => afterSleep(true, first))).pipe(
-      Effect.onInterrupt(() =>
-        Effect.sync(() => {
-          // Withdrawn before its wakeup: it is running again (a participant holds time again).
-          if (s.pos >= 0) {
-            heap.remove(s)
-            if (participant) awake++
-          }
-        })
-      )
-    )
-  }
+  const park = (wakeUs: number, participant: boolean, step: (() => number) | undefined) =>
+    Effect.callback<number | undefined>((resume) => {
+      const s: Sleeper = { wakeUs, seq: seq++, participant, resume, step, cancelled: false, pos: -1 }
+      heap.push(s)
+      if (participant) awake--
+      pump()
+      // Withdrawn (interrupted) before its wakeup: it runs again (a participant holds time).
+      return Effect.sync(() => {
+        s.cancelled = true
+        if (s.pos >= 0) {
+          heap.remove(s)
+          if (participant) awake++
+        }
+      })
+    })
 
   const join = (): Participant => {
     awake++
     let left = false
     let slept = false
+    /** The lone participant's sleep: time moves to `untilUs` at once. */
+    const alone = (untilUs: number): boolean => {
+      const top = heap.peek()
+      if (awake !== 1 || (top !== undefined && top.wakeUs <= untilUs)) return false
+      if (untilUs > now) now = untilUs
+      return true
+    }
+    const sleepUntil = (untilUs: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (left) return Effect.yieldNow
+        const first = !slept
+        slept = true
+        if (alone(untilUs)) return afterSleep(first)
+        return Effect.andThen(park(Math.max(untilUs, now), true, undefined), Effect.suspend(() => afterSleep(first)))
+      })
     return {
-      sleepUntil: (untilUs) =>
+      sleepUntil,
+      sleepStepping: (untilUs, step) =>
         Effect.suspend(() => {
-          if (left) return Effect.yieldNow
-          const first = !slept
-          slept = true
-          const top = heap.peek()
-          if (awake === 1 && (top === undefined || top.wakeUs > untilUs)) {
-            if (untilUs > now) now = untilUs
-            return afterSleep(false, first)
-          }
-          return park(Math.max(untilUs, now), true, first)
+          if (left || !slept) return Effect.as(sleepUntil(untilUs), undefined)
+          if (alone(untilUs)) return Effect.as(afterSleep(false), undefined)
+          return park(Math.max(untilUs, now), true, step)
         }),
       advanceAlone: (untilUs) => {
         // exactly sleepUntil's lone-participant case when it ends with `Effect.void`
-        if (left || !slept || awake !== 1 || (steps + 1) % STEPS_PER_TURN === 0) return false
-        const top = heap.peek()
-        if (top !== undefined && top.wakeUs <= untilUs) return false
+        if (left || !slept || (steps + 1) % STEPS_PER_TURN === 0 || !alone(untilUs)) return false
         steps++
-        if (untilUs > now) now = untilUs
         return true
       },
       leave: () => {
@@ -254,7 +307,8 @@ export const makeVirtual = (): World => {
     mode: "virtual",
     nowUs: () => now,
     join,
-    sleep: (us) => Effect.suspend(() => park(now + Math.max(us, 0), false, false))
+    sleep: (us) =>
+      Effect.suspend(() => Effect.andThen(park(now + Math.max(us, 0), false, undefined), Effect.suspend(() => afterSleep(false))))
   }
 }
 
