@@ -4,8 +4,9 @@
  * and exit status the executable would give, byte for byte, without a process start (about a
  * second of CPU each: Node loading the CLI's ~400 modules; docs/performance.md, "Test suite").
  * `env` is set in `process.env` for the run (the CLI reads `EFFECT_DAMON_SERVER` from there) and
- * restored after; `onStdout` sees the stdout so far after every write (a long-running command's
- * banner). Only what a real process alone shows (the bin, signals, the exit status
+ * restored after, only where it differs (runs that set different values must not overlap); an
+ * `EFFECT_DAMON_SERVER` of the shell running the tests is hidden unless `env` gives one. `onStdout`
+ * sees the stdout so far after every write (a long-running command's banner). Only what a real process alone shows (the bin, signals, the exit status
  * reaching the shell) needs `bin/effect-damon.js` spawned.
  */
 import { NodeServices } from "@effect/platform-node"
@@ -14,6 +15,7 @@ import * as Effect from "effect/Effect"
 import { Console as NodeConsole } from "node:console"
 import { Writable } from "node:stream"
 import { runCli } from "../../src/cli/CliRun.ts"
+import { serverEnv } from "../../src/cli/ServerUrl.ts"
 
 /** What a run of the command gave. */
 export interface CliRan {
@@ -38,8 +40,9 @@ const textSink = (onWrite: (text: string) => void = () => {}) => {
 const withEnv = <A, E, R>(env: Readonly<Record<string, string>>, effect: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => {
-      const saved = Object.keys(env).map((k) => [k, process.env[k]] as const)
-      Object.assign(process.env, env)
+      const changed = Object.entries(env).filter(([k, v]) => process.env[k] !== v)
+      const saved = changed.map(([k]) => [k, process.env[k]] as const)
+      for (const [k, v] of changed) process.env[k] = v
       return saved
     }),
     () => effect,
@@ -67,7 +70,7 @@ export const runCliInProcess = (argv: ReadonlyArray<string>, options: CliInProce
     return runCli(argv).pipe(
       Effect.provideService(Console.Console, console),
       Effect.provide(NodeServices.layer),
-      (run) => withEnv({ EFFECT_DAMON_SERVER: "", ...options.env }, run),
+      (run) => withEnv({ ...(process.env[serverEnv] ? { [serverEnv]: "" } : {}), ...options.env }, run),
       Effect.map((code) => ({ code, stdout: out.text(), stderr: err.text() }))
     )
   })
