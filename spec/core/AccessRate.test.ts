@@ -2,7 +2,8 @@
  * Kernel kunit ports for the access-rate arithmetic (core-kunit.h, ~v6.19 copy "B") and property
  * tests of the per-sample moving sum behind `nrAccessesBp`.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { describe, it } from "@effect/vitest"
+import { assert } from "../support/loopAssert.ts"
 import {
   accessesBpToNrAccesses,
   canRescale,

@@ -71,6 +71,17 @@ describe("Record", () => {
     ])
   })
 
+  it("integers past 2^53 decode exactly from 16 digits on; shorter ones (always safe) as they are", () => {
+    const targetIdOf = (literal: string) =>
+      Result.getOrThrow(decodeRecords(fixtureText.replace("18446623435582458880", literal)))[0]!.targetId
+    // 2^53 + 1 is the shortest integer a double cannot hold; parsed with the reviver
+    assert.strictEqual(targetIdOf("9007199254740993"), 9007199254740993n)
+    assert.strictEqual(targetIdOf("-9007199254740993"), -9007199254740993n)
+    // no run of 16 digits in the text: plain JSON.parse, the same values
+    assert.strictEqual(targetIdOf("999999999999999"), 999999999999999n)
+    assert.notMatch(fixtureText.replace("18446623435582458880", "999999999999999"), /\d{16}/)
+  })
+
   it.effect("a json_compressed file made from damo's JSON reads the same; so does the plain json file", () =>
     Effect.gen(function*() {
       const expected = Result.getOrThrow(decodeRecords(fixtureText))

@@ -35,6 +35,11 @@ const cases: ReadonlyArray<readonly [string, (a: typeof chai) => void]> = [
   ["isAtMost 1 1", (a) => a.isAtMost(1, 1, "m")],
   ["isAtMost 2 1", (a) => a.isAtMost(2, 1, "m")],
   ["isAtMost '1' 2 (not a number)", (a) => a.isAtMost("1" as unknown as number, 2, "m")],
+  ["match 'abc' /b/", (a) => a.match("abc", /b/, "m")],
+  ["match 'abc' /x/", (a) => a.match("abc", /x/, "m")],
+  ["match 123 /2/ (not a string: exec makes it one)", (a) => a.match(123 as unknown as string, /2/, "m")],
+  ["match 'a' /a/g from lastIndex 5", (a) => a.match("a", Object.assign(/a/g, { lastIndex: 5 }), "m")],
+  ["match 'ab' /b/y from lastIndex 1", (a) => a.match("ab", Object.assign(/b/y, { lastIndex: 1 }), "m")],
   ["deepStrictEqual (chai's own)", (a) => a.deepStrictEqual([1], [2], "m")],
   ["assert() itself", (a) => a(false, "m")]
 ]
@@ -47,7 +52,7 @@ describe("loopAssert", () => {
       chai.strictEqual(failure(() => call(assert)), expected, what)
       if (expected !== undefined) failed++
     }
-    chai.strictEqual(failed, 14)
+    chai.strictEqual(failed, 16)
   })
 
   it("has every method of chai's assert", () => {
