@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { conditions: ["development"] },
   test: {
     include: ["spec/engine/**/*.test.ts", "spec/testing/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 60_000
+    testTimeout: 20_000,
+    hookTimeout: 20_000
   }
 })

@@ -244,3 +244,70 @@ describe("World - real", () => {
       assert.isTrue(Math.abs(samples - 400) <= 4, `${samples} samples in 2 s`)
     }))
 })
+
+describe("World - virtual sleepers (found by mutation testing)", () => {
+  it.effect("sleepers arriving in any order wake in deadline order; a withdrawn one in the middle never wakes", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const holder = w.join()
+      const seen: Array<string> = []
+      const deadlines = [50, 10, 40, 20, 30, 60, 5, 45, 15]
+      const fibers = []
+      const participants = []
+      for (const d of deadlines) {
+        const p = w.join()
+        participants.push(p)
+        fibers.push(yield* Effect.forkChild(Effect.andThen(p.sleepUntil(d), Effect.sync(() => {
+          seen.push(`${d}@${w.nowUs()}`)
+          p.leave()
+        })), { startImmediately: true }))
+      }
+      // withdrawn, it holds time again until it leaves
+      yield* Fiber.interrupt(fibers[deadlines.indexOf(40)]!)
+      participants[deadlines.indexOf(40)]!.leave()
+      holder.leave()
+      for (const [i, f] of fibers.entries()) if (deadlines[i] !== 40) yield* Fiber.join(f)
+      assert.deepStrictEqual(seen, ["5@5", "10@10", "15@15", "20@20", "30@30", "45@45", "50@50", "60@60"])
+    }))
+
+  it.effect("advanceAlone refuses to move time past (or onto) a pending wakeup and moves it up to one", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const p = w.join()
+      assert.isFalse(p.advanceAlone!(5), "not before its first sleep")
+      yield* p.sleepUntil(10)
+      assert.isTrue(p.advanceAlone!(11))
+      const client = yield* Effect.forkChild(w.sleep(3), { startImmediately: true }) // wakes at 14
+      assert.isFalse(p.advanceAlone!(15))
+      assert.isFalse(p.advanceAlone!(14))
+      assert.strictEqual(w.nowUs(), 11)
+      assert.isTrue(p.advanceAlone!(13))
+      assert.strictEqual(w.nowUs(), 13)
+      yield* p.sleepUntil(20)
+      yield* Fiber.join(client)
+      assert.strictEqual(w.nowUs(), 20)
+      p.leave()
+    }))
+})
+
+describe("World - real sleeps and layers", () => {
+  it.effect("a non-participant sleep on the real clock ends once the clock has moved that far", () =>
+    Effect.gen(function*() {
+      const w = yield* World.makeReal
+      const f = yield* Effect.forkChild(w.sleep(5000), { startImmediately: true })
+      yield* TestClock.adjust("4 millis")
+      assert.isUndefined(f.pollUnsafe())
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(f)
+      assert.strictEqual(w.nowUs(), 5000)
+    }))
+
+  it.effect("World.layer(mode) gives the world of that mode", () =>
+    Effect.gen(function*() {
+      const modeOf = (mode: World.TimeMode) => Effect.gen(function*() {
+        return (yield* World.WorldClock).mode
+      }).pipe(Effect.provide(World.layer(mode)))
+      assert.strictEqual(yield* modeOf("virtual"), "virtual")
+      assert.strictEqual(yield* modeOf("real"), "real")
+    }))
+})

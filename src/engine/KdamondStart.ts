@@ -74,6 +74,7 @@ export const start = (
     const control = yield* makeControlState(stats, world.nowUs)
     const hub = yield* makeHub(options.eventBufferSize)
     const stopped = yield* Deferred.make<StopReason>()
+    // Stryker disable next-line ArrayDeclaration: equivalent, the loop empties it before every apply pass
     const dueSchemes: Array<number> = []
     const st: LoopState = {
       ctx: deps.ctx,
@@ -89,6 +90,7 @@ export const start = (
       seam,
       stats,
       hub,
+      // Stryker disable next-line ObjectLiteral: equivalent, 0 and undefined differ only with no regions, when nothing splits
       split: { lastNrRegions: 0 },
       stopAtUs: options.stopAtUs ?? Number.POSITIVE_INFINITY,
       hooks: seam.applyHooks({
@@ -127,6 +129,7 @@ export const start = (
     // preempted kdamond would queue behind every busy fiber of the program.
     const fiber = yield* Effect.interruptible(Effect.provideService(run(st), Scheduler.PreventSchedulerYield, true)).pipe(
       Effect.onExit((exit) => {
+        // Stryker disable next-line ObjectLiteral,StringLiteral: unreachable default, the loop returns only after setting a reason
         if (exit._tag === "Success") return finish(st.stopReason ?? { _tag: "Requested" })
         return finish(
           Cause.hasInterruptsOnly(exit.cause) ? { _tag: "Requested" } : { _tag: "Crashed", message: Cause.pretty(exit.cause) }

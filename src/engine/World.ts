@@ -88,10 +88,6 @@ const before = (a: Sleeper, b: Sleeper): boolean => a.wakeUs < b.wakeUs || (a.wa
 class SleeperHeap {
   readonly items: Array<Sleeper> = []
 
-  get size(): number {
-    return this.items.length
-  }
-
   peek(): Sleeper | undefined {
     return this.items[0]
   }
