@@ -85,6 +85,25 @@ describe("Events: subscribers", () => {
       assert.deepStrictEqual((yield* Fiber.join(first)).map((e) => e.seq), [1, 2])
     }))
 
+  it.effect("after end nothing more is built or published, and a second end changes nothing", () =>
+    Effect.gen(function*() {
+      const hub = yield* makeHub()
+      hub.start(started)
+      const collected = yield* Effect.forkChild(Stream.runCollect(hub.stream), { startImmediately: true })
+      yield* Effect.yieldNow
+      hub.end(stopped)
+      let built = 0
+      const counted = (seq: number) => {
+        built++
+        return sampled(seq)
+      }
+      hub.publish(counted) // the subscriber has not drained yet: it is still registered
+      hub.end(counted)
+      assert.strictEqual(built, 0)
+      assert.deepStrictEqual((yield* Fiber.join(collected)).map((e) => e.seq), [1, 2])
+      assert.deepStrictEqual((yield* Stream.runCollect(hub.stream)).map((e) => e.seq), [1, 2])
+    }))
+
   it.effect("a subscription made before start has no Started event to begin with", () =>
     Effect.gen(function*() {
       const hub = yield* makeHub()

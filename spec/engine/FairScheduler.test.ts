@@ -49,6 +49,23 @@ describe("FairScheduler", () => {
       assert.strictEqual(ran, 10)
     }))
 
+  it.live("a turn that spends exactly its time budget ends there (found by mutation testing)", () =>
+    Effect.gen(function*() {
+      const { clock, advance } = fakeClock()
+      const d = FairScheduler.make(clock, { turnBudgetUs: 1000 }).makeDispatcher()
+      let ran = 0
+      for (let i = 0; i < 10; i++) {
+        d.scheduleTask(() => {
+          ran++
+          advance(250)
+        }, 0)
+      }
+      yield* nextMacrotask
+      assert.strictEqual(ran, 4)
+      for (let i = 0; i < 5 && ran < 10; i++) yield* nextMacrotask
+      assert.strictEqual(ran, 10)
+    }))
+
   it.live("with a clock that does not move (TestClock), a turn ends after maxTasksPerTurn tasks", () =>
     Effect.gen(function*() {
       const d = FairScheduler.make(fakeClock().clock, { maxTasksPerTurn: 3 }).makeDispatcher()
@@ -74,6 +91,22 @@ describe("FairScheduler", () => {
     assert.isTrue(at(32))
     assert.isFalse(at(1))
     assert.isTrue(at(2048))
+  })
+
+  it("a slice counts from where it started, whatever the clock read then (found by mutation testing)", () => {
+    const { clock, advance } = fakeClock()
+    const s = FairScheduler.make(clock, { sliceUs: 500 })
+    const fiber = { currentOpCount: 1, cache: { maxOpsBeforeYield: 2048 } } as unknown as Fiber.Fiber<unknown, unknown>
+    const at = (n: number) => {
+      ;(fiber as { currentOpCount: number }).currentOpCount = n
+      return s.shouldYield(fiber)
+    }
+    advance(1000)
+    assert.isFalse(at(1))
+    advance(499)
+    assert.isFalse(at(16))
+    advance(1)
+    assert.isTrue(at(32))
   })
 
   it.live("a CPU-bound fiber of slow steps lets a due timer run long before it ends", () =>
