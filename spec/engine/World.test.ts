@@ -290,6 +290,92 @@ describe("World - virtual sleepers (found by mutation testing)", () => {
     }))
 })
 
+describe("World - virtual schedule details", () => {
+  it.effect("many participants with the same interval wake round-robin in arrival order, every round", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const seen: Array<string> = []
+      const fibers = []
+      for (let k = 0; k < 7; k++) {
+        fibers.push(yield* Effect.forkChild(periodic(w, seen, `p${k}`, 10, 30, false), { startImmediately: false }))
+      }
+      for (const f of fibers) yield* Fiber.join(f)
+      const expected: Array<string> = []
+      for (let round = 1; round <= 30; round++) for (let k = 0; k < 7; k++) expected.push(`p${k}@${round * 10}`)
+      assert.deepStrictEqual(seen, expected)
+    }))
+
+  it.effect("the earliest sleeper withdrawn: the others still wake, in order, and time passes it by", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const holder = w.join()
+      const seen: Array<number> = []
+      const top = w.join()
+      const withdrawn = yield* Effect.forkChild(top.sleepUntil(100), { startImmediately: true })
+      const sleepers = []
+      for (const d of [300, 200, 400]) {
+        sleepers.push(yield* Effect.forkChild(Effect.andThen(w.sleep(d), Effect.sync(() => seen.push(w.nowUs()))), { startImmediately: true }))
+      }
+      yield* Fiber.interrupt(withdrawn) // the heap's top, a participant: it holds time until it leaves
+      top.leave()
+      holder.leave()
+      for (const f of sleepers) yield* Fiber.join(f)
+      assert.deepStrictEqual(seen, [200, 300, 400])
+    }), 10_000)
+
+  it.effect("a withdrawn non-participant sleep does not hold time: a participant's later sleep still ends", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const p = w.join()
+      const client = yield* Effect.forkChild(w.sleep(50), { startImmediately: true })
+      yield* Fiber.interrupt(client)
+      yield* p.sleepUntil(100)
+      const other = w.join()
+      const f = yield* Effect.forkChild(other.sleepUntil(150), { startImmediately: true })
+      p.leave()
+      yield* Fiber.join(f)
+      assert.strictEqual(w.nowUs(), 150)
+      other.leave()
+    }), 10_000)
+
+  it.effect("a lone participant gives the rest of the program one turn per STEPS_PER_TURN sleeps", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const p = w.join()
+      let turns = 0
+      let running = true
+      const observe: Effect.Effect<void> = Effect.suspend(() =>
+        running ? Effect.andThen(Effect.sync(() => void turns++), Effect.andThen(Effect.yieldNow, observe)) : Effect.void
+      )
+      const observer = yield* Effect.forkChild(observe, { startImmediately: true })
+      yield* p.sleepUntil(1) // the first sleep is a turn of its own
+      const before = turns
+      for (let i = 2; i <= 1 + 20 * World.STEPS_PER_TURN; i++) yield* p.sleepUntil(i)
+      const during = turns - before
+      running = false
+      yield* Fiber.join(observer)
+      p.leave()
+      // about one observer step per turn (a turn may let it run once or twice)
+      assert.isTrue(during >= 19 && during <= 42, `${during} observer steps in 20 turns`)
+    }))
+
+  it.effect("a participant that left sleeps without holding or moving time; a past deadline never moves time back", () =>
+    Effect.gen(function*() {
+      const w = World.makeVirtual()
+      const p = w.join()
+      yield* p.sleepUntil(500)
+      yield* p.sleepUntil(200)
+      assert.strictEqual(w.nowUs(), 500, "a deadline in the past leaves time where it is")
+      p.leave()
+      yield* p.sleepUntil(1000)
+      assert.strictEqual(w.nowUs(), 500)
+      const q = w.join()
+      yield* q.sleepUntil(700)
+      assert.strictEqual(w.nowUs(), 700)
+      q.leave()
+    }), 10_000)
+})
+
 describe("World - real sleeps and layers", () => {
   it.effect("a non-participant sleep on the real clock ends once the clock has moved that far", () =>
     Effect.gen(function*() {
