@@ -28,6 +28,19 @@ import { version } from "../../src/cli/CliRun.ts"
 import { checkXml, readPng } from "../report/wellFormed.ts"
 import { runCliInProcess } from "../support/cliInProcess.ts"
 
+/** The parts of damo's kdamonds JSON (as `report damon --json` prints it) these tests read. */
+interface JsonContext {
+  readonly intervals: { readonly sample_us: string; readonly aggr_us: string }
+  readonly schemes: ReadonlyArray<Readonly<Record<string, unknown>>>
+}
+interface JsonKdamond {
+  readonly state?: string
+  readonly contexts: ReadonlyArray<JsonContext>
+}
+interface KdamondsDoc {
+  readonly kdamonds: ReadonlyArray<JsonKdamond>
+}
+
 const bin = fileURLToPath(new URL("../../bin/effect-damon.js", import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), "effect-damon-bin-"))
 
@@ -135,19 +148,19 @@ describe("the effect-damon executable", () => {
       const client = (args: ReadonlyArray<string>) => runCliInProcess(args, { env })
       const session = Effect.gen(function*() {
         assert.include(ok(yield* client(["start", "--kdamonds", join(dir, "kdamonds.json")]), "start"), "kdamond 0 on (vaddr on pid 42, schemes pageout, stat)")
-        const reported = JSON.parse(ok(yield* client(["report", "damon", "--json"]), "report damon")) as { kdamonds: Array<Record<string, any>> }
+        const reported = JSON.parse(ok(yield* client(["report", "damon", "--json"]), "report damon")) as KdamondsDoc
         // what `args damon --kdamonds kdamonds.json` prints: the file with every default spelled out
-        const given = Result.getOrThrow(toKdamondsJson(Result.getOrThrow(parseKdamondsJson(JSON.stringify(doc))).configs)).json as { kdamonds: Array<Record<string, any>> }
-        const params = (kd: Record<string, any>) => {
-          const ctx = kd["contexts"][0]
-          return { ...ctx, schemes: ctx.schemes.map(({ stats: _s, effective_sz_bytes: _e, ...rest }: Record<string, unknown>) => rest) }
+        const given = Result.getOrThrow(toKdamondsJson(Result.getOrThrow(parseKdamondsJson(JSON.stringify(doc))).configs)).json as unknown as KdamondsDoc
+        const params = (kd: JsonKdamond) => {
+          const ctx = kd.contexts[0]!
+          return { ...ctx, schemes: ctx.schemes.map(({ stats: _s, effective_sz_bytes: _e, ...rest }) => rest) }
         }
-        assert.strictEqual(reported.kdamonds[0]!["state"], "on")
+        assert.strictEqual(reported.kdamonds[0]!.state, "on")
         assert.deepStrictEqual(params(reported.kdamonds[0]!), params(given.kdamonds[0]!))
 
         assert.include(ok(yield* client(["tune", "--monitoring_intervals", "10ms", "200ms", "2s", "--damos_action", "pageout", "--damos_access_rate", "0", "0"]), "tune"), "kdamond 0 tuned")
-        const tuned = JSON.parse(ok(yield* client(["report", "damon", "--json", "--raw"]), "report damon")) as { kdamonds: Array<Record<string, any>> }
-        const ctx = tuned.kdamonds[0]!["contexts"][0]
+        const tuned = JSON.parse(ok(yield* client(["report", "damon", "--json", "--raw"]), "report damon")) as KdamondsDoc
+        const ctx = tuned.kdamonds[0]!.contexts[0]!
         assert.deepStrictEqual([ctx.intervals.sample_us, ctx.intervals.aggr_us, ctx.schemes.length], ["10000", "200000", 1])
 
         const before = JSON.stringify(tuned)
@@ -155,7 +168,7 @@ describe("the effect-damon executable", () => {
         assert.match(access, /^kdamond 0 \/ context 0 \/ scheme 1 \/ target id none/)
         assert.match(access, /\ntotal size: /)
         const after = ok(yield* client(["report", "damon", "--json", "--raw"]), "after")
-        const schemesOf = (text: string) => params((JSON.parse(text) as { kdamonds: Array<Record<string, any>> }).kdamonds[0]!).schemes
+        const schemesOf = (text: string) => params((JSON.parse(text) as KdamondsDoc).kdamonds[0]!).schemes
         assert.deepStrictEqual(schemesOf(after), schemesOf(before))
 
         const live = ok(yield* client(["record", "--duration", "2s", "-o", join(dir, "live.data")]), "live record")
