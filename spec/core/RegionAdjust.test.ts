@@ -149,6 +149,23 @@ describe("RegionAdjust", () => {
     }
   })
 
+  it("mergeRegionsOf compacts the target's own array: the kept regions in order, the same array, no stale tail", () => {
+    const t = Target.make()
+    for (let i = 0; i < 8; i++) {
+      const r = Region.make(i * 100, (i + 1) * 100)
+      // Pairs of equal counts merge: 0-200, 200-400, 400-600, 600-800.
+      r.nrAccesses = Math.floor(i / 2) * 20
+      t.regions.push(r)
+    }
+    const array = t.regions
+    const kept = [0, 2, 4, 6].map((i) => array[i]!)
+    mergeRegionsOf(t, 9, 10_000)
+    assert.strictEqual(t.regions, array)
+    assert.strictEqual(t.regions.length, 4)
+    kept.forEach((r, i) => assert.strictEqual(t.regions[i], r))
+    assert.deepStrictEqual(t.regions.map((r) => [r.start, r.end]), [[0, 200], [200, 400], [400, 600], [600, 800]])
+  })
+
   it("damon_test_split_regions_of", () => {
     // port: damon_test_split_regions_of (mm/damon/tests/core-kunit.h)
     // The kernel draws from an unseeded RNG and asserts bounds only; run its three cases over

@@ -331,6 +331,26 @@ describe("Control: walks", () => {
       walk.state = "withdrawn"
       visitWalk(control, ctx, target, region, schemes[1]!, 4) // the walk is no longer queued
       assert.deepStrictEqual(visits, [[0, 1, 2]])
+      // Only the visit that ran the walk function counts as a user run (OpsEnv.userRuns).
+      assert.strictEqual(control.userRuns, 1)
+    }))
+
+  it.effect("userRuns counts every damonCall function run, repeat runs and throwing ones included", () =>
+    Effect.gen(function*() {
+      const control = yield* newControl()
+      dispatch(control, noCtx, call(() => 1))
+      dispatch(control, noCtx, call(() => {
+        throw new Error("bad call")
+      }))
+      assert.strictEqual(control.userRuns, 2)
+      // Set aside for the loop point: not run yet, not counted.
+      dispatch(control, noCtx, call(() => 1, "loop"))
+      dispatch(control, noCtx, call(() => 1, "loop", true))
+      assert.strictEqual(control.userRuns, 2)
+      serveAtLoopPoint(control, noCtx, false)
+      serveAtLoopPoint(control, noCtx, false)
+      // The loop call once, the repeat call at both points.
+      assert.strictEqual(control.userRuns, 5)
     }))
 
   it.effect("a throwing walk function fails the walk with CallbackFailed and clears its bookkeeping", () =>

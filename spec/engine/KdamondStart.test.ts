@@ -223,3 +223,26 @@ describe("KdamondStart: tracing", () => {
     }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal), Effect.provideService(Tracer.Tracer, tracer))
   })
 })
+
+describe("KdamondStart: the ops env counts user functions", () => {
+  it.effect("a call served during the sample wait moves OpsEnv.userRuns between prepare and check; none, no move", () => {
+    const log: Array<[string, number]> = []
+    const probe = () => ({
+      id: "probe",
+      prepareAccessChecks: (_ctx: unknown, env: { readonly userRuns?: () => number }) => void log.push(["prepare", env.userRuns!()]),
+      checkAccesses: (_ctx: unknown, env: { readonly userRuns?: () => number }) => {
+        log.push(["check", env.userRuns!()])
+        return 0
+      }
+    })
+    return Effect.gen(function*() {
+      const k = yield* (yield* Damon.Damon).start({ ops: "probe", targets: [{}] }, { seed: 1 })
+      // Served at once, while the kdamond waits for its first sample (a frozen TestClock).
+      assert.strictEqual(yield* k.damonCall(() => 1), 1)
+      yield* TestClock.adjust("5 millis")
+      yield* TestClock.adjust("5 millis")
+      yield* k.stop
+      assert.deepStrictEqual(log.slice(0, 4), [["prepare", 0], ["check", 1], ["prepare", 1], ["check", 1]])
+    }).pipe(Effect.provide(Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ probe })))), Effect.provide(World.layerReal))
+  })
+})

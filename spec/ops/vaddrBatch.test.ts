@@ -41,8 +41,10 @@ const snapshot = (targets: ReadonlyArray<Target.Target>) =>
 /**
  * Seed `seed`'s scenario on a fresh machine: a coin-flip workload (huge pages when `thp`), two
  * targets on the process (tiny neighbouring regions that share folios, then even pieces) and one
- * on a pid that does not exist; samples one by one, with a region split between prepare and check
- * every 7th sample, then runs the adaptive loop.
+ * on a pid that does not exist; samples one by one, with a control call between prepare and check
+ * every 7th sample (splitting a region, or moving the boundary between two: the same number of
+ * regions), then runs the adaptive loop. The env counts user functions (`OpsEnv.userRuns`), so the
+ * batch path reuses its drawn addresses except after those calls.
  */
 const scenario = (seed: number, thp: boolean, batch: boolean) => {
   const config = cfg(`a, ${GiB}\nb, ${64 * MiB}\n\np\n1000\na, 1, 64, 1\nb, 1, 4096, 1\n`)
@@ -70,16 +72,24 @@ const scenario = (seed: number, thp: boolean, batch: boolean) => {
   ctx.targets.push(first, again, second, Target.make(7, [Region.make(a, a + MiB)]))
   const clock: Clock = { now: 0 }
   const rng = makeRng(seed)
-  const env = envOf(rng, clock)
+  let userRuns = 0
+  const env = { ...envOf(rng, clock), userRuns: () => userRuns }
   const ops = makeVaddrOps(space)
   const snaps = []
   for (let i = 0; i < 60; i++) {
     ops.prepareAccessChecks!(ctx, env)
     if (i % 7 === 3) {
-      // A control call splits a region between prepare and check: its right piece is not tested.
-      const k = i % second.regions.length
-      const half = Math.floor((second.regions[k]!.end - second.regions[k]!.start) / 2 / PAGE) * PAGE
-      if (half > 0) Target.splitRegionAt(second, k, half)
+      // A control call between prepare and check: a split (its right piece is not tested) or a
+      // moved boundary (a sampling address may now lie in the neighbour: not tested either).
+      userRuns++
+      const k = i % (second.regions.length - 1)
+      const r = second.regions[k]!
+      const half = Math.floor((r.end - r.start) / 2 / PAGE) * PAGE
+      if (half > 0 && i % 2 === 1) Target.splitRegionAt(second, k, half)
+      else if (half > 0) {
+        r.end = r.start + half
+        second.regions[k + 1]!.start = r.end
+      }
     }
     clock.now += 5000
     ops.checkAccesses!(ctx, env)
@@ -112,9 +122,12 @@ const byContract = (s: AccessSampler, pid: number, addrs: Float64Array, nowUs: n
 }
 
 describe("vaddr batch sampling", () => {
-  it("the simulated machine's youngBatch keeps its contract: untested, repeated, unmapped addresses, unknown pid (40 seeds)", () => {
-    const config = cfg(`a, ${64 * MiB}\n\np\n1000\na, 1, 64, 1\n`)
-    for (let seed = 0; seed < 40; seed++) {
+  it("the simulated machine's youngBatch keeps its contract: untested, repeated, unmapped addresses, unknown pid, pages alike or not (60 seeds)", () => {
+    // Random at stride 64 (every page of the extent alike), at stride 8192 (every other page
+    // untouched), and a sequential cursor (pages it passed and pages it did not).
+    const patterns = ["1, 64, 1", "1, 8192, 1", "0, 4096, 1"]
+    for (let seed = 0; seed < 60; seed++) {
+      const config = cfg(`a, ${64 * MiB}\n\np\n1000\na, ${patterns[seed % 3]}\n`)
       const thp = seed % 2 === 0
       const options = { throughput: thp ? 40_000 : 20_000_000, thp: thp ? "always" as const : "never" as const }
       const draw = makeRng(seed)
@@ -159,6 +172,38 @@ describe("vaddr batch sampling", () => {
         assert.deepStrictEqual(viaBatch.snaps, perAddr.snaps, `seed ${seed} thp ${thp}`)
       }
     }
+  })
+
+  it("reuses the drawn addresses only while no user function ran since prepare (OpsEnv.userRuns)", () => {
+    // Every page is accessed in every window: a tested address always counts.
+    const config = cfg(`a, ${4 * MiB}\n\np\n1000\na, 1, 64, 1\n`)
+    const machine = machineOf(config, { throughput: 1_000_000_000 })
+    const a = machine.process(PID)!.regionStart[0]!
+    const sampleOnce = (env: (clock: Clock) => ReturnType<typeof envOf>, userRan: (runs: { n: number }) => void) => {
+      const ctx = ctxOf("vaddr")
+      const t = Target.make(PID, [Region.make(a, a + 2 * MiB), Region.make(a + 2 * MiB, a + 4 * MiB)])
+      ctx.targets.push(t)
+      const clock: Clock = { now: 0 }
+      const runs = { n: 0 }
+      const e = env(clock)
+      const ops = makeVaddrOps(simSpace(machine))
+      ops.prepareAccessChecks!(ctx, { ...e, userRuns: () => runs.n })
+      // A user function moves the boundary onto the first region's sampling address: that address
+      // now belongs to the second region, so the first region has nothing to test.
+      const [r0, r1] = t.regions as [Region.Region, Region.Region]
+      r0.end = r0.samplingAddr
+      r1.start = r0.samplingAddr
+      userRan(runs)
+      clock.now += 5000
+      ops.checkAccesses!(ctx, { ...e, userRuns: () => runs.n })
+      return t.regions.map((r) => r.nrAccesses)
+    }
+    const env = (clock: Clock) => envOf(makeRng(5), clock)
+    // The user function was counted: the regions are read again.
+    assert.deepStrictEqual(sampleOnce(env, (runs) => runs.n++), [0, 1])
+    // Not counted (only user functions can change regions here, and they are counted): the
+    // addresses drawn at prepare are tested as they were.
+    assert.deepStrictEqual(sampleOnce(env, () => {}), [1, 1])
   })
 
   it("a seeded adaptive run on stairs (4000 samples, 100..1000 regions) gives the figures pinned before the batch path existed", () => {

@@ -13,6 +13,28 @@ const cfg = (text: string): MasimConfig => {
 const MiB = 1024 * 1024
 const PAGE = 4096
 
+describe("AccessModel.uniformPageProbability", () => {
+  it("answers what every page of the range gets from pageAccessProbability, or -1 where a page may not share it", () => {
+    // a: random over 4 MiB at stride 64 (every page alike); b: stride 8192 (every other page untouched).
+    const m = AccessModel.make(cfg(`a, ${4 * MiB}\nb, ${4 * MiB}\n\np\n1000\na, 1, 64, 1\nb, 1, 8192, 1\n`), { throughput: 2_000_000 })
+    m.setWindow(0, 5000)
+    const HUGE = 2 * MiB
+    for (const sz of [PAGE, HUGE]) {
+      const p = m.uniformPageProbability(0, 0, 4 * MiB, sz)
+      assert.isAbove(p, 0)
+      // An uncertain 4 KiB page (the caller draws); a 2 MiB one holds enough slots to be certain.
+      if (sz === PAGE) assert.isBelow(p, 1)
+      for (let lo = 0; lo < 4 * MiB; lo += sz) assert.strictEqual(m.pageAccessProbability(0, lo, lo + sz), p)
+    }
+    // Ranges where the shortcut does not hold for every page.
+    assert.strictEqual(m.uniformPageProbability(0, -PAGE, MiB, PAGE), -1)
+    assert.strictEqual(m.uniformPageProbability(0, 100, MiB + 100, PAGE), -1)
+    assert.strictEqual(m.uniformPageProbability(0, 0, 4 * MiB + PAGE, PAGE), -1)
+    assert.strictEqual(m.uniformPageProbability(0, 0, MiB, 8192), -1)
+    assert.strictEqual(m.uniformPageProbability(1, 0, 4 * MiB, PAGE), -1)
+  })
+})
+
 describe("AccessModel random patterns", () => {
   // 1 MiB, stride 64: 16384 slots, 64 per page. Throughput 25600/s gives Λ = 0.5 per page per 5 ms.
   const model = AccessModel.make(cfg(`a, ${MiB}\n\np\n1000\na, 1, 64, 1\n`), { throughput: 25_600 })

@@ -22,10 +22,12 @@ import type { Rng } from "./Rng.ts"
  * grows by one. Merging is size-weighted (`Region.mergeTwo`).
  */
 export const mergeRegionsOf = (t: Target, thres: number, szLimit: number): void => {
+  // Compacts in place: the kept regions move to the front (no new array at every aggregation).
   const regions = t.regions
-  const kept: Array<Region.Region> = []
+  let kept = 0
   let prev: Region.Region | undefined
-  for (const r of regions) {
+  for (let i = 0; i < regions.length; i++) {
+    const r = regions[i]!
     if (absDiff(r.nrAccesses, r.lastNrAccesses) > thres) r.age = 0
     else if ((r.nrAccesses === 0) !== (r.lastNrAccesses === 0)) r.age = 0
     else r.age = (r.age + 1) >>> 0
@@ -38,10 +40,10 @@ export const mergeRegionsOf = (t: Target, thres: number, szLimit: number): void 
       Region.mergeTwo(prev, r)
     } else {
       prev = r
-      kept.push(r)
+      regions[kept++] = r
     }
   }
-  t.regions = kept
+  regions.length = kept
 }
 
 /**

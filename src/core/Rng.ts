@@ -20,7 +20,8 @@ export interface Rng {
   /**
    * Optional batch form of `rand` for sampling: for each of `regions[0..n)` in order draws
    * `rand(start, end)` into its `samplingAddr` and into `out[i]` (the same numbers as `n`
-   * calls), with the generator's state in registers for the loop.
+   * calls; `out[i]` is `NaN` for an empty range, which holds no address), with the generator's
+   * state in registers for the loop.
    */
   readonly randRegions?: (regions: ReadonlyArray<SamplingRange>, n: number, out: Float64Array) => void
 }
@@ -111,7 +112,7 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
         x = Math.min(l + Math.floor(((t >>> 0) * span) / TWO_32), r.end - 1)
       }
       r.samplingAddr = x
-      out[i] = x
+      out[i] = span > 0 ? x : Number.NaN
     }
     st[0] = a0
     st[1] = b0

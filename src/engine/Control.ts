@@ -118,6 +118,8 @@ export interface ControlState {
   readonly stats: KdamondStats
   /** The kdamond's clock, in microseconds. */
   readonly nowUs: () => number
+  /** User functions run so far (calls and walk visits): `OpsEnv.userRuns`. */
+  userRuns: number
 }
 
 /** Creates an empty control state. */
@@ -132,7 +134,8 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
     wake: undefined,
     obsolete: false,
     stats,
-    nowUs
+    nowUs,
+    userRuns: 0
   }))
 
 /** Entries the request lists hold, withdrawn ones included until the loop prunes them. Constant time. */
@@ -176,6 +179,7 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
   if (req.runs === 0) recordCallLatency(control.stats, control.nowUs() - req.enqueuedUs)
   else control.stats.callsServed++
   req.runs++
+  control.userRuns++
   const outcome = runUserFn("damonCall function", () => req.fn(ctx))
   if (!req.repeat || !outcome.ok) {
     finishCall(control, req, "done")
@@ -335,6 +339,7 @@ export const visitWalk = (
     scheme,
     szFilterPassed
   }
+  control.userRuns++
   const outcome = runUserFn("damosWalk function", () => walk.walkFn(visit))
   if (!outcome.ok) {
     control.walk = undefined

@@ -79,7 +79,7 @@ export const start = (
     const st: LoopState = {
       ctx: deps.ctx,
       ops: deps.ops,
-      env: { rng, nowUs: world.nowUs },
+      env: { rng, nowUs: world.nowUs, userRuns: () => control.userRuns },
       world,
       // Joined here, before the fiber runs, so virtual time waits for its first phase.
       participant: world.join(),

@@ -21,6 +21,13 @@ export interface OpsEnv {
   readonly rng: Rng
   /** The kdamond's current time, in microseconds (virtual or real). */
   readonly nowUs: () => number
+  /**
+   * How many user functions (`damonCall` and `damosWalk` functions) the kdamond has run so far.
+   * Only those can change the regions between `prepareAccessChecks` and `checkAccesses`, so an
+   * ops set may keep what it drew for a sample and skip re-reading the regions when this count
+   * did not move. Absent: assume anything changed.
+   */
+  readonly userRuns?: () => number
 }
 
 /** Out-parameter of {@link DamonOps.applyScheme}, reused across calls to avoid allocation. */

@@ -264,6 +264,19 @@ export class AccessModel {
     return this.generalProbability(r, lo, hi)
   }
 
+  /**
+   * The probability {@link pageAccessProbability} gives every `sz`-byte page (4 KiB or 2 MiB) in
+   * `[lo, hi)` of region `r` in the current window, when they all take its uniform-page shortcut
+   * (`lo` a page boundary, `hi` within `uniformEnd`); `-1` when some page may not (ask per page).
+   * Lets a sampler answer a whole extent's pages without asking for each.
+   */
+  uniformPageProbability(r: number, lo: number, hi: number, sz: number): number {
+    if (!(hi <= this.uniformEnd[r]! && lo >= 0 && Math.floor(lo * INV_PAGE) * PAGE === lo)) return -1
+    if (sz === PAGE) return this.uniformProb4k[r]!
+    if (sz === HUGE) return this.uniformProb2m[r]!
+    return -1
+  }
+
   /** {@link pageAccessProbability} without the uniform-page shortcut. */
   private generalProbability(r: number, lo: number, hi: number): number {
     const size = this.regionSize[r]!

@@ -204,6 +204,10 @@ export class SimProcess {
     let folioSz = cache[SampleSlot.folioSz]!
     let folioInv = cache[SampleSlot.folioInv]!
     let last = cache[SampleSlot.accessed] === 1
+    // The extent of the previous address, and the probability all its pages share in this window
+    // (`-1`: ask per page): sampling sweeps in address order, so most addresses reuse both.
+    let lastK = -1
+    let extentP = -1
     for (let i = 0; i < n; i++) {
       const a = addrs[i]!
       if (a !== a) {
@@ -218,15 +222,21 @@ export class SimProcess {
       last = false
       if (k >= 0) {
         const e = this.extents[k]!
-        const sz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
-        this.folioSz = sz
-        if (sz !== folioSz) {
-          folioSz = sz
-          folioInv = 1 / sz
+        if (k !== lastK) {
+          lastK = k
+          const sz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
+          this.folioSz = sz
+          if (sz !== folioSz) {
+            folioSz = sz
+            folioInv = 1 / sz
+          }
+          extentP = e.regionIdx < 0 || model === null ? 0 : this.uniformExtentProbability(e, model, sz)
         }
-        if (e.regionIdx >= 0 && model !== null) {
-          const off = e.regionOff + (Math.floor(a * folioInv) * sz - e.vStart)
-          last = model.pageAccessed(e.regionIdx, off, off + sz, rng)
+        const p = extentP
+        if (p >= 0) last = p >= 1 || (p > 0 && rng.float() < p)
+        else {
+          const off = e.regionOff + (Math.floor(a * folioInv) * folioSz - e.vStart)
+          last = model!.pageAccessed(e.regionIdx, off, off + folioSz, rng)
         }
       }
       folioIdx = Math.floor(a * folioInv)
@@ -236,6 +246,13 @@ export class SimProcess {
     cache[SampleSlot.folioSz] = folioSz
     cache[SampleSlot.folioInv] = folioInv
     cache[SampleSlot.accessed] = last ? 1 : 0
+  }
+
+  /** `AccessModel.uniformPageProbability` over every folio of `e` (of `sz` bytes) that holds an address of it. */
+  private uniformExtentProbability(e: PageExtent, model: AccessModel, sz: number): number {
+    const firstPage = Math.floor(e.vStart / sz) * sz
+    const lastPage = Math.floor((e.vEnd - 1) / sz) * sz
+    return model.uniformPageProbability(e.regionIdx, e.regionOff + (firstPage - e.vStart), e.regionOff + (lastPage - e.vStart) + sz, sz)
   }
 
   /** Expected fraction of `e`'s folios accessed during `[fromUs, toUs)` (machine time). */
