@@ -35,6 +35,44 @@ describe("AccessModel.uniformPageProbability", () => {
   })
 })
 
+describe("AccessModel.cursorIntervals", () => {
+  it("answers like pageAccessProbability for every page, at every window: part of a sweep, wrapping, whole, two cursors (400 windows)", () => {
+    // A region that is not a whole number of pages (its last page is partial), two cursors in
+    // phase q (stride 4096 and 512), and a phase with a random stream (no intervals then).
+    const size = 10_000_000
+    const m = AccessModel.make(
+      cfg(`a, ${size}\n\np\n7\na, 0, 4096, 1\n\nq\n5\na, 0, 4096, 1\na, 0, 512, 1\n\nr\n3\na, 1, 64, 1\n`),
+      { throughput: 300_000 }
+    )
+    const draw = makeRng(11)
+    let answered = 0
+    for (let w = 0; w < 400; w++) {
+      const from = draw.rand(0, 40_000)
+      m.setWindow(from, from + draw.rand(1, 9000))
+      for (const sz of [PAGE, 2 * MiB]) {
+        const n = m.cursorIntervals(0, sz)
+        if (n < 0) continue
+        answered++
+        // Offsets on and off the page grid, before, inside and past the region.
+        for (const shift of [0, 1000]) {
+          for (let o = shift - sz; o < size + sz; o += sz) {
+            let hit = false
+            for (let j = 0; j < n; j++) hit ||= o <= m.intervals[2 * j + 1]! && o + sz > m.intervals[2 * j]!
+            assert.strictEqual(hit ? 1 : 0, m.pageAccessProbability(0, o, o + sz), `window ${w} page ${o} size ${sz}`)
+          }
+        }
+      }
+    }
+    assert.isAbove(answered, 200)
+    // Pages shorter than a cursor's stride may hold no slot; a random stream needs draws.
+    m.setWindow(1000, 3000)
+    assert.isAtLeast(m.cursorIntervals(0, PAGE), 1)
+    assert.strictEqual(m.cursorIntervals(0, 2048), -1)
+    m.setWindow(12_500, 13_500)
+    assert.strictEqual(m.cursorIntervals(0, PAGE), -1)
+  })
+})
+
 describe("AccessModel random patterns", () => {
   // 1 MiB, stride 64: 16384 slots, 64 per page. Throughput 25600/s gives Λ = 0.5 per page per 5 ms.
   const model = AccessModel.make(cfg(`a, ${MiB}\n\np\n1000\na, 1, 64, 1\n`), { throughput: 25_600 })

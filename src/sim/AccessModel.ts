@@ -94,6 +94,8 @@ export class AccessModel {
   private readonly uniformEnd: Float64Array
   private readonly uniformProb4k: Float64Array
   private readonly uniformProb2m: Float64Array
+  /** What {@link cursorIntervals} last found (valid until its next call). */
+  readonly intervals: Float64Array
 
   /** Compiles `config`; see the module doc for the model. */
   static make(config: MasimConfig, options: AccessModelOptions = {}): AccessModel {
@@ -120,6 +122,8 @@ export class AccessModel {
     // A cursor appears once per piece of the window (<= 2P + 3 pieces, <= 3 per phase).
     const cap = 4 * Math.max(1, this.rates.nCursors)
     this.winSeqStride = new Float64Array(cap)
+    // Two intervals at most per piece.
+    this.intervals = new Float64Array(4 * cap)
     this.winSeqSlots = new Float64Array(cap)
     this.winSeqStart = new Float64Array(cap)
     this.winSeqCount = new Float64Array(cap)
@@ -275,6 +279,40 @@ export class AccessModel {
     if (sz === PAGE) return this.uniformProb4k[r]!
     if (sz === HUGE) return this.uniformProb2m[r]!
     return -1
+  }
+
+  /**
+   * When, in the current window, the only accesses to region `r` come from sequential cursors of
+   * stride at most `sz`, the offsets of the slots they visited as closed intervals `[L, U]` in
+   * {@link intervals} (`L` at even, `U` at odd indices), and their number; else `-1`. Then the
+   * `sz`-byte page at any offset `o` is accessed exactly when `o <= U && o + sz > L` for one of
+   * them, as {@link pageAccessed} answers (with certainty: no draw). Lets a sampler answer a
+   * whole extent's pages without the general path.
+   */
+  cursorIntervals(r: number, sz: number): number {
+    const rates = this.rates
+    for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]!; idx++) {
+      if (this.winLambda[rates.regionStreams[idx]!] !== 0) return -1
+    }
+    const out = this.intervals
+    let k = 0
+    for (let e = this.winSeqOff[r]!; e < this.winSeqOff[r + 1]!; e++) {
+      const s = this.winSeqStride[e]!
+      // A page (at least a stride long) then holds a slot unless it lies past the last one.
+      if (s > sz) return -1
+      const n = this.winSeqSlots[e]!
+      const c = this.winSeqCount[e]!
+      // Visited slots [x, y): a page holds one exactly when o <= (y - 1) * s and o + sz > x * s.
+      const x = c >= n ? 0 : this.winSeqStart[e]!
+      const y = c >= n ? n : x + c
+      out[k++] = x * s
+      out[k++] = ((y <= n ? y : n) - 1) * s
+      if (y > n) {
+        out[k++] = 0
+        out[k++] = (y - n - 1) * s
+      }
+    }
+    return k / 2
   }
 
   /** {@link pageAccessProbability} without the uniform-page shortcut. */

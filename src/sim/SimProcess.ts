@@ -208,6 +208,8 @@ export class SimProcess {
     // (`-1`: ask per page): sampling sweeps in address order, so most addresses reuse both.
     let lastK = -1
     let extentP = -1
+    // Else, when only sequential cursors touch the extent's pages: their visited offsets.
+    let nIntervals = -1
     for (let i = 0; i < n; i++) {
       const a = addrs[i]!
       if (a !== a) {
@@ -231,10 +233,15 @@ export class SimProcess {
             folioInv = 1 / sz
           }
           extentP = e.regionIdx < 0 || model === null ? 0 : this.uniformExtentProbability(e, model, sz)
+          nIntervals = extentP < 0 ? model!.cursorIntervals(e.regionIdx, sz) : -1
         }
         const p = extentP
         if (p >= 0) last = p >= 1 || (p > 0 && rng.float() < p)
-        else {
+        else if (nIntervals >= 0) {
+          const off = e.regionOff + (Math.floor(a * folioInv) * folioSz - e.vStart)
+          const iv = model!.intervals
+          for (let j = 0; j < 2 * nIntervals && !last; j += 2) last = off <= iv[j + 1]! && off + folioSz > iv[j]!
+        } else {
           const off = e.regionOff + (Math.floor(a * folioInv) * folioSz - e.vStart)
           last = model!.pageAccessed(e.regionIdx, off, off + folioSz, rng)
         }
