@@ -204,11 +204,15 @@ export class SimProcess {
     let folioSz = cache[SampleSlot.folioSz]!
     let folioInv = cache[SampleSlot.folioInv]!
     let last = cache[SampleSlot.accessed] === 1
-    // The extent of the previous address, and the probability all its pages share in this window
-    // (`-1`: ask per page): sampling sweeps in address order, so most addresses reuse both.
-    let lastK = -1
-    let extentP = -1
-    // Else, when only sequential cursors touch the extent's pages: their visited offsets.
+    // The extent of the previous address in locals (its range, region, region offset of address
+    // 0, the probability all its pages share in this window or `-1`, and else, when only
+    // sequential cursors touch it, their visited intervals): sampling sweeps in address order,
+    // so most addresses stay in it and read no extent object.
+    let extStart = 0
+    let extEnd = 0
+    let extRegion = -1
+    let extBase = 0
+    let extP = 0
     let nIntervals = -1
     for (let i = 0; i < n; i++) {
       const a = addrs[i]!
@@ -220,30 +224,38 @@ export class SimProcess {
         out[i] = last ? 1 : 0
         continue
       }
-      const k = this.extentIndex(a)
       last = false
-      if (k >= 0) {
-        const e = this.extents[k]!
-        if (k !== lastK) {
-          lastK = k
+      let mapped = a >= extStart && a < extEnd
+      if (!mapped) {
+        const k = this.extentIndex(a)
+        if (k >= 0) {
+          mapped = true
+          const e = this.extents[k]!
+          extStart = e.vStart
+          extEnd = e.vEnd
+          extRegion = model === null ? -1 : e.regionIdx
+          extBase = e.regionOff - e.vStart
           const sz = e.huge ? HUGE_PAGE_SIZE : PAGE_SIZE
           this.folioSz = sz
           if (sz !== folioSz) {
             folioSz = sz
             folioInv = 1 / sz
           }
-          extentP = e.regionIdx < 0 || model === null ? 0 : this.uniformExtentProbability(e, model, sz)
-          nIntervals = extentP < 0 ? model!.cursorIntervals(e.regionIdx, sz) : -1
+          extP = extRegion < 0 ? 0 : this.uniformExtentProbability(e, model!, sz)
+          nIntervals = extP < 0 ? model!.cursorIntervals(extRegion, sz) : -1
         }
-        const p = extentP
+      }
+      if (mapped) {
+        const p = extP
         if (p >= 0) last = p >= 1 || (p > 0 && rng.float() < p)
-        else if (nIntervals >= 0) {
-          const off = e.regionOff + (Math.floor(a * folioInv) * folioSz - e.vStart)
-          const iv = model!.intervals
-          for (let j = 0; j < 2 * nIntervals && !last; j += 2) last = off <= iv[j + 1]! && off + folioSz > iv[j]!
-        } else {
-          const off = e.regionOff + (Math.floor(a * folioInv) * folioSz - e.vStart)
-          last = model!.pageAccessed(e.regionIdx, off, off + folioSz, rng)
+        else {
+          const off = extBase + Math.floor(a * folioInv) * folioSz
+          if (nIntervals >= 0) {
+            const iv = model!.intervals
+            for (let j = 0; j < 2 * nIntervals && !last; j += 2) last = off <= iv[j + 1]! && off + folioSz > iv[j]!
+          } else {
+            last = model!.pageAccessed(extRegion, off, off + folioSz, rng)
+          }
         }
       }
       folioIdx = Math.floor(a * folioInv)
