@@ -63,6 +63,50 @@ describe("TraceSpace", () => {
     assert.deepStrictEqual(trace.space.mappings(2, 3), [], "another pid has nothing")
   })
 
+  it("replays every page of every access whatever the buffer's wrap: one run of slots or two, page-crossing accesses (3 rates)", () => {
+    // 40 000 accesses (more than the 16 384-slot ring holds at once is never needed: advancing by
+    // uneven steps makes the held records straddle its end), each to a seeded page, every 7th
+    // crossing into the next page. A second table marked one access at a time is the oracle.
+    const rng = Rng.makeRng(9)
+    const lines: Array<string> = []
+    const expected = new Set<number>()
+    for (let k = 0; k < 40_000; k++) {
+      // Pages in 256 MiB (a few chunks' worth of page-table memory), a third of them far above.
+      const page = rng.rand(0, 2 ** 16) + (k % 3 === 0 ? 2 ** 36 : 0)
+      const crossing = k % 7 === 0
+      lines.push(` L ${(page * PAGE + (crossing ? PAGE - 2 : 0)).toString(16)},4`)
+      expected.add(page)
+      if (crossing) expected.add(page + 1)
+    }
+    for (const step of [997, 5000, 16_384]) {
+      const trace = make({ accessesPerUs: 1, mapLeadRecords: 0 })
+      const p = LackeyTrace.make()
+      let pushed = 0
+      const push = (b: LackeyTrace.RecordBatch) => {
+        trace.push(b)
+        pushed += b.count
+      }
+      const text = enc(lines.join("\n") + "\n")
+      for (let i = 0; i < text.length; i += 4096) {
+        assert.isUndefined(p.feed(text.subarray(i, i + 4096), push))
+        for (let t = trace.stats().applied; t + step <= pushed; t += step) trace.advance(t + step)
+      }
+      assert.isUndefined(p.end(push))
+      trace.advance(40_001)
+      const stats = trace.stats()
+      assert.strictEqual(stats.applied, 40_000)
+      assert.strictEqual(stats.pagesMarked, 40_000 + Math.ceil(40_000 / 7), `step ${step}`)
+      const s = trace.space.sampler(Rng.makeRng(1))
+      for (const page of expected) assert.strictEqual(s.young(1, page * PAGE, 40_001), 1, `step ${step} page ${page}`)
+      // Pages next to the marked ones stay clear (no access spills past its last byte).
+      let clear = 0
+      for (const page of expected) {
+        if (!expected.has(page + 1) && s.young(1, (page + 1) * PAGE, 40_001) === 0) clear++
+      }
+      assert.isAbove(clear, 1000)
+    }
+  })
+
   it("records pushed after their time was seen are applied at the next call and counted late", () => {
     const trace = make({ accessesPerUs: 1, mapLeadRecords: 0 })
     pushAll(trace, " L 1000,1\n")

@@ -163,6 +163,28 @@ describe("PageTable", () => {
     }
   })
 
+  it("markPages marks exactly what markPage marks for each listed page: runs in one chunk, sparse chunks, a sub-range (seeded)", () => {
+    const rng = Rng.makeRng(21)
+    const list = new Float64Array(5000)
+    for (let i = 0; i < list.length; i++) {
+      // Runs of neighbours (one chunk) mixed with jumps across the whole space.
+      list[i] = i % 5 === 0 ? rng.rand(0, 2 ** 52) : list[Math.max(0, i - 1)]! + rng.rand(0, 3)
+    }
+    const batch = PageTable.make()
+    const single = PageTable.make()
+    batch.markPages(list, 100, 4900)
+    for (let i = 100; i < 4900; i++) single.markPage(list[i]!)
+    Result.getOrThrow(batch.ensureMapped(0, 2 ** 64))
+    Result.getOrThrow(single.ensureMapped(0, 2 ** 64))
+    const sb = batch.space.sampler(Rng.makeRng(1))
+    const ss = single.space.sampler(Rng.makeRng(1))
+    for (let i = 0; i < list.length; i++) {
+      for (const page of [list[i]!, list[i]! + 1]) assert.strictEqual(sb.young(1, page * PAGE, 0), ss.young(1, page * PAGE, 0), `page ${page}`)
+    }
+    // Outside the sub-range: the first page is marked only if another listed entry repeats it.
+    assert.strictEqual(sb.young(1, list[0]! * PAGE, 0), ss.young(1, list[0]! * PAGE, 0))
+  })
+
   it("ensureMapped maps what is missing, merged with the ranges it overlaps or touches", () => {
     const t = PageTable.make()
     Result.getOrThrow(t.map(0, 4 * PAGE))

@@ -63,6 +63,11 @@ export interface PageTable {
   readonly mark: (addr: number) => void
   /** Marks page number `page` (`addr / 4096`) accessed: {@link mark} without the division. */
   readonly markPage: (page: number) => void
+  /**
+   * Marks the page numbers `pages[from..to)` accessed: {@link markPage} for each, in one call
+   * (a replay loop pays no call per access, and runs of pages in one chunk find it at once).
+   */
+  readonly markPages: (pages: Float64Array, from: number, to: number) => void
   /** Marks every page of `[start, end)` accessed. */
   readonly markRange: (start: number, end: number) => void
   /** The mapped ranges, sorted. */
@@ -108,6 +113,20 @@ export const make = (options: PageTableOptions = {}): PageTable => {
     const idx = Math.floor(page / CHUNK_PAGES)
     const c = chunkAt(idx) ?? newChunk(idx)
     c[page - idx * CHUNK_PAGES] = 1
+  }
+
+  const markPages = (pages: Float64Array, from: number, to: number): void => {
+    let lastIdx = -1
+    let last: Uint8Array | undefined
+    for (let i = from; i < to; i++) {
+      const page = pages[i]!
+      const idx = Math.floor(page / CHUNK_PAGES)
+      if (idx !== lastIdx) {
+        lastIdx = idx
+        last = chunkAt(idx) ?? newChunk(idx)
+      }
+      last![page - idx * CHUNK_PAGES] = 1
+    }
   }
 
   const mark = (addr: number): void => markPage(Math.floor(addr / PAGE_SIZE))
@@ -280,5 +299,5 @@ export const make = (options: PageTableOptions = {}): PageTable => {
     applyPhysical: (start, end, req, _nowUs, out) => act(start, end, req, out)
   }
 
-  return { pid, space, map, ensureMapped, unmap, mark, markPage, markRange, mappedRanges: () => ranges }
+  return { pid, space, map, ensureMapped, unmap, mark, markPage, markPages, markRange, mappedRanges: () => ranges }
 }

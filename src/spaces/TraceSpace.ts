@@ -198,29 +198,56 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
   }
 
   const markPage = table.markPage
+  /** Records `[from, to)` (absolute indices) one by one: instructions skipped, or ground truth. */
+  const applyEach = (from: number, to: number): number => {
+    const mask = cap - 1
+    let marked = 0
+    for (let k = from; k < to; k++) {
+      const j = k & mask
+      if (!instructions && kinds[j] === Kind.instr) continue
+      const p = pages[j]!
+      const x = extra[j]!
+      markPage(p)
+      marked++
+      if (x > 0) {
+        for (let e = 1; e <= x; e++) markPage(p + e)
+        marked += x
+      }
+      if (truth !== undefined) {
+        const tick = truth.tickOf(startUs + k * invRate)
+        for (let e = 0; e <= x; e++) truth.record(p + e, tick)
+      }
+    }
+    return marked
+  }
+  /** Ring slots `[j0, j1)`: every first page in one page-table call, then the few further pages. */
+  const applySlots = (j0: number, j1: number): number => {
+    table.markPages(pages, j0, j1)
+    let marked = j1 - j0
+    for (let j = j0; j < j1; j++) {
+      const x = extra[j]!
+      if (x > 0) {
+        const p = pages[j]!
+        for (let e = 1; e <= x; e++) markPage(p + e)
+        marked += x
+      }
+    }
+    return marked
+  }
   const advance = (nowUs: number): void => {
     const due = dueBy(nowUs)
     mapUpTo(due + lead)
     const to = Math.min(due, pushedCount)
     if (to > applied) {
       if (maxRequested > applied) late += Math.min(to, maxRequested) - applied
-      const mask = cap - 1
-      let marked = 0
-      for (let k = applied; k < to; k++) {
-        const j = k & mask
-        if (!instructions && kinds[j] === Kind.instr) continue
-        const p = pages[j]!
-        const x = extra[j]!
-        markPage(p)
-        marked++
-        if (x > 0) {
-          for (let e = 1; e <= x; e++) markPage(p + e)
-          marked += x
-        }
-        if (truth !== undefined) {
-          const tick = truth.tickOf(startUs + k * invRate)
-          for (let e = 0; e <= x; e++) truth.record(p + e, tick)
-        }
+      let marked: number
+      if (!instructions || truth !== undefined) marked = applyEach(applied, to)
+      else {
+        // The held records are one or two runs of ring slots.
+        const mask = cap - 1
+        const j0 = applied & mask
+        const n = to - applied
+        marked = j0 + n <= cap ? applySlots(j0, j0 + n) : applySlots(j0, cap) + applySlots(0, j0 + n - cap)
       }
       pagesMarked += marked
       applied = to
