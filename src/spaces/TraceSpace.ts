@@ -152,16 +152,22 @@ export const make = (options: TraceSpaceOptions): Result.Result<TraceSpace, Damo
     const bp = batch.pages
     const be = batch.extraPages
     const bk = batch.kinds
+    // Into the ring in one or two block copies.
+    const j0 = pushedCount & mask
+    const first = Math.min(n, cap - j0)
+    pages.set(bp.subarray(0, first), j0)
+    extra.set(be.subarray(0, first), j0)
+    kinds.set(bk.subarray(0, first), j0)
+    if (first < n) {
+      pages.set(bp.subarray(first, n), 0)
+      extra.set(be.subarray(first, n), 0)
+      kinds.set(bk.subarray(first, n), 0)
+    }
     for (let i = 0; i < n; i++) {
       const k = pushedCount + i
-      const j = k & mask
       const p = bp[i]!
       const x = be[i]!
-      const kind = bk[i]!
-      pages[j] = p
-      extra[j] = x
-      kinds[j] = kind
-      if (!instructions && kind === Kind.instr) continue
+      if (!instructions && bk[i] === Kind.instr) continue
       // A trace alternates between a few chunks (code, stack, data): the last two are known.
       const c = Math.floor(p / CHUNK_PAGES)
       if (x === 0 && (c === recentA || c === recentB)) continue
