@@ -8,9 +8,11 @@ import {
   quotaScore,
   setEffectiveQuota,
   setGoalCurrentValue,
-  updateMinScore
+  updateMinScore,
+  updateMinScores
 } from "../../../src/core/damos/Quota.ts"
 import { feedLoopNextInput } from "../../../src/core/FeedLoop.ts"
+import { makeRng } from "../../../src/core/Rng.ts"
 import type { DamonOps } from "../../../src/ops/DamonOps.ts"
 import { ctxOf, metrics, region, scheme, target } from "./fixtures.ts"
 
@@ -274,6 +276,51 @@ describe("Quota", () => {
       // [0, 4K) split at 3K: [3K, 4K) scores 90 (1K bytes); [4K, 5K) is too old; [5K, 6K) scores 70.
       assert.strictEqual(t.regions.length, 4)
       assert.strictEqual(s.quota.minScore, 70)
+    })
+
+    it("updateMinScores gives every scheme what updateMinScore in order gives: thresholds, flags, regions (300 seeded cases)", () => {
+      const rng = makeRng(17)
+      const scored: DamonOps = { id: "score", getSchemeScore: (_c, _t, r, s) => r.nrAccesses * 7 + r.age * s.quota.weightAge - 20 }
+      const build = (seed: number) => {
+        const draw = makeRng(seed)
+        const ctx = ctxOf([0, 1].map(() => target([])))
+        for (const t of ctx.targets) {
+          let at = 0
+          for (let i = draw.rand(0, 40); i > 0; i--) {
+            const sz = draw.rand(1, 8) * K
+            t.regions.push(region(at, at + sz, draw.rand(0, 21), draw.rand(0, 30)))
+            at += sz + (draw.rand(0, 3) === 0 ? K : 0)
+          }
+        }
+        const nSchemes = draw.rand(1, 5)
+        const filters = draw.rand(0, 4) === 0
+        for (let j = 0; j < nSchemes; j++) {
+          const s = scheme(ctx, {
+            pattern: { minNrAccesses: draw.rand(0, 5), maxAgeRegion: draw.rand(5, 40) },
+            quota: { sz: draw.rand(1, 40) * K, weightAge: draw.rand(0, 3) },
+            ...(filters && j === 1 ? { filters: [{ type: "addr", matching: true, allow: false, addrRange: { start: 0, end: draw.rand(1, 60) * K } }] } : {})
+          })
+          s.quota.esz = draw.rand(1, 40 * K)
+          s.coreFiltersAllowed = true
+        }
+        return ctx
+      }
+      const state = (ctx: ReturnType<typeof ctxOf>) => ({
+        scores: ctx.schemes.map((s) => [s.quota.minScore, s.coreFiltersAllowed]),
+        regions: ctx.targets.map((t) => t.regions.map((r) => [r.start, r.end]))
+      })
+      let merged = 0
+      for (let c = 0; c < 300; c++) {
+        const seed = rng.rand(0, 2 ** 31)
+        const one = build(seed)
+        for (const s of one.schemes) updateMinScore(one, s, scored)
+        const all = build(seed)
+        updateMinScores(all, all.schemes, scored)
+        assert.deepStrictEqual(state(all), state(one), `seed ${seed}`)
+        if (all.schemes.length > 1 && all.schemes.every((s) => s.coreFilters.length === 0)) merged++
+      }
+      // Most cases take the one-walk path; the rest (a core filter) the per-scheme one.
+      assert.isAbove(merged, 150)
     })
 
     it("clamps scores to [0, 99] and leaves minScore alone without a scorer", () => {

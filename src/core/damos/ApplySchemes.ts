@@ -18,7 +18,7 @@ import { checkApplyResult, checkedMetricsOf } from "../OpsResults.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
 import { quotaIsSet, validTarget } from "./AccessPattern.ts"
 import { coreFilterOut } from "./Filters.ts"
-import { adjustQuota, quotaFull } from "./Quota.ts"
+import { adjustQuotaWindow, quotaFull, updateMinScores } from "./Quota.ts"
 import { skipChargedRegion } from "./SkipCharged.ts"
 
 /**
@@ -181,7 +181,7 @@ export const doApplySchemes = (
  * or a non-finite reading is an `OpsFault` naming the metric).
  *
  * **Gotchas**
- * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} and the due list per pass, nothing per
+ * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} and the due lists per pass, nothing per
  * region.
  */
 export const applySchemes = (
@@ -194,12 +194,16 @@ export const applySchemes = (
   const nowUs = env.nowUs()
   const metrics = checkedMetricsOf(ops.system)
   const due: Array<Damos> = []
+  const scored: Array<Damos> = []
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue
     if (!s.wmarks.activated) continue
     due.push(s)
-    adjustQuota(ctx, s, nowMs, ops, metrics, nowUs)
+    if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) scored.push(s)
   }
+  // Every window first, then the thresholds (in one walk when it can be): nothing a window step
+  // reads is changed by another scheme's threshold, nor the other way round.
+  updateMinScores(ctx, scored, ops)
   if (due.length === 0) return false
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
   for (const t of ctx.targets) {
