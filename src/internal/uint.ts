@@ -23,8 +23,12 @@ export const u32 = (n: number): number => n >>> 0
 /** Floor division of non-negative integers (C `/` on unsigned operands). */
 export const udiv = (a: number, b: number): number => Math.floor(a / b)
 
-/** `ALIGN_DOWN(x, a)`: rounds `x` down to a multiple of `a`. */
-export const alignDown = (x: number, a: number): number => x - (x % a)
+/**
+ * `ALIGN_DOWN(x, a)`: rounds `x` down to a multiple of `a`. For the non-negative integers below
+ * 2^53 it is given, a division and a floor (exact there), not a floating-point remainder, which
+ * compiles to a library call once `x` leaves the 32-bit range (addresses and sizes always do).
+ */
+export const alignDown = (x: number, a: number): number => (x >= 0 ? Math.floor(x / a) * a : x - (x % a))
 
 /** `ALIGN(x, a)`: rounds `x` up to a multiple of `a`. */
 export const alignUp = (x: number, a: number): number => {
