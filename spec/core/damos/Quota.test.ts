@@ -323,6 +323,23 @@ describe("Quota", () => {
       assert.isAbove(merged, 150)
     })
 
+    it("updateMinScores at the edge: bytes that exactly reach esz still need scores; one byte short gives 0 unscored", () => {
+      const t = target([])
+      t.regions.push(region(0, K, 9), region(K, 3 * K, 8))
+      const ctx = ctxOf([t])
+      const a = scheme(ctx, { quota: { sz: 3 * K } })
+      const b = scheme(ctx, { quota: { sz: 3 * K + 1 } })
+      a.quota.esz = 3 * K
+      b.quota.esz = 3 * K + 1
+      let scored = 0
+      const counting: DamonOps = { id: "score", getSchemeScore: (c, tt, r, s) => (scored++, scorer.getSchemeScore!(c, tt, r, s)) }
+      updateMinScores(ctx, [a, b], counting)
+      // a: 90 (1 page) then 80 (2 pages) reach 3 pages at 80; b: never reached, 0.
+      assert.deepStrictEqual([a.quota.minScore, b.quota.minScore], [80, 0])
+      // Only a's regions were scored.
+      assert.strictEqual(scored, 2)
+    })
+
     it("clamps scores to [0, 99] and leaves minScore alone without a scorer", () => {
       const t = target([[0, K]])
       const ctx = ctxOf([t])

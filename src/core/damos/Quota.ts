@@ -270,12 +270,14 @@ let histograms = new Float64Array(0)
 
 /**
  * {@link updateMinScore} for each of `schemes`, in order; when none of them has core filters,
- * in one walk over the regions for all of them (each region read once, not once per scheme).
+ * in at most two walks over the regions for all of them, and scoring only where it matters.
  *
  * **Details**
  * Exact: without core filters nothing in a histogram walk changes the regions or what another
  * scheme's walk reads, and a scheme's `coreFiltersAllowed` is cleared as `coreFilterOut` would
- * (when some region fits its pattern).
+ * (when some region fits its pattern). The first walk sums the bytes that fit each pattern:
+ * when they do not reach `esz`, the walk down the histogram would end at 0 whatever the scores,
+ * so only the schemes whose bytes reach it are scored, in a second walk.
  */
 export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, ops: DamonOps): void => {
   const getScore = ops.getSchemeScore
@@ -287,28 +289,46 @@ export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, op
     for (let j = 0; j < k; j++) updateMinScore(ctx, schemes[j]!, ops)
     return
   }
-  const stride = DAMOS_MAX_SCORE + 1
-  if (histograms.length < k * stride) histograms = new Float64Array(k * stride)
-  histograms.fill(0, 0, k * stride)
-  const maxScores = new Array<number>(k).fill(0)
+  // No core filter rejects a region (with none, their default-reject flag is false).
+  const fitBytes = new Array<number>(k).fill(0)
   const fitted = new Array<boolean>(k).fill(false)
   for (const t of ctx.targets) {
     for (let i = 0; i < t.regions.length; i++) {
       const r = t.regions[i]!
       for (let j = 0; j < k; j++) {
-        const scheme = schemes[j]!
-        if (!isValidTargetPattern(r, scheme)) continue
-        // No core filter rejects it (with none, their default-reject flag is false).
+        if (!isValidTargetPattern(r, schemes[j]!)) continue
         fitted[j] = true
+        fitBytes[j] = fitBytes[j]! + (r.end - r.start)
+      }
+    }
+  }
+  const scored: Array<Damos> = []
+  for (let j = 0; j < k; j++) {
+    const scheme = schemes[j]!
+    if (fitted[j]) scheme.coreFiltersAllowed = false
+    if (fitBytes[j]! < scheme.quota.esz) scheme.quota.minScore = 0
+    else scored.push(scheme)
+  }
+  const n = scored.length
+  if (n === 0) return
+  const stride = DAMOS_MAX_SCORE + 1
+  if (histograms.length < n * stride) histograms = new Float64Array(n * stride)
+  histograms.fill(0, 0, n * stride)
+  const maxScores = new Array<number>(n).fill(0)
+  for (const t of ctx.targets) {
+    for (let i = 0; i < t.regions.length; i++) {
+      const r = t.regions[i]!
+      for (let j = 0; j < n; j++) {
+        const scheme = scored[j]!
+        if (!isValidTargetPattern(r, scheme)) continue
         const score = clampScore(getScore(ctx, t, r, scheme))
         histograms[j * stride + score]! += r.end - r.start
         if (score > maxScores[j]!) maxScores[j] = score
       }
     }
   }
-  for (let j = 0; j < k; j++) {
-    const scheme = schemes[j]!
-    if (fitted[j]) scheme.coreFiltersAllowed = false
+  for (let j = 0; j < n; j++) {
+    const scheme = scored[j]!
     scheme.quota.minScore = thresholdScore(histograms, j * stride, maxScores[j]!, scheme.quota.esz)
   }
 }
