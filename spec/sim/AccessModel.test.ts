@@ -35,6 +35,29 @@ describe("AccessModel.uniformPageProbability", () => {
   })
 })
 
+describe("AccessModel uniform-page tables", () => {
+  it("are per window: a region first asked about in a later window answers as in a fresh model (200 seeded windows)", () => {
+    const text = `a, ${4 * MiB}\nb, ${4 * MiB}\n\np\n7\na, 1, 64, 1\nb, 0, 4096, 1\n\nq\n5\nb, 1, 64, 1\na, 0, 4096, 1\n`
+    const used = AccessModel.make(cfg(text), { throughput: 400_000 })
+    const draw = makeRng(4)
+    for (let w = 0; w < 200; w++) {
+      const from = draw.rand(0, 30_000)
+      const to = from + draw.rand(1, 6000)
+      used.setWindow(from, to)
+      const fresh = AccessModel.make(cfg(text), { throughput: 400_000 })
+      fresh.setWindow(from, to)
+      // Ask about one region (sometimes none) in this window; both regions in the next.
+      const r = draw.rand(0, 3)
+      for (const region of r === 2 ? [] : [r]) {
+        for (const [lo, sz] of [[0, PAGE], [MiB, PAGE], [0, 2 * MiB]] as const) {
+          assert.strictEqual(used.pageAccessProbability(region, lo, lo + sz), fresh.pageAccessProbability(region, lo, lo + sz), `window ${w}`)
+          assert.strictEqual(used.uniformPageProbability(region, 0, 4 * MiB, sz), fresh.uniformPageProbability(region, 0, 4 * MiB, sz), `window ${w}`)
+        }
+      }
+    }
+  })
+})
+
 describe("AccessModel.cursorIntervals", () => {
   it("answers like pageAccessProbability for every page, at every window: part of a sweep, wrapping, whole, two cursors (400 windows)", () => {
     // A region that is not a whole number of pages (its last page is partial), two cursors in

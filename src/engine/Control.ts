@@ -180,10 +180,18 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
   else control.stats.callsServed++
   req.runs++
   control.userRuns++
-  const outcome = runUserFn("damonCall function", () => req.fn(ctx))
-  if (!req.repeat || !outcome.ok) {
+  // `runUserFn` inline: a repeat call that returns allocates nothing (it runs every sample).
+  let value: unknown
+  try {
+    value = req.fn(ctx)
+  } catch (cause) {
     finishCall(control, req, "done")
-    settle(req.reply, outcome)
+    settle(req.reply, { ok: false, error: callbackFailed("damonCall function", cause) })
+    return
+  }
+  if (!req.repeat) {
+    finishCall(control, req, "done")
+    settle(req.reply, { ok: true, value })
   }
 }
 

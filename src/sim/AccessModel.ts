@@ -89,11 +89,15 @@ export class AccessModel {
    * 2 MiB page has the same probability wherever it lies (a cursor swept the whole region; or
    * no cursor and power-of-two strides of at most a page, below every stream's last slot), `-1`
    * when there is none; and those two probabilities. Sampling asks about such pages almost
-   * always.
+   * always. Filled per region on its first question in a window (`uniformWin` holds the window
+   * each region's entries are for): a window moves every sample, and most regions of a
+   * workload may not be asked about in it.
    */
   private readonly uniformEnd: Float64Array
   private readonly uniformProb4k: Float64Array
   private readonly uniformProb2m: Float64Array
+  private readonly uniformWin: Float64Array
+  private winId = 0
   /** What {@link cursorIntervals} last found (valid until its next call). */
   readonly intervals: Float64Array
 
@@ -131,6 +135,7 @@ export class AccessModel {
     this.uniformEnd = new Float64Array(this.nrRegions).fill(-1)
     this.uniformProb4k = new Float64Array(this.nrRegions)
     this.uniformProb2m = new Float64Array(this.nrRegions)
+    this.uniformWin = new Float64Array(this.nrRegions).fill(-1)
   }
 
   /** The phase index running at workload time `tUs`, or `-1` before the start or after the end. */
@@ -228,28 +233,37 @@ export class AccessModel {
     this.setUniform()
   }
 
-  /** Fills the per-region uniform-page tables for the window just set (see `uniformEnd`). */
+  /** Invalidates the per-region uniform-page tables: the window changed (see `uniformEnd`). */
   private setUniform(): void {
+    this.winId++
+  }
+
+  /** Region `r`'s uniform-page entries for the current window, filled when not yet. */
+  private uniformOf(r: number): void {
+    if (this.uniformWin[r] !== this.winId) this.fillUniform(r)
+  }
+
+  /** Fills region `r`'s uniform-page entries for the current window (see `uniformEnd`). */
+  private fillUniform(r: number): void {
     const rates = this.rates
-    for (let r = 0; r < this.nrRegions; r++) {
-      const e0 = this.winSeqOff[r]!
-      const e1 = this.winSeqOff[r + 1]!
-      // A cursor that swept the whole region touched every page (`generalProbability` answers 1).
-      let swept = false
-      for (let e = e0; e < e1; e++) swept ||= this.winSeqCount[e]! >= this.winSeqSlots[e]! && this.winSeqStride[e]! <= PAGE
-      let end = e0 === e1 || swept ? this.regionSize[r]! : -1
-      for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]! && end >= 0 && !swept; idx++) {
-        const j = rates.regionStreams[idx]!
-        if (this.winLambda[j] === 0) continue
-        const stride = rates.streamStride[j]!
-        if (!(rates.streamInv[j]! > 0) || stride > PAGE) end = -1
-        else end = Math.min(end, rates.streamSlots[j]! * stride)
-      }
-      this.uniformEnd[r] = end
-      // Computed by the general path, so the shortcut answers bit for bit the same.
-      this.uniformProb4k[r] = end >= PAGE ? this.generalProbability(r, 0, PAGE) : 0
-      this.uniformProb2m[r] = end >= HUGE ? this.generalProbability(r, 0, HUGE) : 0
+    const e0 = this.winSeqOff[r]!
+    const e1 = this.winSeqOff[r + 1]!
+    // A cursor that swept the whole region touched every page (`generalProbability` answers 1).
+    let swept = false
+    for (let e = e0; e < e1; e++) swept ||= this.winSeqCount[e]! >= this.winSeqSlots[e]! && this.winSeqStride[e]! <= PAGE
+    let end = e0 === e1 || swept ? this.regionSize[r]! : -1
+    for (let idx = rates.regionStreamOff[r]!; idx < rates.regionStreamOff[r + 1]! && end >= 0 && !swept; idx++) {
+      const j = rates.regionStreams[idx]!
+      if (this.winLambda[j] === 0) continue
+      const stride = rates.streamStride[j]!
+      if (!(rates.streamInv[j]! > 0) || stride > PAGE) end = -1
+      else end = Math.min(end, rates.streamSlots[j]! * stride)
     }
+    this.uniformEnd[r] = end
+    // Computed by the general path, so the shortcut answers bit for bit the same.
+    this.uniformProb4k[r] = end >= PAGE ? this.generalProbability(r, 0, PAGE) : 0
+    this.uniformProb2m[r] = end >= HUGE ? this.generalProbability(r, 0, HUGE) : 0
+    this.uniformWin[r] = this.winId
   }
 
   /**
@@ -260,6 +274,7 @@ export class AccessModel {
    */
   pageAccessProbability(r: number, lo: number, hi: number): number {
     // A whole page-aligned base or huge page where every page is alike (see `uniformEnd`).
+    this.uniformOf(r)
     if (hi <= this.uniformEnd[r]! && lo >= 0 && Math.floor(lo * INV_PAGE) * PAGE === lo) {
       const len = hi - lo
       if (len === PAGE) return this.uniformProb4k[r]!
@@ -275,6 +290,7 @@ export class AccessModel {
    * Lets a sampler answer a whole extent's pages without asking for each.
    */
   uniformPageProbability(r: number, lo: number, hi: number, sz: number): number {
+    this.uniformOf(r)
     if (!(hi <= this.uniformEnd[r]! && lo >= 0 && Math.floor(lo * INV_PAGE) * PAGE === lo)) return -1
     if (sz === PAGE) return this.uniformProb4k[r]!
     if (sz === HUGE) return this.uniformProb2m[r]!
