@@ -307,6 +307,9 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       out.applied = 0
       out.filterPassed = 0
       out.costNs = 0
+      // `stat` without ops filters counts nothing, whatever the process: answered first (it is
+      // the common scheme, tried on every region it fits at every pass).
+      if (s.action === "stat" && !hasOpsFilter(s)) return
       const now = env.nowUs()
       const pid = t.pid
       if (pid === null || !space.processAlive(pid, now)) return
