@@ -246,3 +246,17 @@ describe("KdamondStart: the ops env counts user functions", () => {
     }).pipe(Effect.provide(Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ probe })))), Effect.provide(World.layerReal))
   })
 })
+
+describe("KdamondStart: kdamonds sharing a virtual world", () => {
+  it.effect("each samples on time while the world runs their sample wakes (the stepping hand-off)", () =>
+    Effect.gen(function*() {
+      const damon = yield* Damon.Damon
+      // Different sampling intervals, so their wakes interleave and the world steps each in turn.
+      const a = yield* damon.start({ ...config, attrs: { sampleIntervalUs: 5000 } }, { seed: 1, stopAtUs: 1_000_000 })
+      const b = yield* damon.start({ ...config, attrs: { sampleIntervalUs: 3000 } }, { seed: 2, stopAtUs: 1_000_000 })
+      assert.deepStrictEqual(yield* a.join, { _tag: "TimeLimit", atUs: 1_000_000 })
+      assert.deepStrictEqual(yield* b.join, { _tag: "TimeLimit", atUs: 1_002_000 })
+      assert.strictEqual((yield* a.stats).samples, 200)
+      assert.strictEqual((yield* b.stats).samples, 334)
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerVirtual)))
+})
