@@ -185,6 +185,18 @@ describe("PageTable", () => {
     assert.strictEqual(sb.young(1, list[0]! * PAGE, 0), ss.young(1, list[0]! * PAGE, 0))
   })
 
+  it("markPages refuses a range outside the list, naming the bound, and marks nothing", () => {
+    const t = PageTable.make()
+    const list = Float64Array.from([5, 6, 7])
+    assert.throws(() => t.markPages(list, -1, 2), RangeError, "from: -1 must be an integer in [0, pages.length = 3]")
+    assert.throws(() => t.markPages(list, 0, 4), RangeError, "to: 4 must be an integer in [from = 0, pages.length = 3]")
+    assert.throws(() => t.markPages(list, 2, 1), RangeError, "to: 1 must be an integer in [from = 2, pages.length = 3]")
+    assert.throws(() => t.markPages(list, 0.5, 2), RangeError, "from: 0.5")
+    Result.getOrThrow(t.ensureMapped(0, 8 * PAGE))
+    const s = t.space.sampler(Rng.makeRng(1))
+    assert.deepStrictEqual([5, 6, 7].map((p) => s.young(1, p * PAGE, 0)), [0, 0, 0])
+  })
+
   it("ensureMapped maps what is missing, merged with the ranges it overlaps or touches", () => {
     const t = PageTable.make()
     Result.getOrThrow(t.map(0, 4 * PAGE))

@@ -10,7 +10,7 @@ import type { Rng } from "../core/Rng.ts"
 import { AccessModel } from "./AccessModel.ts"
 import { SampleSlot } from "../ops/opsCommon.ts"
 import type { MasimConfig } from "./MasimConfig.ts"
-import { HUGE_PAGE_SIZE, PAGE_SIZE, type PageExtent } from "./PageExtent.ts"
+import { HUGE_PAGE_SIZE, lowerBound, PAGE_SIZE, type PageExtent } from "./PageExtent.ts"
 import { applyEvent, layoutProcess, type MapEvent, type Vma } from "./ProcessLayout.ts"
 
 /** How a process is described to the machine. */
@@ -279,16 +279,10 @@ export class SimProcess {
   /** Sets `out` to the gap `[start, end)` between extents around the unmapped `addr`. */
   private holeAround(addr: number, out: Float64Array): void {
     const list = this.extents
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      this.lookupSteps++
-      const mid = (lo + hi) >>> 1
-      if (list[mid]!.vStart <= addr) lo = mid + 1
-      else hi = mid
-    }
-    out[0] = lo > 0 ? list[lo - 1]!.vEnd : 0
-    out[1] = lo < list.length ? list[lo]!.vStart : Number.POSITIVE_INFINITY
+    // The first extent ending after `addr` starts after it: `addr` is in no extent.
+    const next = lowerBound(list, addr)
+    out[0] = next > 0 ? list[next - 1]!.vEnd : 0
+    out[1] = next < list.length ? list[next]!.vStart : Number.POSITIVE_INFINITY
   }
 
   /** `AccessModel.uniformPageProbability` over every folio of `e` (of `sz` bytes) that holds an address of it. */

@@ -66,6 +66,7 @@ export interface PageTable {
   /**
    * Marks the page numbers `pages[from..to)` accessed: {@link markPage} for each, in one call
    * (a replay loop pays no call per access, and runs of pages in one chunk find it at once).
+   * A range outside `pages` throws a `RangeError` naming the bound, before anything is marked.
    */
   readonly markPages: (pages: Float64Array, from: number, to: number) => void
   /** Marks every page of `[start, end)` accessed. */
@@ -116,6 +117,12 @@ export const make = (options: PageTableOptions = {}): PageTable => {
   }
 
   const markPages = (pages: Float64Array, from: number, to: number): void => {
+    if (!(Number.isInteger(from) && from >= 0 && from <= pages.length)) {
+      throw new RangeError(`from: ${from} must be an integer in [0, pages.length = ${pages.length}]`)
+    }
+    if (!(Number.isInteger(to) && to >= from && to <= pages.length)) {
+      throw new RangeError(`to: ${to} must be an integer in [from = ${from}, pages.length = ${pages.length}]`)
+    }
     let lastIdx = -1
     let last: Uint8Array | undefined
     for (let i = from; i < to; i++) {

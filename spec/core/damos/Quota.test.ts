@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
-  adjustQuota,
+  adjustQuotaWindow,
   DEFAULT_THROUGHPUT_BYTES_PER_MS,
   ESZ_UNLIMITED,
   nodeEligibleMemBp,
@@ -197,11 +197,11 @@ describe("Quota", () => {
     })
   })
 
-  describe("adjustQuota", () => {
+  describe("adjustQuotaWindow", () => {
     it("does nothing without any quota", () => {
       const ctx = ctxOf()
       const s = scheme(ctx)
-      adjustQuota(ctx, s, 100, { id: "x" }, undefined)
+      assert.isFalse(adjustQuotaWindow(ctx, s, 100, undefined, 100_000))
       assert.strictEqual(s.quota.chargedFrom, -1)
       assert.strictEqual(s.quota.esz, 0)
     })
@@ -209,35 +209,34 @@ describe("Quota", () => {
     it("opens the first window at time 0, rolls it over on expiry and counts full windows", () => {
       const ctx = ctxOf()
       const s = scheme(ctx, { quota: { sz: 10 * K, resetIntervalMs: 100 } })
-      const ops: DamonOps = { id: "x" }
-      adjustQuota(ctx, s, 0, ops, undefined)
+      assert.isTrue(adjustQuotaWindow(ctx, s, 0, undefined, 0))
       assert.strictEqual(s.quota.chargedFrom, 0)
       assert.strictEqual(s.quota.esz, 10 * K)
       s.quota.chargedSz = 10 * K
-      adjustQuota(ctx, s, 99, ops, undefined)
+      adjustQuotaWindow(ctx, s, 99, undefined, 99000)
       assert.strictEqual(s.quota.chargedFrom, 0)
       assert.strictEqual(s.stat.qtExceeds, 0)
-      adjustQuota(ctx, s, 100, ops, undefined)
+      adjustQuotaWindow(ctx, s, 100, undefined, 100000)
       assert.strictEqual(s.quota.chargedFrom, 100)
       assert.strictEqual(s.quota.chargedSz, 0)
       assert.strictEqual(s.quota.totalChargedSz, 10 * K)
       assert.strictEqual(s.stat.qtExceeds, 1)
       s.quota.chargedSz = K
-      adjustQuota(ctx, s, 250, ops, undefined)
+      adjustQuotaWindow(ctx, s, 250, undefined, 250000)
       assert.strictEqual(s.stat.qtExceeds, 1)
       assert.strictEqual(s.quota.totalChargedSz, 11 * K)
       // A clock reading before the window start also counts as expired.
-      adjustQuota(ctx, s, 10, ops, undefined)
+      adjustQuotaWindow(ctx, s, 10, undefined, 10000)
       assert.strictEqual(s.quota.chargedFrom, 10)
     })
 
     it("resetIntervalMs 0: every call opens a new window, even the first (two tuning steps)", () => {
       const ctx = ctxOf()
       const s = scheme(ctx, { quota: { goals: [{ targetValue: 100, currentValue: 0 }] } })
-      adjustQuota(ctx, s, 0, { id: "x" }, undefined)
+      adjustQuotaWindow(ctx, s, 0, undefined, 0)
       assert.strictEqual(s.quota.eszBp, 40000n)
       assert.strictEqual(s.quota.esz, 4)
-      adjustQuota(ctx, s, 0, { id: "x" }, undefined)
+      adjustQuotaWindow(ctx, s, 0, undefined, 0)
       assert.strictEqual(s.quota.esz, 8)
     })
   })

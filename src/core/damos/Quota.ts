@@ -334,37 +334,23 @@ export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, op
 }
 
 /**
- * Per-pass quota bookkeeping for a due, active scheme: opens the first charge window, rolls the
- * window over when it expired (counting a full window in `qtExceeds`), recomputes `esz`, and
- * sets the prioritisation threshold.
+ * Per-pass quota bookkeeping for a due, active scheme, up to its prioritisation threshold: opens
+ * the first charge window, rolls the window over when it expired (counting a full window in
+ * `qtExceeds`) and recomputes `esz`. Returns whether the scheme has a quota, and so needs its
+ * threshold ({@link updateMinScores}, run for every such scheme once all windows are done).
  *
  * **Details**
- * Mirrors `damos_adjust_quota()` (R2). Does nothing without any quota. The first window opens at
- * the first call (`chargedFrom === -1` means "no window yet": time 0 is a valid virtual time, so
- * the kernel's `charged_from == 0 && total_charged_sz == 0` test is not reusable). A window has
- * expired when `nowMs` is outside `[chargedFrom, chargedFrom + resetIntervalMs)`, so with
- * `resetIntervalMs == 0` every pass opens a new window (also right after the first one opened);
- * on expiry `chargedSz` is folded into `totalChargedSz`. Windows are counted in milliseconds of
- * the kdamond clock where the kernel uses jiffies. Metrics are read at `nowUs`.
+ * Mirrors `damos_adjust_quota()` (R2) without its histogram. Does nothing without any quota. The
+ * first window opens at the first call (`chargedFrom === -1` means "no window yet": time 0 is a
+ * valid virtual time, so the kernel's `charged_from == 0 && total_charged_sz == 0` test is not
+ * reusable). A window has expired when `nowMs` is outside `[chargedFrom, chargedFrom +
+ * resetIntervalMs)`, so with `resetIntervalMs == 0` every pass opens a new window (also right
+ * after the first one opened); on expiry `chargedSz` is folded into `totalChargedSz`. Windows are
+ * counted in milliseconds of the kdamond clock where the kernel uses jiffies. Metrics are read at
+ * `nowUs`.
  *
  * **Gotchas**
- * Mutates `scheme.quota` and `scheme.stat.qtExceeds`; may split regions (see
- * {@link updateMinScore}).
- */
-export const adjustQuota = (
-  ctx: DamonCtx,
-  scheme: Damos,
-  nowMs: number,
-  ops: DamonOps,
-  metrics: SystemMetrics | undefined,
-  nowUs: number = nowMs * 1000
-): void => {
-  if (adjustQuotaWindow(ctx, scheme, nowMs, metrics, nowUs)) updateMinScore(ctx, scheme, ops)
-}
-
-/**
- * {@link adjustQuota} up to the prioritisation threshold: the charge window and `esz`. Returns
- * whether the scheme has a quota (and so needs its threshold: {@link updateMinScores}).
+ * Mutates `scheme.quota` and `scheme.stat.qtExceeds`.
  */
 export const adjustQuotaWindow = (
   ctx: DamonCtx,
