@@ -29,4 +29,20 @@ describe("Rng.randRegions", () => {
       assert.deepStrictEqual(batch.state(), single.state(), `seed ${seed}`)
     }
   })
+
+  it("needs no clamp up to 2^32: the largest draw times any span stays below the span (10 000 spans and every power of two, +-3)", () => {
+    // randRegions computes floor(t * span / 2^32) without rand's Math.min(.., end - 1); the
+    // product is inexact past 2^53, so this checks its rounding never reaches span * 2^32.
+    const tMax = 2 ** 32 - 1
+    const spans: Array<number> = []
+    for (let k = 1; k <= 32; k++) for (let d = -3; d <= 3; d++) spans.push(2 ** k + d)
+    const pick = makeRng(7)
+    for (let i = 0; i < 10_000; i++) spans.push(pick.rand(2, 2 ** 32 + 1))
+    for (const span of spans.filter((s) => s >= 2 && s <= 2 ** 32)) {
+      for (const t of [tMax, tMax - 1, 2 ** 31, 0]) {
+        const q = Math.floor((t * span) / 2 ** 32)
+        assert.isTrue(q >= 0 && q <= span - 1, `span ${span}, t ${t}: ${q}`)
+      }
+    }
+  })
 })

@@ -109,7 +109,9 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
         a0 = b0 ^ (b0 >>> 9)
         b0 = (c0 + (c0 << 3)) | 0
         c0 = (((c0 << 21) | (c0 >>> 11)) + t) | 0
-        x = Math.min(l + Math.floor(((t >>> 0) * span) / TWO_32), r.end - 1)
+        // Below `span` without a clamp: the product is at most span * (2^32 - 1), and its
+        // rounding (under span * 2^-21) cannot reach span * 2^32.
+        x = l + Math.floor(((t >>> 0) * span) / TWO_32)
       }
       r.samplingAddr = x
       out[i] = span > 0 ? x : Number.NaN

@@ -228,7 +228,9 @@ export class SimProcess {
         out[i] = 0
         continue
       }
-      if (i > 0 && Math.floor(a * folioInv) === folioIdx) {
+      // The folio index of `a` (recomputed below if the folio size changes).
+      let f = Math.floor(a * folioInv)
+      if (i > 0 && f === folioIdx) {
         out[i] = last ? 1 : 0
         continue
       }
@@ -249,6 +251,7 @@ export class SimProcess {
           if (sz !== folioSz) {
             folioSz = sz
             folioInv = 1 / sz
+            f = Math.floor(a * folioInv)
           }
           extP = extRegion < 0 ? 0 : this.uniformExtentProbability(e, model!, sz)
           nIntervals = extP < 0 ? model!.cursorIntervals(extRegion, sz) : -1
@@ -258,7 +261,7 @@ export class SimProcess {
         const p = extP
         if (p >= 0) last = p >= 1 || (p > 0 && rng.float() < p)
         else {
-          const off = extBase + Math.floor(a * folioInv) * folioSz
+          const off = extBase + f * folioSz
           if (nIntervals >= 0) {
             const iv = model!.intervals
             for (let j = 0; j < 2 * nIntervals && !last; j += 2) last = off <= iv[j + 1]! && off + folioSz > iv[j]!
@@ -267,7 +270,7 @@ export class SimProcess {
           }
         }
       }
-      folioIdx = Math.floor(a * folioInv)
+      folioIdx = f
       out[i] = last ? 1 : 0
     }
     cache[SampleSlot.folioIdx] = folioIdx
