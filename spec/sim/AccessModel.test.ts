@@ -225,6 +225,26 @@ describe("AccessModel sequential patterns", () => {
     assert.closeTo(model.touchedFraction(0, 0, 16 * PAGE, PAGE, 0, 10_000), 10 / 16, 1e-12)
     assert.strictEqual(model.touchedFraction(0, 32 * PAGE, 64 * PAGE, PAGE, 0, 10_000), 0)
   })
+
+  it("counts the union of a cursor's visits over phase instances and wraps, as the sweep touches them", () => {
+    // Windows across the wrap at 256 ms and the restart at 1000 ms: one to four visited
+    // intervals per window, out of order (a wrapped piece starts at slot 0), some overlapping.
+    const windows: ReadonlyArray<readonly [number, number]> = [
+      [999_000, 1_001_000],
+      [900_000, 1_100_000],
+      [200_000, 300_000],
+      [700_000, 2_300_000],
+      [1_240_000, 2_020_000],
+      [0, 256_000]
+    ]
+    for (const [from, to] of windows) {
+      const pages = touched(from, to)
+      assert.strictEqual(model.touchedFraction(0, 0, MiB, PAGE, from, to), pages.length / 256, `${from}-${to}`)
+      const inMiddle = pages.filter((p) => p >= 64 && p < 192).length
+      assert.strictEqual(model.touchedFraction(0, 64 * PAGE, 192 * PAGE, PAGE, from, to), inMiddle / 128, `${from}-${to} middle`)
+    }
+    assert.strictEqual(touched(900_000, 1_100_000).length, 200, "132..231 of one instance, 0..99 of the next")
+  })
 })
 
 describe("AccessModel phases", () => {

@@ -83,16 +83,21 @@ export const splitRegionsOf = (t: Target, nrSubs: number, minRegionSz: number, r
   const out: Array<Region.Region> = []
   for (const r of t.regions) {
     let szRegion = Region.size(r)
-    const pieces: Array<Region.Region> = []
+    out.push(r)
+    const first = out.length
     for (let i = 0; i < nrSubs - 1 && szRegion > 2 * minRegionSz; i++) {
       const szSub = alignDown(Math.floor((rng.rand(1, 10) * szRegion) / 10), minRegionSz)
       if (szSub === 0 || szSub >= szRegion) continue
-      // The new right piece goes right after r, before pieces split off earlier.
-      pieces.unshift(Region.splitAt(r, szSub))
+      out.push(Region.splitAt(r, szSub))
       szRegion = szSub
     }
-    out.push(r)
-    for (const p of pieces) out.push(p)
+    // Each new right piece goes right after r, before the pieces split off earlier: the pieces
+    // in reverse order of their splits.
+    for (let a = first, b = out.length - 1; a < b; a++, b--) {
+      const p = out[a]!
+      out[a] = out[b]!
+      out[b] = p
+    }
   }
   t.regions = out
 }

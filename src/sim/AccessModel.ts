@@ -98,6 +98,8 @@ export class AccessModel {
   private readonly uniformProb2m: Float64Array
   private readonly uniformWin: Float64Array
   private winId = 0
+  /** `touchedFraction`'s scratch: one cursor's visited intervals as (start, end) pairs. */
+  private pieces = new Float64Array(16)
   /** What {@link cursorIntervals} last found (valid until its next call). */
   readonly intervals: Float64Array
 
@@ -400,6 +402,23 @@ export class AccessModel {
   }
 
   /**
+   * Inserts the interval `[lo, hi)` into the first `np` pairs of `pieces`, sorted by start
+   * (after those starting at the same slot, as a stable sort would); returns the new count.
+   */
+  private insertPiece(np: number, lo: number, hi: number): number {
+    const pc = this.pieces
+    let k = np
+    while (k > 0 && pc[2 * (k - 1)]! > lo) {
+      pc[2 * k] = pc[2 * (k - 1)]!
+      pc[2 * k + 1] = pc[2 * (k - 1) + 1]!
+      k--
+    }
+    pc[2 * k] = lo
+    pc[2 * k + 1] = hi
+    return np + 1
+  }
+
+  /**
    * Expected fraction of the pages of `pageSize` bytes in `[lo, hi)` (offsets in region `r`,
    * page aligned) accessed during `[fromUs, toUs)`. Used for bulk questions (refaults of paged
    * out memory, young filters over a range), never for sampling.
@@ -432,31 +451,34 @@ export class AccessModel {
       let kHi = Math.ceil(dHi / s)
       if (kHi > n) kHi = n
       if (kLo >= kHi) continue
-      const pieces: Array<readonly [number, number]> = []
+      // The cursor's visited slot intervals, kept sorted by start in the scratch pairs (a
+      // handful: no array or tuple per call, this runs per region and truth tick).
+      const need = 4 * (off1 - e)
+      if (this.pieces.length < need) this.pieces = new Float64Array(need)
+      let np = 0
       for (let e2 = e; e2 < off1; e2++) {
         if (this.winSeqCursor[e2] !== cursor) continue
         const c = this.winSeqCount[e2]!
         const a = this.winSeqStart[e2]!
-        if (c >= n) pieces.push([0, n])
+        if (c >= n) np = this.insertPiece(np, 0, n)
         else {
-          pieces.push([a, Math.min(a + c, n)])
-          if (a + c > n) pieces.push([0, a + c - n])
+          np = this.insertPiece(np, a, Math.min(a + c, n))
+          if (a + c > n) np = this.insertPiece(np, 0, a + c - n)
         }
       }
-      pieces.sort((x, y) => x[0] - y[0])
+      const pc = this.pieces
       let covered = 0
-      let curLo = pieces[0]![0]
-      let curHi = pieces[0]![1]
-      for (let k = 1; k <= pieces.length; k++) {
-        const next = pieces[k]
-        if (next !== undefined && next[0] <= curHi) {
-          if (next[1] > curHi) curHi = next[1]
+      let curLo = pc[0]!
+      let curHi = pc[1]!
+      for (let k = 1; k <= np; k++) {
+        if (k < np && pc[2 * k]! <= curHi) {
+          if (pc[2 * k + 1]! > curHi) curHi = pc[2 * k + 1]!
           continue
         }
         covered += overlap(curLo, curHi, kLo, kHi)
-        if (next !== undefined) {
-          curLo = next[0]
-          curHi = next[1]
+        if (k < np) {
+          curLo = pc[2 * k]!
+          curHi = pc[2 * k + 1]!
         }
       }
       const touchedPages = s >= pageSize ? covered : Math.min(pages, Math.ceil((covered * s) / pageSize))
