@@ -6,7 +6,7 @@
  * start: so the thread turns on Node's compile cache (the directory the CLI's bin uses, unless
  * `NODE_COMPILE_CACHE` names another or `NODE_DISABLE_COMPILE_CACHE` is set) before it loads
  * the library, dynamically for that reason. A worker's import then takes about half the time
- * (docs/performance.md, "Sweeps").
+ * (docs/accuracy.md, "Figures").
  */
 import module from "node:module"
 import { parentPort } from "node:worker_threads"
