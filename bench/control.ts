@@ -61,9 +61,11 @@ const throughput = (): Promise<number> =>
 
 /**
  * The apply pass over 20 000 regions with a stat scheme, timed with and without a pending walk
- * whose function does nothing: the difference per visited region is the walk's own cost.
+ * whose function does nothing: the difference per visited region is the walk's own cost, and
+ * the ratio of the two passes is that cost in a form the host's speed does not move (both
+ * passes of a pair run within 3 ms of each other, so a slow spell slows both alike).
  */
-const walkOverheadNs = (): Promise<number> =>
+const walkOverhead = (): Promise<{ nsPerRegion: number; passRatio: number }> =>
   Effect.runPromise(Effect.gen(function*() {
     const nrRegions = 20_000
     const source = unwrap(BuildCtx.decodeConfig({
@@ -100,15 +102,20 @@ const walkOverheadNs = (): Promise<number> =>
     // order), so that a change in the host's speed between passes cancels, and the median of the
     // pairs' differences reported.
     const diffs: Array<number> = []
+    const ratios: Array<number> = []
     const pairs = 220
     for (let i = 0; i < pairs; i++) {
       const walkFirst = i % 2 === 1
       const a = walkFirst ? pass(true) : pass(false)
       const b = walkFirst ? pass(false) : pass(true)
-      if (i >= 20) diffs.push(walkFirst ? a - b : b - a)
+      const [withWalk, without] = walkFirst ? [a, b] : [b, a]
+      if (i >= 20) {
+        diffs.push(withWalk - without)
+        ratios.push(withWalk / without)
+      }
     }
     const visitsPerPass = visits / pairs
-    return (median(diffs) * 1e6) / visitsPerPass
+    return { nsPerRegion: (median(diffs) * 1e6) / visitsPerPass, passRatio: median(ratios) }
   }))
 
 export const controlBench: Bench = {
@@ -117,7 +124,7 @@ export const controlBench: Bench = {
     const lat = await latencies()
     const tput: Array<number> = []
     for (let i = 0; i < 3; i++) tput.push(await throughput())
-    const walk = await walkOverheadNs()
+    const walk = await walkOverhead()
     return {
       "call.latencyP50Us": {
         value: percentile(lat, 50),
@@ -133,10 +140,15 @@ export const controlBench: Bench = {
         note: "1000 concurrent callers looping for 1 s, real time, median of 3"
       },
       "walk.overheadNsPerRegion": {
-        value: walk,
+        value: walk.nsPerRegion,
         unit: "ns",
         goal: "< 1000",
         note: "apply pass over 20 000 regions with and without a pending walk: median of 200 adjacent pairs' differences, per visit"
+      },
+      "walk.passTimeWithOverWithout": {
+        value: walk.passRatio,
+        unit: "time ratio",
+        note: "the same pairs: median of (pass with a pending walk / pass without)"
       }
     }
   }
