@@ -93,6 +93,31 @@ describe("ActionEffects", () => {
     assert.strictEqual(s.at(s.hot).active, 0)
   })
 
+  it("moves pages already on the target list without splitting their extent, counting them the same", () => {
+    const s = setup()
+    const extents = [...s.p.extents]
+    const settled = s.counts.settled
+    const touched = s.counts.touched
+    // the cold region starts inactive (anon): a range inside one extent, unaligned to it
+    const out = s.virt(s.cold + 3 * PAGE, s.cold + 3 * PAGE + MiB, req("deactivate"))
+    assert.deepStrictEqual(
+      [out.affectedBytes, out.passedBytes, out.folios, out.unmappedBytes],
+      [MiB, MiB, MiB / PAGE, 0]
+    )
+    assert.strictEqual(out.lastFolio, s.frames.translate(s.p, s.cold + 3 * PAGE + MiB - PAGE))
+    // the same extent objects: nothing was split, nothing settled (all resident)
+    assert.deepStrictEqual(s.p.extents, extents)
+    assert.isTrue(s.p.extents.every((e, i) => e === extents[i]))
+    assert.strictEqual(s.counts.settled, settled)
+    assert.strictEqual(s.counts.touched, touched + 1)
+    // a range with one active page takes the general walk, which splits
+    s.virt(s.cold + 5 * PAGE, s.cold + 6 * PAGE, req("activate"))
+    const split = s.p.extents.length
+    s.virt(s.cold, s.cold + MiB, req("deactivate"))
+    assert.isFalse(s.p.extents.every((e, i) => e === extents[i]))
+    assert.isBelow(s.p.extents.length, split)
+  })
+
   it("applies filters per extent: only the passing share is acted on", () => {
     const s = setup()
     const file = makeChain([{ type: "anon", matching: false, allow: true }], false, true)

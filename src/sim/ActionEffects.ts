@@ -9,6 +9,7 @@ import type { ActionOutcome, ActionRequest } from "../ops/AddressSpace.ts"
 import { alignDown, alignUp, clamp01 } from "./Arith.ts"
 import { collapseRange } from "./Collapse.ts"
 import { type ChainScratch, passFraction } from "./ExtentFilter.ts"
+import { lruMoveIsNoop, type Tally } from "./LruNoop.ts"
 import { migrate } from "./Migration.ts"
 import { coalesce, findIndex, HUGE_PAGE_SIZE, lowerBound, PAGE_SIZE, type PageExtent, pages, splitAt } from "./PageExtent.ts"
 import type { PhysFrames, PhysPiece } from "./PhysFrames.ts"
@@ -26,12 +27,6 @@ export interface ActionDeps {
   readonly settle: (e: PageExtent, nowUs: number) => boolean
   /** Page state is about to change: caches (physical index, statistics) are stale. */
   readonly touch: () => void
-}
-
-/** Base pages affected and passing the filters, summed over a walk. */
-interface Tally {
-  affected: number
-  passed: number
 }
 
 /**
@@ -129,6 +124,8 @@ export class ActionEffects {
       collapseRange(list, start, end, nowUs, acc, this.deps)
       return
     }
+    if ((req.action === "deactivate" || req.action === "activate") && req.chain === null && req.skipFolio < 0 &&
+      lruMoveIsNoop(list, start, end, req.action, out, acc)) return
     if (!req.splitThp) {
       const a = findIndex(list, start)
       if (a >= 0 && list[a]!.huge) start = alignDown(start, HUGE_PAGE_SIZE)

@@ -84,10 +84,33 @@ export const lowerBound = (list: ReadonlyArray<PageExtent>, addr: number): numbe
   return lo
 }
 
-/** A copy of `e` restricted to `[start, end)` (both inside `e`). */
+/**
+ * A copy of `e` restricted to `[start, end)` (both inside `e`). Written field by field in the
+ * order `PhysFrames.mapVma` creates extents, so every extent shares one hidden class (a spread
+ * copy cost 1.5 ms of the 20 s stairs run with schemes, the simulator's splits being hot there).
+ */
 export const slice = (e: PageExtent, start: number, end: number): PageExtent => {
   const d = start - e.vStart
-  return { ...e, vStart: start, vEnd: end, pStart: e.pStart + d, regionOff: e.regionOff + d }
+  return {
+    owner: e.owner,
+    vStart: start,
+    vEnd: end,
+    pStart: e.pStart + d,
+    nid: e.nid,
+    huge: e.huge,
+    anon: e.anon,
+    mapped: e.mapped,
+    memcgId: e.memcgId,
+    resident: e.resident,
+    active: e.active,
+    pagedOutAtUs: e.pagedOutAtUs,
+    refaultBase: e.refaultBase,
+    youngSinceUs: e.youngSinceUs,
+    regionIdx: e.regionIdx,
+    regionOff: e.regionOff + d,
+    vmaStart: e.vmaStart,
+    vmaPgoff: e.vmaPgoff
+  }
 }
 
 /**

@@ -99,7 +99,10 @@ export const applyScheme = (
   const apply = ops.applyScheme
   if (apply !== undefined) {
     if (quotaIsSet(q) && q.chargedSz + sz > q.esz) {
-      sz = alignDown(q.esz - q.chargedSz, ctx.minRegionSz)
+      // Less room than one `minRegionSz` aligns down to 0 without a division: a time quota's
+      // `esz` is rarely page-aligned, so every region after the quota nearly filled lands here.
+      const room = q.esz - q.chargedSz
+      sz = room < ctx.minRegionSz ? 0 : alignDown(room, ctx.minRegionSz)
       if (sz === 0) {
         updateStat(scheme, 0, 0, 0)
         return

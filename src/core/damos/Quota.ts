@@ -267,6 +267,29 @@ const thresholdScore = (hist: Float64Array, base: number, maxScore: number, esz:
 }
 
 let histograms = new Float64Array(0)
+let bounds = new Float64Array(0)
+let fitBytes = new Float64Array(0)
+
+/** Copies the access patterns of `schemes` into `bounds`, six numbers per scheme (min/max size, accesses, age). */
+const loadBounds = (schemes: ReadonlyArray<Damos>): Float64Array => {
+  if (bounds.length < schemes.length * 6) bounds = new Float64Array(schemes.length * 6)
+  for (let j = 0; j < schemes.length; j++) {
+    const p = schemes[j]!.pattern
+    bounds[j * 6] = p.minSzRegion
+    bounds[j * 6 + 1] = p.maxSzRegion
+    bounds[j * 6 + 2] = p.minNrAccesses
+    bounds[j * 6 + 3] = p.maxNrAccesses
+    bounds[j * 6 + 4] = p.minAgeRegion
+    bounds[j * 6 + 5] = p.maxAgeRegion
+  }
+  return bounds
+}
+
+/** {@link isValidTargetPattern} against the `j`th scheme of `b`, on a region's size, access count and age. */
+const fitsBounds = (b: Float64Array, j: number, sz: number, nrAccesses: number, age: number): boolean =>
+  b[j * 6]! <= sz && sz <= b[j * 6 + 1]! &&
+  b[j * 6 + 2]! <= nrAccesses && nrAccesses <= b[j * 6 + 3]! &&
+  b[j * 6 + 4]! <= age && age <= b[j * 6 + 5]!
 
 /**
  * {@link updateMinScore} for each of `schemes`, in order; when none of them has core filters,
@@ -277,7 +300,9 @@ let histograms = new Float64Array(0)
  * scheme's walk reads, and a scheme's `coreFiltersAllowed` is cleared as `coreFilterOut` would
  * (when some region fits its pattern). The first walk sums the bytes that fit each pattern:
  * when they do not reach `esz`, the walk down the histogram would end at 0 whatever the scores,
- * so only the schemes whose bytes reach it are scored, in a second walk.
+ * so only the schemes whose bytes reach it are scored, in a second walk. Both walks read a
+ * region's size, access count and age once and test them against the patterns copied into a
+ * typed array (the test of {@link isValidTargetPattern}, which they must stay equal to).
  */
 export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, ops: DamonOps): void => {
   const getScore = ops.getSchemeScore
@@ -290,39 +315,49 @@ export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, op
     return
   }
   // No core filter rejects a region (with none, their default-reject flag is false).
-  const fitBytes = new Array<number>(k).fill(0)
-  const fitted = new Array<boolean>(k).fill(false)
+  let b = loadBounds(schemes)
+  if (fitBytes.length < k) fitBytes = new Float64Array(k)
+  fitBytes.fill(-1, 0, k)
   for (const t of ctx.targets) {
-    for (let i = 0; i < t.regions.length; i++) {
-      const r = t.regions[i]!
+    const regions = t.regions
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i]!
+      const sz = r.end - r.start
+      const nrAccesses = Math.floor(r.nrAccessesBp / 10000)
+      const age = r.age
       for (let j = 0; j < k; j++) {
-        if (!isValidTargetPattern(r, schemes[j]!)) continue
-        fitted[j] = true
-        fitBytes[j] = fitBytes[j]! + (r.end - r.start)
+        if (!fitsBounds(b, j, sz, nrAccesses, age)) continue
+        // -1 marks "nothing fitted" (a fit of 0 bytes still clears `coreFiltersAllowed`)
+        fitBytes[j] = (fitBytes[j]! < 0 ? 0 : fitBytes[j]!) + sz
       }
     }
   }
   const scored: Array<Damos> = []
   for (let j = 0; j < k; j++) {
     const scheme = schemes[j]!
-    if (fitted[j]) scheme.coreFiltersAllowed = false
-    if (fitBytes[j]! < scheme.quota.esz) scheme.quota.minScore = 0
+    const fit = fitBytes[j]!
+    if (fit >= 0) scheme.coreFiltersAllowed = false
+    if ((fit < 0 ? 0 : fit) < scheme.quota.esz) scheme.quota.minScore = 0
     else scored.push(scheme)
   }
   const n = scored.length
   if (n === 0) return
+  b = loadBounds(scored)
   const stride = DAMOS_MAX_SCORE + 1
   if (histograms.length < n * stride) histograms = new Float64Array(n * stride)
   histograms.fill(0, 0, n * stride)
   const maxScores = new Array<number>(n).fill(0)
   for (const t of ctx.targets) {
-    for (let i = 0; i < t.regions.length; i++) {
-      const r = t.regions[i]!
+    const regions = t.regions
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i]!
+      const sz = r.end - r.start
+      const nrAccesses = Math.floor(r.nrAccessesBp / 10000)
+      const age = r.age
       for (let j = 0; j < n; j++) {
-        const scheme = scored[j]!
-        if (!isValidTargetPattern(r, scheme)) continue
-        const score = clampScore(getScore(ctx, t, r, scheme))
-        histograms[j * stride + score]! += r.end - r.start
+        if (!fitsBounds(b, j, sz, nrAccesses, age)) continue
+        const score = clampScore(getScore(ctx, t, r, scored[j]!))
+        histograms[j * stride + score]! += sz
         if (score > maxScores[j]!) maxScores[j] = score
       }
     }
