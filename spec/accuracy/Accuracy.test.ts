@@ -58,6 +58,14 @@ describe("Accuracy.windowAccuracy", () => {
     assert.strictEqual(expected.wssErrorPct, 0)
   })
 
+  it("a window that throws half-way leaves nothing to the next (the hot ranges are reused scratch)", () => {
+    const good = { regions: [{ start: 0, end: PAGE, nrAccesses: 4 }, { start: PAGE, end: 4 * PAGE, nrAccesses: 1 }], maxNrAccesses: 4 }
+    const fresh = Accuracy.windowAccuracy(truth, good, { hotThreshold: 0.5 })
+    const broken = { regions: [{ start: 2 * PAGE, end: 3 * PAGE, nrAccesses: 4 }, null as never], maxNrAccesses: 4 }
+    assert.throws(() => Accuracy.windowAccuracy(truth, broken, { hotThreshold: 0.5 }))
+    assert.deepStrictEqual(Accuracy.windowAccuracy(truth, good, { hotThreshold: 0.5 }), fresh)
+  })
+
   it("empty denominators are null, not 0 or 1", () => {
     const a = Accuracy.windowAccuracy({ startUs: 0, endUs: 1, segments: [] }, { regions: [{ start: 0, end: PAGE, nrAccesses: 0 }], maxNrAccesses: 20 }, { hotThreshold: 0.5 })
     assert.deepStrictEqual([a.wssErrorPct, a.hotPrecision, a.hotRecall, a.coldPrecision, a.coldRecall], [null, null, null, 1, 1])

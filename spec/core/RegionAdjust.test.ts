@@ -189,8 +189,13 @@ describe("RegionAdjust", () => {
       assert.deepStrictEqual(coverage(t.regions), [[0, 220]], ctx)
 
       t = targetOf(sa.map((s, i) => [s, ea[i]!] as const))
+      const list = t.regions
+      const originals = [...list]
       splitRegionsOf(t, 4, 5, rng)
       assert.isAtMost(Target.nrRegions(t), 12, ctx)
+      // grown in place, each original region first among its pieces
+      assert.strictEqual(t.regions, list, ctx)
+      assert.deepStrictEqual(originals.map((r) => t.regions.includes(r)), [true, true, true], ctx)
       // the kernel's `GE(sz % 5, 0)` holds trivially; the real intent is 5-byte alignment
       for (const r of t.regions) assert.strictEqual(Region.size(r) % 5, 0, ctx)
       assertWellFormed(t, 5, ctx)

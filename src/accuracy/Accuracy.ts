@@ -93,6 +93,10 @@ const overlapBytes = (a: ReadonlyArray<{ readonly start: number; readonly end: n
   return sum
 }
 
+/** Scratch of {@link windowAccuracy}: the hot ranges of a window, emptied before it returns. */
+const hotEstRanges: Array<EstimateRegion> = []
+const hotTrueRanges: Array<TruthSegment> = []
+
 /** The accuracy of `estimate` against `truth`. */
 export const windowAccuracy = (truth: TruthWindow, estimate: EstimateWindow, options: AccuracyOptions): WindowAccuracy => {
   const theta = options.hotThreshold
@@ -101,7 +105,9 @@ export const windowAccuracy = (truth: TruthWindow, estimate: EstimateWindow, opt
   let monitored = 0
   let wssEst = 0
   let hotEst = 0
-  const hotEstRanges: Array<EstimateRegion> = []
+  // emptied first as well: a call that threw half-way must not leave ranges to the next one
+  hotEstRanges.length = 0
+  hotTrueRanges.length = 0
   for (const r of estimate.regions) {
     const size = r.end - r.start
     monitored += size
@@ -113,7 +119,6 @@ export const windowAccuracy = (truth: TruthWindow, estimate: EstimateWindow, opt
   }
   let wssTrue = 0
   let hotTrue = 0
-  const hotTrueRanges: Array<TruthSegment> = []
   for (const s of truth.segments) {
     const size = s.end - s.start
     wssTrue += size * s.touched
@@ -124,6 +129,8 @@ export const windowAccuracy = (truth: TruthWindow, estimate: EstimateWindow, opt
   }
   const hotBoth = overlapBytes(hotTrueRanges, hotEstRanges)
   const hotTrueMonitored = overlapBytes(hotTrueRanges, estimate.regions)
+  hotEstRanges.length = 0
+  hotTrueRanges.length = 0
   const coldEst = monitored - hotEst
   const coldTrue = monitored - hotTrueMonitored
   const coldBoth = monitored - hotEst - hotTrueMonitored + hotBoth

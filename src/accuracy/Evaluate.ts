@@ -202,8 +202,9 @@ export const evaluateDamon = (w: WorkloadSpec, options: EvaluateOptions): Effect
         const kdamond = yield* damon.start({ ops: "vaddr", targets: [{ pid: run.pid }], attrs: c.attrs }, { seed: c.seed, stopAtUs: c.durationUs })
         const onWindow = (ctx: DamonCtx): void => {
           const truth = run.closeWindow(world.nowUs())
-          // The regions themselves, judged now and not kept: no copy of each per window.
-          const regions: ReadonlyArray<EstimateRegion> = ctx.targets.flatMap((t) => t.regions)
+          // The regions themselves, judged now and not kept: no copy per window. The kdamond
+          // was started with the one target it monitors.
+          const regions: ReadonlyArray<EstimateRegion> = ctx.targets[0]!.regions
           windows.push(windowAccuracy(truth, { regions, maxNrAccesses: Attrs.maxNrAccesses(ctx.attrs) }, { hotThreshold: c.hotThreshold }))
         }
         const onSample = (ctx: DamonCtx): void => {

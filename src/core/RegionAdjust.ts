@@ -70,6 +70,10 @@ export const mergeRegions = (ctx: DamonCtx, threshold: number, szLimit: number):
   return nrRegions
 }
 
+/** Scratch of {@link splitRegionsOf}: the new pieces in split order, and how many each region got. */
+const newPieces: Array<Region.Region> = []
+let piecesPerRegion = new Uint32Array(0)
+
 /**
  * Splits every region of `t` (that existed before the call) into at most `nrSubs` pieces at
  * random 10%-90% cuts aligned to `minRegionSz`.
@@ -77,29 +81,41 @@ export const mergeRegions = (ctx: DamonCtx, threshold: number, szLimit: number):
  * **Details**
  * Mirrors `damon_split_regions_of()`: only regions larger than `2 * minRegionSz` are split;
  * a draw that would give an empty piece consumes an attempt; for three pieces the left piece is
- * split again.
+ * split again. The list grows in place (no new array at every aggregation): the cuts are drawn
+ * front to back, as the kernel does, then the list is filled from its new end backwards.
  */
 export const splitRegionsOf = (t: Target, nrSubs: number, minRegionSz: number, rng: Rng): void => {
-  const out: Array<Region.Region> = []
-  for (const r of t.regions) {
+  const regions = t.regions
+  const n = regions.length
+  if (piecesPerRegion.length < n) piecesPerRegion = new Uint32Array(Math.max(n, 2 * piecesPerRegion.length))
+  for (let k = 0; k < n; k++) {
+    const r = regions[k]!
     let szRegion = Region.size(r)
-    out.push(r)
-    const first = out.length
+    let made = 0
     for (let i = 0; i < nrSubs - 1 && szRegion > 2 * minRegionSz; i++) {
       const szSub = alignDown(Math.floor((rng.rand(1, 10) * szRegion) / 10), minRegionSz)
       if (szSub === 0 || szSub >= szRegion) continue
-      out.push(Region.splitAt(r, szSub))
+      newPieces.push(Region.splitAt(r, szSub))
+      made++
       szRegion = szSub
     }
-    // Each new right piece goes right after r, before the pieces split off earlier: the pieces
-    // in reverse order of their splits.
-    for (let a = first, b = out.length - 1; a < b; a++, b--) {
-      const p = out[a]!
-      out[a] = out[b]!
-      out[b] = p
-    }
+    piecesPerRegion[k] = made
   }
-  t.regions = out
+  if (newPieces.length === 0) return
+  // Each new right piece lies right after its region, before the pieces split off earlier: a
+  // region's pieces in reverse order of their splits, so written backwards in split order.
+  // grown by pushes, not `length`: a list with holes would slow every later read of it
+  for (let j = 0; j < newPieces.length; j++) regions.push(newPieces[j]!)
+  let w = regions.length
+  let p = newPieces.length
+  for (let k = n - 1; k >= 0; k--) {
+    const r = regions[k]!
+    const made = piecesPerRegion[k]!
+    p -= made
+    for (let j = 0; j < made; j++) regions[--w] = newPieces[p + j]!
+    regions[--w] = r
+  }
+  newPieces.length = 0
 }
 
 /**
