@@ -62,25 +62,4 @@ describe("AccessPattern", () => {
     const narrow = scheme(ctx, { pattern: { minAgeRegion: 1 } })
     assert.isFalse(validTarget(ctx, t, r, narrow, scored))
   })
-
-  it("validTarget - a threshold of 0 passes without asking for a score (every score reaches it)", () => {
-    const t = target([[0, 4096]])
-    const ctx = ctxOf([t])
-    const r = t.regions[0]!
-    let asked = 0
-    const counting: DamonOps = {
-      id: "c",
-      getSchemeScore: () => {
-        asked++
-        return 0
-      }
-    }
-    const withQuota = scheme(ctx, { quota: { sz: 4096 } })
-    withQuota.quota.minScore = 0
-    assert.isTrue(validTarget(ctx, t, r, withQuota, counting))
-    assert.strictEqual(asked, 0)
-    withQuota.quota.minScore = 1
-    assert.isFalse(validTarget(ctx, t, r, withQuota, counting))
-    assert.strictEqual(asked, 1)
-  })
 })

@@ -44,10 +44,7 @@ export const quotaIsSet = (quota: QuotaState): boolean =>
  * and the ops set scores regions, the region's score reaches the quota's `minScore`.
  *
  * **Details**
- * Mirrors `damos_valid_target()` in `mm/damon/core.c` (R2). A `minScore` of 0 (the threshold
- * whenever the matching bytes do not fill the quota) passes every region without asking the
- * ops set for a score: every score reaches it. The kernel compares the `int` score with the
- * `unsigned int` threshold, so even a score below 0 would pass there.
+ * Mirrors `damos_valid_target()` in `mm/damon/core.c` (R2).
  */
 export const validTarget = (
   ctx: DamonCtx,
@@ -57,7 +54,6 @@ export const validTarget = (
   ops: DamonOps
 ): boolean => {
   if (!isValidTargetPattern(region, scheme)) return false
-  const minScore = scheme.quota.minScore
-  if (minScore === 0 || !quotaIsSet(scheme.quota) || ops.getSchemeScore === undefined) return true
-  return ops.getSchemeScore(ctx, target, region, scheme) >= minScore
+  if (!quotaIsSet(scheme.quota) || ops.getSchemeScore === undefined) return true
+  return ops.getSchemeScore(ctx, target, region, scheme) >= scheme.quota.minScore
 }
