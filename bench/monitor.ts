@@ -88,6 +88,19 @@ const heapWithRegions = (nrRegions: number): Promise<{ heap: number; regions: nu
   })).pipe(Effect.provide(layer)))
 }
 
+/**
+ * Runs the two sides of the `i`th pair, `a` first in even pairs and `b` first in odd ones, so
+ * that whatever running second does to a run weighs on both sides alike; results as `[a, b]`.
+ */
+const inTurn = async <A, B>(i: number, a: () => Promise<A>, b: () => Promise<B>): Promise<readonly [A, B]> => {
+  if (i % 2 === 0) {
+    const x = await a()
+    return [x, await b()]
+  }
+  const y = await b()
+  return [await a(), y]
+}
+
 export const monitorBench: Bench = {
   name: "monitor",
   run: async () => {
@@ -124,11 +137,12 @@ export const monitorBench: Bench = {
       ratios.push(60_000 / r.wallMs)
     }
 
-    // 3. the same number of samples on 1 GiB and 1 TiB, alternating runs; the median of the 5
-    // adjacent pairs' ratios (a change in the host's speed between pairs cancels out). The
-    // 1 TiB workload makes 1024 times the accesses, so that a page is as likely to be accessed
-    // in both: at one rate, 1 TiB's regions read almost never accessed (mean nrAccesses 0.01
-    // against 6.3) and the run is a quarter cheaper for that reason alone, not for its size.
+    // 3. the same number of samples on 1 GiB and 1 TiB, in pairs whose order alternates
+    // (`inTurn`); the median of the 5 pairs' ratios (a change in the host's speed between pairs
+    // cancels out). The 1 TiB workload makes 1024 times the accesses, so that a page is as
+    // likely to be accessed in both: at one rate, 1 TiB's regions read almost never accessed
+    // (mean nrAccesses 0.01 against 6.3) and the run is a quarter cheaper for that reason alone,
+    // not for its size.
     const small = oneRegion(GiB)
     const large = oneRegion(1024 * GiB)
     const largeThroughput = AccessModel.DEFAULT_THROUGHPUT * 1024
@@ -138,13 +152,15 @@ export const monitorBench: Bench = {
     const tLarge: Array<number> = []
     const sizeRatios: Array<number> = []
     for (let i = 0; i < 5; i++) {
-      tSmall.push((await runVirtual(small, attrs1000, 5_000_000)).wallMs)
-      tLarge.push((await runVirtual(large, attrs1000, 5_000_000, 1, largeThroughput)).wallMs)
-      sizeRatios.push(tLarge[i]! / tSmall[i]!)
+      const [s, l] = await inTurn(i, () => runVirtual(small, attrs1000, 5_000_000), () => runVirtual(large, attrs1000, 5_000_000, 1, largeThroughput))
+      tSmall.push(s.wallMs)
+      tLarge.push(l.wallMs)
+      sizeRatios.push(l.wallMs / s.wallMs)
     }
 
     // 4. per-region cost (wall time per region-sample) at 10 000 and at 1 000 regions, the same
-    // virtual time on one 64 GiB region, alternating runs; the median of the 5 pairs' ratios
+    // virtual time on one 64 GiB region, in pairs whose order alternates; the median of the 5
+    // pairs' ratios
     const wide = oneRegion(64 * GiB)
     const attrs10k = { minNrRegions: 10_000, maxNrRegions: 10_000 }
     await runVirtual(wide, attrs1000, 1_000_000)
@@ -154,24 +170,22 @@ export const monitorBench: Bench = {
     const costRatios: Array<number> = []
     let regions10k = 0
     for (let i = 0; i < 5; i++) {
-      const a = await runVirtual(wide, attrs1000, 5_000_000)
+      const [a, b] = await inTurn(i, () => runVirtual(wide, attrs1000, 5_000_000), () => runVirtual(wide, attrs10k, 5_000_000))
       cost1k.push(a.wallMs / a.regionSamples)
-      const b = await runVirtual(wide, attrs10k, 5_000_000)
       cost10k.push(b.wallMs / b.regionSamples)
       costRatios.push(cost10k[i]! / cost1k[i]!)
       regions10k = b.nrRegions
     }
 
     // 5. 32 kdamonds x 1000 regions on one machine and world: aggregate region-samples per second
-    // over one kdamond's, alternating runs; the median of the 5 pairs' ratios
+    // over one kdamond's, in pairs whose order alternates; the median of the 5 pairs' ratios
     await runVirtual(stairs, attrs1000, 1_000_000, 32)
     const one: Array<number> = []
     const many: Array<number> = []
     const manyRatios: Array<number> = []
     for (let i = 0; i < 5; i++) {
-      const a = await runVirtual(stairs, attrs1000, 10_000_000)
+      const [a, b] = await inTurn(i, () => runVirtual(stairs, attrs1000, 10_000_000), () => runVirtual(stairs, attrs1000, 2_000_000, 32))
       one.push(a.regionSamples / a.wallMs)
-      const b = await runVirtual(stairs, attrs1000, 2_000_000, 32)
       many.push(b.regionSamples / b.wallMs)
       manyRatios.push(many[i]! / one[i]!)
     }

@@ -5,6 +5,7 @@ import { makeChain } from "../../src/ops/FolioFilter.ts"
 import { ActionEffects } from "../../src/sim/ActionEffects.ts"
 import { PhysFrames } from "../../src/sim/PhysFrames.ts"
 import { SimProcess } from "../../src/sim/SimProcess.ts"
+import type { PageExtent } from "../../src/sim/PageExtent.ts"
 import { cfg, HUGE, MiB, PAGE } from "./support.ts"
 
 // "hot" is swept every 0.33 ms; "cold" is never accessed.
@@ -116,6 +117,44 @@ describe("ActionEffects", () => {
     s.virt(s.cold, s.cold + MiB, req("deactivate"))
     assert.isFalse(s.p.extents.every((e, i) => e === extents[i]))
     assert.isBelow(s.p.extents.length, split)
+  })
+
+  // 400 seeded cases, about 0.3 s: the LRU shortcut (`LruNoop`) against the general walk itself,
+  // reached by a `skipFolio` no folio has (it changes nothing else), after random histories of
+  // moves, pageouts and collapses (holes, huge pages, partly resident and unmerged runs)
+  it("an LRU move gives what the general walk gives, extents and outcome, whether or not it takes the shortcut", () => {
+    const rng = makeRng(7)
+    const actions: ReadonlyArray<MemAction> = ["activate", "deactivate", "pageout", "hugepage"]
+    let shortcuts = 0
+    for (let c = 0; c < 400; c++) {
+      const a = setup()
+      const b = setup()
+      const span = 32 * MiB
+      const range = () => {
+        const start = a.hot + rng.rand(0, span / PAGE) * PAGE + (rng.rand(0, 4) === 0 ? rng.rand(1, PAGE) : 0)
+        return [start, Math.min(a.hot + span, start + rng.rand(1, 1024) * PAGE)] as const
+      }
+      for (let k = rng.rand(0, 6); k > 0; k--) {
+        const [start, end] = range()
+        const r = req(actions[rng.rand(0, actions.length)]!)
+        a.virt(start, end, r, 1000 + k)
+        b.virt(start, end, r, 1000 + k)
+      }
+      const [start, end] = range()
+      const action = rng.rand(0, 2) === 0 ? "activate" : "deactivate"
+      const before = a.p.extents.length
+      const kept = [...a.p.extents]
+      const viaShortcut = a.virt(start, end, req(action), 2000)
+      const viaWalk = b.virt(start, end, req(action, { skipFolio: 2 ** 52 }), 2000)
+      const plain = (list: ReadonlyArray<PageExtent>) => list.map(({ owner: _, ...rest }) => rest)
+      const msg = `case ${c}: ${action} [${start}, ${end})`
+      assert.deepStrictEqual(plain(a.p.extents), plain(b.p.extents), msg)
+      assert.deepStrictEqual(viaShortcut, viaWalk, msg)
+      if (a.p.extents.length <= before && a.p.extents.every((e) => kept.includes(e))) shortcuts++
+    }
+    // both paths taken many times
+    assert.isAbove(shortcuts, 50)
+    assert.isBelow(shortcuts, 350)
   })
 
   it("applies filters per extent: only the passing share is acted on", () => {

@@ -87,6 +87,7 @@ let piecesPerRegion = new Uint32Array(0)
 export const splitRegionsOf = (t: Target, nrSubs: number, minRegionSz: number, rng: Rng): void => {
   const regions = t.regions
   const n = regions.length
+  newPieces.length = 0
   if (piecesPerRegion.length < n) piecesPerRegion = new Uint32Array(Math.max(n, 2 * piecesPerRegion.length))
   for (let k = 0; k < n; k++) {
     const r = regions[k]!

@@ -295,7 +295,15 @@ describe("Quota", () => {
         const filters = draw.rand(0, 4) === 0
         for (let j = 0; j < nSchemes; j++) {
           const s = scheme(ctx, {
-            pattern: { minNrAccesses: draw.rand(0, 5), maxAgeRegion: draw.rand(5, 40) },
+            // every bound drawn, so that a mix-up of two of them in the patterns' copy shows
+            pattern: {
+              minSzRegion: draw.rand(0, 4) * K,
+              maxSzRegion: draw.rand(3, 9) * K,
+              minNrAccesses: draw.rand(0, 5),
+              maxNrAccesses: draw.rand(8, 22),
+              minAgeRegion: draw.rand(0, 6),
+              maxAgeRegion: draw.rand(5, 40)
+            },
             quota: { sz: draw.rand(1, 40) * K, weightAge: draw.rand(0, 3) },
             ...(filters && j === 1 ? { filters: [{ type: "addr", matching: true, allow: false, addrRange: { start: 0, end: draw.rand(1, 60) * K } }] } : {})
           })
