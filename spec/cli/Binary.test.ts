@@ -171,7 +171,7 @@ describe("the effect-damon executable", () => {
         const schemesOf = (text: string) => params((JSON.parse(text) as KdamondsDoc).kdamonds[0]!).schemes
         assert.deepStrictEqual(schemesOf(after), schemesOf(before))
 
-        const live = ok(yield* client(["record", "--duration", "2s", "-o", join(dir, "live.data")]), "live record")
+        const live = ok(yield* client(["record", "--duration", "1s", "-o", join(dir, "live.data")]), "live record")
         assert.match(live, /^recorded \d+ aggregations \(kdamond 0 of http:/)
         assert.include(ok(yield* runCliInProcess(["report", "access", "-i", join(dir, "live.data"), "--snapshot", "last"]), "live access"), "kdamond 0 / context 0")
 
