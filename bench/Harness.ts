@@ -71,3 +71,35 @@ export const settleHeap = (): void => {
   const g = gcHook()
   if (g !== undefined) g({ type: "major", execution: "sync", flavor: "last-resort" })
 }
+
+/** Whether {@link hostStepNs} ran before (its first call warms its loop up first). */
+let hostStepWarm = false
+
+/**
+ * The host's speed now: nanoseconds per step of a fixed integer loop (an xorshift generator),
+ * the median of five 20 ms slices. It reads how fast this VM's host runs us at one moment, so a
+ * run can say how much that moved between its benchmarks (`bench.hostSpeedSpread`); a slow spell
+ * inside a benchmark's turn falls between two readings.
+ */
+export const hostStepNs = (): number => {
+  const slices: Array<number> = []
+  let x = 0x2545f491
+  // the first call's first slices run before the loop is optimised: ten more, not counted
+  const warmup = hostStepWarm ? 0 : 10
+  hostStepWarm = true
+  for (let s = -warmup; s < 5; s++) {
+    const t0 = nowMs()
+    let steps = 0
+    while (nowMs() - t0 < 20) {
+      for (let i = 0; i < 10_000; i++) {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+      }
+      steps += 10_000
+    }
+    if (s >= 0) slices.push(((nowMs() - t0) * 1e6) / steps)
+  }
+  if (x === 0) throw new Error("unreachable: xorshift never reaches 0")
+  return median(slices)
+}

@@ -9,14 +9,16 @@
  * mean of those two is its solo counterpart: bracketing the full-run turn cancels a machine
  * load that drifts while it runs. Its metrics get the solo value and a full/solo ratio
  * (inverted for lower-is-better metrics, so below 1 always means "worse in the full run").
- * `bench.orderSensitivity` is the worst of those ratios.
+ * `bench.orderSensitivity` is the worst of those ratios. A fixed loop timed before each turn and
+ * at the end (`Harness.hostStepNs`) gives `bench.hostSpeedSpread`, how much the host's speed
+ * moved during the run: on this shared VM the host, not run order, moves most figures.
  */
 import { spawnSync } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import { accuracyBench } from "./accuracy.ts"
-import { type Bench, cpuMs, type Metric, settleHeap } from "./Harness.ts"
+import { type Bench, cpuMs, hostStepNs, type Metric, settleHeap } from "./Harness.ts"
 import { cliBench } from "./cli.ts"
 import { controlBench } from "./control.ts"
 import { damosBench } from "./damos.ts"
@@ -84,15 +86,22 @@ interface Solo {
  * Runs the selected benchmarks in this process, each on a settled heap; failures are kept. In
  * a full run, a compared benchmark is bracketed by its two solo runs.
  */
-const runBenches = async (): Promise<{ metrics: Record<string, Metric>; failures: Record<string, string>; solo: Record<string, Solo> }> => {
+const runBenches = async (): Promise<{
+  metrics: Record<string, Metric>
+  failures: Record<string, string>
+  solo: Record<string, Solo>
+  hostSteps: Array<readonly [string, number]>
+}> => {
   const metrics: Record<string, Metric> = {}
   const failures: Record<string, string> = {}
   const solo: Record<string, Solo> = {}
+  const hostSteps: Array<readonly [string, number]> = []
   for (const bench of benches) {
     if (selected.length > 0 ? !selected.includes(bench.name) : bench.onlyWhenNamed === true) continue
     const compared = soloCompared[bench.name]
     const bracketed = !soloMode && selected.length === 0 && compared !== undefined
     const before = bracketed ? runSolo(bench.name) : undefined
+    if (!soloMode) hostSteps.push([bench.name, hostStepNs()])
     process.stdout.write(`running ${bench.name} ...\n`)
     settleHeap()
     try {
@@ -126,7 +135,8 @@ const runBenches = async (): Promise<{ metrics: Record<string, Metric>; failures
       solo[name] = { value: single, fullOverSolo: better === "higher" ? full.value / single : single / full.value }
     }
   }
-  return { metrics, failures, solo }
+  if (!soloMode) hostSteps.push(["end", hostStepNs()])
+  return { metrics, failures, solo, hostSteps }
 }
 
 /** The metrics of `bench` run alone in a fresh process (same node flags), or why not. */
@@ -151,7 +161,7 @@ interface Row {
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en-US") : v.toPrecision(4))
 
-const { metrics, failures, solo } = await runBenches()
+const { metrics, failures, solo, hostSteps } = await runBenches()
 if (soloMode) {
   process.stdout.write(`${SOLO_MARK}${JSON.stringify(metrics)}\n`)
   process.exit(Object.keys(failures).length === 0 ? 0 : 1)
@@ -165,6 +175,18 @@ if (ratios.length > 0) {
     unit: "full/solo",
     goal: ">= 0.8",
     note: `worst of ${ratios.length} full/solo ratios (lower-is-better inverted): ${worstName}; solo = mean of the benchmark alone in a fresh process right before and right after its turn`
+  }
+}
+
+if (hostSteps.length > 1) {
+  const slowest = hostSteps.reduce((a, b) => (b[1] > a[1] ? b : a))
+  const fastest = hostSteps.reduce((a, b) => (b[1] < a[1] ? b : a))
+  metrics["bench.hostSpeedSpread"] = {
+    value: slowest[1] / fastest[1],
+    unit: "slowest/fastest",
+    note: `a fixed integer loop (Harness.hostStepNs) before each benchmark's turn and at the end: slowest before ${slowest[0]} (${
+      slowest[1].toFixed(3)
+    } ns/step), fastest before ${fastest[0]} (${fastest[1].toFixed(3)}); 1 = the host ran this process at one speed throughout`
   }
 }
 
