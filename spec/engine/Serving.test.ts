@@ -73,8 +73,9 @@ describe("serving turns", () => {
         const fiber = yield* Effect.forkChild(caller)
         const before = (yield* k.stats).samples
         // before the fix the caller and the kdamond ping-ponged in one synchronous loop and this
-        // timer never fired
-        yield* Effect.sleep("30 millis")
+        // timer never fired. 100 ms of 1 ms samples: a clean clone's suite, its two workers
+        // loading the 2-core machine, once let the kdamond take only 3 samples in 30 ms
+        yield* Effect.sleep("100 millis")
         order.push("timer")
         yield* Fiber.join(fiber)
         assert.isAbove(calls, 0)
