@@ -4,9 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
-import { mkdtempSync, readdirSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { readdirSync } from "node:fs"
 import { TestClock, TestConsole } from "effect/testing"
 import { main as tour } from "../examples/00-tour.ts"
 import { main as monitor } from "../examples/01-monitor.ts"
@@ -17,6 +15,7 @@ import { writePictures } from "../examples/04-pictures.ts"
 import { main as cache } from "../examples/06-instrumented-cache.ts"
 import { runSweep } from "../examples/07-sweep.ts"
 import { main as propertyTest } from "../examples/08-property-test.ts"
+import { testTempDir } from "./support/tempDir.ts"
 
 const lines = Effect.map(TestConsole.logLines, (ls) => ls.map(String))
 
@@ -72,7 +71,7 @@ describe("examples", () => {
 
   it.effect("04-pictures - text heatmap and WSS, then SVG and PNG pictures of stairs", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-pictures-"))
+      const dir = testTempDir("effect-damon-pictures-")
       yield* writePictures(dir)
       const out = (yield* lines).join("\n").split("\n")
       assert.match(out[0]!, /^# heatmap: 600 aggregations x [\d.]+ MiB monitored/)
@@ -107,7 +106,7 @@ describe("examples", () => {
 
   it.effect("07-sweep - a sweep's table with the Pareto front marked, and its picture", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      const dir = testTempDir("effect-damon-sweep-")
       yield* runSweep(dir)
       const out = (yield* lines).join("\n").split("\n")
       assert.match(out[0]!, /^# sweep of stairs: 4 settings, 3 s each/)

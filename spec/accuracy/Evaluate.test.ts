@@ -3,12 +3,12 @@
  * trace, determinism, bad options refused before running, a bad trace failing the run with its
  * line number, and the report's text.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { AccuracyReport, Evaluate } from "effect-damon/accuracy"
+import { testTempDir } from "../support/tempDir.ts"
 
 const stairs = { kind: "masim", name: "stairs" } as const
 const shippedTrace = new URL("../../data/traces/phases.lackey.gz", import.meta.url).pathname
@@ -64,7 +64,7 @@ describe("Evaluate", () => {
 
   it.effect("a malformed trace fails the run at once with its line number", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-bad-"))
+      const dir = testTempDir("effect-damon-bad-")
       const path = join(dir, "bad.lackey")
       writeFileSync(path, `${"I  0401000,4\n".repeat(1000)} L 1000,zz\n${"I  0401000,4\n".repeat(1000)}`)
       const e = yield* Effect.flip(Evaluate.evaluateDamon({ kind: "trace", path, accessesPerUs: 0.001 }, { durationUs: 3_600_000_000 }))

@@ -27,6 +27,7 @@ import { SEP } from "../../src/cli/DamoArgv.ts"
 import { version } from "../../src/cli/CliRun.ts"
 import { checkXml, readPng } from "../report/wellFormed.ts"
 import { runCliInProcess } from "../support/cliInProcess.ts"
+import { fileTempDir } from "../support/tempDir.ts"
 
 /** The parts of damo's kdamonds JSON (as `report damon --json` prints it) these tests read. */
 interface JsonContext {
@@ -42,7 +43,7 @@ interface KdamondsDoc {
 }
 
 const bin = fileURLToPath(new URL("../../bin/effect-damon.js", import.meta.url))
-const dir = mkdtempSync(join(tmpdir(), "effect-damon-bin-"))
+const dir = fileTempDir("effect-damon-bin-")
 
 interface Ran {
   readonly code: number | null

@@ -3,11 +3,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
 import { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cli } from "../../src/cli/Cli.ts"
 import { defaultOptions, runDemo } from "../../src/cli/Demo.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 const run = Command.runWith(cli, { version: "0.1.0" })
 const output = Effect.map(TestConsole.logLines, (ls) => ls.map(String).join("\n"))
@@ -65,7 +65,7 @@ describe("demo", () => {
 
   it.effect("demo - a malformed masim file is an error naming file, line and reason; nothing runs", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-"))
+      const dir = testTempDir("effect-damon-")
       const file = join(dir, "bad.cfg")
       writeFileSync(file, "a, 4096\n\nphase\n1000\nb, 1, 64, 1\n")
       const exit = yield* Effect.exit(runDemo({ ...defaultOptions, workload: file }))

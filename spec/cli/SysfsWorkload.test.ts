@@ -6,10 +6,10 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestConsole } from "effect/testing"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli } from "../../src/cli/CliRun.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 const run = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -37,7 +37,7 @@ describe("sysfs offline", () => {
 
   it.effect("read of a directory after --kdamonds prints every file the kdamonds JSON set", () =>
     Effect.gen(function*() {
-      const file = join(mkdtempSync(join(tmpdir(), "effect-damon-sysfs-")), "kd.json")
+      const file = join(testTempDir("effect-damon-sysfs-"), "kd.json")
       writeFileSync(file, JSON.stringify({
         kdamonds: [{ contexts: [{ ops: "paddr", targets: [{ regions: [{ start: "4 KiB", end: "1 GiB" }] }], schemes: [{ action: "lru_prio" }] }] }]
       }))

@@ -6,10 +6,9 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createServer } from "node:http"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runCli } from "../../src/cli/CliRun.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 /** A collector that keeps every request's path and body. */
 const collector = Effect.acquireRelease(
@@ -36,7 +35,7 @@ describe("--otlp", () => {
   it.live("record exports its spans (the command, Damon.start) and the kdamond's metrics to the collector", () =>
     Effect.gen(function*() {
       const c = yield* collector
-      const out = join(mkdtempSync(join(tmpdir(), "effect-damon-otlp-")), "otlp.data")
+      const out = join(testTempDir("effect-damon-otlp-"), "otlp.data")
       const code = yield* runCli(["record", "--duration", "2s", "-o", out, "--otlp", c.url]).pipe(Effect.provide(NodeServices.layer))
       assert.strictEqual(code, 0)
       const traces = c.received.filter((r) => r.path === "/v1/traces").map((r) => r.body).join("\n")

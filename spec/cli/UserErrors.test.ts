@@ -7,12 +7,12 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestConsole } from "effect/testing"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { runCli, version } from "../../src/cli/CliRun.ts"
+import { fileTempDir } from "../support/tempDir.ts"
 
-const dir = mkdtempSync(join(tmpdir(), "effect-damon-cli-"))
+const dir = fileTempDir("effect-damon-cli-")
 const badJson = join(dir, "bad.json")
 writeFileSync(badJson, JSON.stringify({ kdamonds: [{ contexts: [{ ops: "vaddr", targets: [{ pid: 42 }], intervals: { sample_us: "5 parsecs" } }] }] }))
 const notJson = join(dir, "not.json")

@@ -5,8 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { makeRng } from "../../src/core/Rng.ts"
 import * as BearerToken from "../../src/http/BearerToken.ts"
@@ -15,6 +14,7 @@ import * as HostRules from "../../src/http/HostRules.ts"
 import * as Listing from "../../src/http/Listing.ts"
 import * as RequestGuard from "../../src/http/RequestGuard.ts"
 import type { DamonError } from "../../src/model/DamonError.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 const failure = <A>(r: Result.Result<A, DamonError>): DamonError => {
   if (Result.isSuccess(r)) return assert.fail(`expected a failure, got ${JSON.stringify(r.success)}`)
@@ -170,7 +170,7 @@ describe("BearerToken", () => {
 
   it.effect("readTokenFile: the content without its newline; refused when others may read it or it is missing", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "damon-token-"))
+      const dir = testTempDir("damon-token-")
       const file = join(dir, "token")
       writeFileSync(file, "0123456789abcdef-token\n")
       chmodSync(file, 0o600)

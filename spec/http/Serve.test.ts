@@ -9,15 +9,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
+import { chmodSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runServe, type ServeOptions, serveLayer } from "../../src/cli/Serve.ts"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import { Sysfs } from "../../src/sysfs/Sysfs.ts"
 import { runCliInProcess } from "../support/cliInProcess.ts"
 import { errorOf, get, put, putAll } from "./support.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 const options: ServeOptions = { port: 0, host: "127.0.0.1", workload: "stairs", seed: 1, time: "virtual" }
 
@@ -104,7 +104,7 @@ describe("serve", () => {
 
   it.live("the CLI - a bad port, host or token file: one line on stderr naming it, exit code 1, no stack", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "damon-serve-"))
+      const dir = testTempDir("damon-serve-")
       const openToken = join(dir, "token")
       writeFileSync(openToken, "0123456789abcdef0123\n", { mode: 0o644 })
       chmodSync(openToken, 0o644)
@@ -129,7 +129,7 @@ describe("serve", () => {
 
   it.live("the CLI - --token-file: 401 without the token, served with it", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "damon-serve-"))
+      const dir = testTempDir("damon-serve-")
       const file = join(dir, "token")
       writeFileSync(file, "cli-token-0123456789abcdef\n", { mode: 0o600 })
       const listening = yield* Deferred.make<string>()
