@@ -9,11 +9,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Sweep } from "effect-damon/accuracy"
 import { execFileSync, spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { symlinkSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { testTempDir } from "../support/tempDir.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc")
@@ -25,9 +25,9 @@ const options: Sweep.SweepOptions = {
 }
 
 describe("the built package", () => {
-  it("runs a sweep on a worker thread from dist/, with the sources' results", async () => {
-    const tmp = mkdtempSync(join(tmpdir(), "effect-damon-dist-"))
-    try {
+  it.live("runs a sweep on a worker thread from dist/, with the sources' results", () =>
+    Effect.gen(function*() {
+      const tmp = testTempDir("effect-damon-dist-")
       // the build's JavaScript, without its type check (the suite's first step), declarations or
       // source maps: a second instead of two
       execFileSync(
@@ -41,6 +41,7 @@ describe("the built package", () => {
       symlinkSync(join(root, "node_modules"), join(tmp, "node_modules"), "dir")
       writeFileSync(join(tmp, "package.json"), JSON.stringify({ type: "module" }))
       const program = join(tmp, "sweep.js")
+      // a program of its own (its edge runs the effect), as a user of the package writes one
       writeFileSync(
         program,
         `import { Effect } from "effect"
@@ -52,11 +53,8 @@ describe("the built package", () => {
       assert.strictEqual(run.status, 0, run.stderr)
       const packaged = JSON.parse(run.stdout) as { workers: number; points: ReadonlyArray<Sweep.SweepPoint> }
       assert.strictEqual(packaged.workers, 1)
-      const sources = await Effect.runPromise(Sweep.run({ ...options, workers: 0 }))
+      const sources = yield* Sweep.run({ ...options, workers: 0 })
       assert.strictEqual(packaged.points.length, 2)
       assert.deepStrictEqual(packaged.points, JSON.parse(JSON.stringify(sources.points)))
-    } finally {
-      rmSync(tmp, { recursive: true, force: true })
-    }
-  }, 120_000)
+    }), 120_000)
 })
