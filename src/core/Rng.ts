@@ -24,6 +24,12 @@ export interface Rng {
    * state in registers for the loop.
    */
   readonly randRegions?: (regions: ReadonlyArray<SamplingRange>, n: number, out: Float64Array) => void
+  /**
+   * Optional batch form of `rand` over ranges held in typed arrays: for each `i < n` draws
+   * `rand(starts[i], starts[i] + spans[i])` into `out[i]` (`NaN` for an empty range), the same
+   * numbers as {@link randRegions} over regions with those ranges, without touching a region.
+   */
+  readonly randSpans?: (starts: Float64Array, spans: Float64Array, n: number, out: Float64Array) => void
 }
 
 /** What {@link Rng.randRegions} draws in: a region's range and its sampling address. */
@@ -121,5 +127,34 @@ export const makeRng = (seed: number, state?: ReadonlyArray<number>): Rng => {
     st[2] = c0
     st[3] = d0
   }
-  return { rand, float, next32, randRegions, state: () => [st[0]! >>> 0, st[1]! >>> 0, st[2]! >>> 0, st[3]! >>> 0] }
+  const randSpans = (starts: Float64Array, spans: Float64Array, n: number, out: Float64Array): void => {
+    let a0 = st[0]!
+    let b0 = st[1]!
+    let c0 = st[2]!
+    let d0 = st[3]!
+    for (let i = 0; i < n; i++) {
+      const l = starts[i]!
+      const span = spans[i]!
+      let x = l
+      if (span > TWO_32) {
+        st.set([a0, b0, c0, d0])
+        x = rand(l, l + span)
+        ;[a0, b0, c0, d0] = [st[0]!, st[1]!, st[2]!, st[3]!]
+      } else if (span > 1) {
+        // `next32()` inline, as in `randRegions`.
+        const t = (a0 + b0 + d0) | 0
+        d0 = (d0 + 1) | 0
+        a0 = b0 ^ (b0 >>> 9)
+        b0 = (c0 + (c0 << 3)) | 0
+        c0 = (((c0 << 21) | (c0 >>> 11)) + t) | 0
+        x = l + Math.floor(((t >>> 0) * span) / TWO_32)
+      }
+      out[i] = span > 0 ? x : Number.NaN
+    }
+    st[0] = a0
+    st[1] = b0
+    st[2] = c0
+    st[3] = d0
+  }
+  return { rand, float, next32, randRegions, randSpans, state: () => [st[0]! >>> 0, st[1]! >>> 0, st[2]! >>> 0, st[3]! >>> 0] }
 }

@@ -120,6 +120,11 @@ export interface ControlState {
   readonly nowUs: () => number
   /** User functions run so far (calls and walk visits): `OpsEnv.userRuns`. */
   userRuns: number
+  /**
+   * Run before every call's user function: brings the regions up to date (`DamonOps.settle`),
+   * since the function may read or change them. Set by the kdamond; a no-op until then.
+   */
+  beforeUser: () => void
 }
 
 /** Creates an empty control state. */
@@ -135,7 +140,8 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
     obsolete: false,
     stats,
     nowUs,
-    userRuns: 0
+    userRuns: 0,
+    beforeUser: () => {}
   }))
 
 /** Entries the request lists hold, withdrawn ones included until the loop prunes them. Constant time. */
@@ -180,6 +186,7 @@ const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void =
   else control.stats.callsServed++
   req.runs++
   control.userRuns++
+  control.beforeUser()
   // `runUserFn` inline: a repeat call that returns allocates nothing (it runs every sample).
   let value: unknown
   try {

@@ -246,6 +246,23 @@ const checkAccesses = (st: LoopState): boolean => {
   return true
 }
 
+/**
+ * `ops.settle`: the regions up to date with the samples the ops set kept aside
+ * (`OpsEnv.settles`). Run before anything reads or changes the regions: a user function
+ * (`ControlState.beforeUser`), the merge, a scheme pass, an ops update, the stop. A throw stops
+ * the kdamond with `OpsFailed`; false then.
+ */
+export const settleRegions = (st: LoopState): boolean => {
+  const settle = st.ops.settle
+  if (settle === undefined) return true
+  try {
+    settle(st.ctx)
+    return true
+  } catch (cause) {
+    return opsThrew(st, "settle", cause)
+  }
+}
+
 /** Merge at an aggregation boundary, then the R2 `damon_apply_min_nr_regions()`. */
 const mergeAtBoundary = (st: LoopState): void => {
   mergeRegions(st.ctx, Math.floor(st.maxNrAccesses / 10), st.szLimit)
@@ -262,6 +279,7 @@ const applySchemesPhase = (st: LoopState): boolean => {
     st.seam.cancelWalk(st.control, ctx, "the context has no schemes")
     return true
   }
+  if (anySchemeDue(ctx) && !settleRegions(st)) return false
   st.dueSchemes.length = 0
   let applied = false
   const ok = guardOps(st, "applyScheme", () => {
@@ -274,6 +292,13 @@ const applySchemesPhase = (st: LoopState): boolean => {
     st.hub.publish((seq) => ({ _tag: "SchemesApplied", seq, atUs, sis, schemes }))
   }
   return ok
+}
+
+/** Whether some scheme's apply interval has come (`applySchemes` then reads the regions). */
+const anySchemeDue = (ctx: DamonCtx): boolean => {
+  const schemes = ctx.schemes
+  for (let i = 0; i < schemes.length; i++) if (ctx.passedSampleIntervals >= schemes[i]!.nextApplySis) return true
+  return false
 }
 
 /** Copies the regions for an `Aggregated` event. */
@@ -327,7 +352,7 @@ const updateOps = (st: LoopState, lUpdate: number): boolean => {
   if (ctx.passedSampleIntervals < lUpdate) return true
   ctx.nextOpsUpdateSis = lUpdate + Math.floor(ctx.attrs.opsUpdateIntervalUs / sampleDivisor(ctx.attrs))
   const update = st.ops.update
-  return update === undefined || guardOps(st, "update", () => update(ctx, st.env))
+  return update === undefined || (settleRegions(st) && guardOps(st, "update", () => update(ctx, st.env)))
 }
 
 /** What an iteration's synchronous part ends with, besides a sample deadline (>= 0). */
@@ -419,7 +444,10 @@ const afterSample = (st: LoopState, lAggr: number, lUpdate: number): boolean => 
   const ctx = st.ctx
   if (!checkAccesses(st)) return false
   const atBoundary = ctx.passedSampleIntervals >= lAggr
-  if (atBoundary) mergeAtBoundary(st)
+  if (atBoundary) {
+    if (!settleRegions(st)) return false
+    mergeAtBoundary(st)
+  }
   // Calls and schemes run after the merge so they see complete aggregated counts (kernel).
   serveAtLoopPoint(st.control, ctx, atBoundary)
   if (!applySchemesPhase(st)) return false
@@ -434,6 +462,7 @@ const afterSample = (st: LoopState, lAggr: number, lUpdate: number): boolean => 
  */
 export const terminate = (st: LoopState, reason: StopReason): void => {
   const ctx = st.ctx
+  settleRegions(st)
   const cleanupTarget = st.ops.cleanupTarget
   if (cleanupTarget !== undefined) for (const t of ctx.targets) guardOps(st, "cleanupTarget", () => cleanupTarget(ctx, t))
   ctx.targets = []

@@ -37,7 +37,7 @@ import {
 import { EngineSeam } from "./EngineSeam.ts"
 import { makeHub, type StopReason } from "./Events.ts"
 import type { CallOptions, Kdamond, KdamondOptions } from "./Kdamond.ts"
-import { checkGoalsMeasurable, type LoopState, run, stepSample } from "./KdamondLoop.ts"
+import { checkGoalsMeasurable, type LoopState, run, settleRegions, stepSample } from "./KdamondLoop.ts"
 import * as KdamondStats from "./KdamondStats.ts"
 import type { World } from "./World.ts"
 
@@ -79,7 +79,16 @@ export const start = (
     const st: LoopState = {
       ctx: deps.ctx,
       ops: deps.ops,
-      env: { rng, nowUs: world.nowUs, userRuns: () => control.userRuns },
+      env: {
+        rng,
+        nowUs: world.nowUs,
+        userRuns: () => control.userRuns,
+        // The loop settles the ops set it runs, so it may keep samples aside if it can settle
+        // (an ops set that wraps vaddr without passing `settle` on gets per-sample writes).
+        get settles() {
+          return st.ops.settle !== undefined
+        }
+      },
       world,
       // Joined here, before the fiber runs, so virtual time waits for its first phase.
       participant: world.join(),
@@ -113,6 +122,7 @@ export const start = (
       nrAggregations: 0,
       stopReason: undefined
     }
+    control.beforeUser = () => void settleRegions(st)
     let running = true
     const finish = (reason: StopReason) =>
       Effect.andThen(

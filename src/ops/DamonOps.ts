@@ -28,6 +28,13 @@ export interface OpsEnv {
    * did not move. Absent: assume anything changed.
    */
   readonly userRuns?: () => number
+  /**
+   * True when the engine calls {@link DamonOps.settle} (the ops set being called has one)
+   * before anything reads or changes the regions (a user function, a merge, a scheme pass, an ops update, the stop). An ops set may
+   * then keep a sample's results in its own arrays and write them into the regions at `settle`,
+   * instead of at every sample. Absent or false: every hook leaves the regions up to date.
+   */
+  readonly settles?: boolean
 }
 
 /** Out-parameter of {@link DamonOps.applyScheme}, reused across calls to avoid allocation. */
@@ -61,6 +68,12 @@ export interface DamonOps {
    * return the largest `nrAccesses`.
    */
   readonly checkAccesses?: (ctx: DamonCtx, env: OpsEnv) => number
+  /**
+   * Writes into the regions what `prepareAccessChecks` and `checkAccesses` kept aside while
+   * `OpsEnv.settles` allowed it; afterwards the regions are exactly what per-sample writes would
+   * have made them. No effect when nothing is kept.
+   */
+  readonly settle?: (ctx: DamonCtx) => void
   /** DAMOS prioritisation score of a region in [0, 99]. */
   readonly getSchemeScore?: (ctx: DamonCtx, target: Target, region: Region, scheme: Damos) => number
   /** Applies a scheme's action to a region; fills `out` (bytes applied, passed ops filters, cost). */

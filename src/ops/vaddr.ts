@@ -7,6 +7,7 @@
  * `init`/`update`.
  */
 import { lenWindowOf, nomvsumQuotients, recordAccessIn } from "../core/AccessRate.ts"
+import { u32 } from "../internal/uint.ts"
 import type { Rng } from "../core/Rng.ts"
 import { threeRegions } from "../core/ThreeRegions.ts"
 import { DAMON_MIN_REGION_SZ, type DamonCtx } from "../model/DamonCtx.ts"
@@ -68,6 +69,76 @@ const madviseAction = (action: Action): MemAction | undefined => {
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
 
 /**
+ * What vaddr keeps of a target's regions between two settles (`OpsEnv.settles`): their ranges,
+ * their `nrAccesses` at the first check, the accesses seen since and how many samples those are.
+ */
+interface Kept {
+  regions: ReadonlyArray<Region>
+  n: number
+  lenWindow: number
+  readonly starts: Float64Array
+  readonly spans: Float64Array
+  readonly nrAccesses: Uint32Array
+  readonly hits: Uint32Array
+  /** Samples counted in `hits`, not yet in the regions. */
+  k: number
+  /** The slot's `addrs` were drawn from `starts`/`spans`: `samplingAddr` not yet written. */
+  drawPending: boolean
+}
+
+/** One target's sampling state in a vaddr instance (see `drawn` in {@link makeVaddrOps}). */
+interface TargetSlot {
+  readonly addrs: Float64Array
+  /** The regions array `addrs` was drawn for; `undefined`: nothing drawn. */
+  regions: ReadonlyArray<Region> | undefined
+  n: number
+  /** Set while the ops set keeps this target's counts aside. */
+  kept: Kept | undefined
+  /** Arrays for `kept`, reused from one settle to the next. */
+  readonly keepArrays: Kept
+  /**
+   * Checks that record straight into the regions before keeping again: set when a settle came
+   * right after the keeping check (a user function at every sample), where keeping only costs.
+   */
+  skipKeeps: number
+}
+
+const makeSlot = (n: number): TargetSlot => ({
+  addrs: new Float64Array(n),
+  regions: undefined,
+  n: 0,
+  kept: undefined,
+  keepArrays: {
+    regions: [],
+    n: 0,
+    lenWindow: 0,
+    starts: new Float64Array(n),
+    spans: new Float64Array(n),
+    nrAccesses: new Uint32Array(n),
+    hits: new Uint32Array(n),
+    k: 0,
+    drawPending: false
+  },
+  skipKeeps: 0
+})
+
+/** Checks a slot records straight into the regions after a keep that a settle wasted. */
+const SKIP_KEEPS = 16
+
+/** Starts keeping `regions` (the first `n`) in `slot`; the caller fills the ranges and counts. */
+const keepFor = (slot: TargetSlot, regions: ReadonlyArray<Region>, n: number, lenWindow: number): Kept => {
+  const k = slot.keepArrays
+  k.regions = regions
+  k.n = n
+  k.lenWindow = lenWindow
+  k.hits.fill(0, 0, n)
+  k.k = 0
+  k.drawPending = false
+  slot.kept = k
+  return k
+}
+
+/**
  * Builds one vaddr (or fvaddr) instance for one kdamond; all its state (the folio cache of the
  * access check, the sampling window) lives in the instance; `last_applied` is the scheme's
  * `lastApplied` (a physical folio address).
@@ -124,31 +195,80 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     return batchAddrs
   }
 
+  /** The moving sum's quotients for the current window length (see `nomvsumQuotients`). */
+  let quotients = nomvsumQuotients(1)
+  let quotientsLen = 1
+
   /**
-   * Per target index, the sampling addresses the last prepare drew and the regions array they
-   * were drawn for (`undefined`: none drawn), and `OpsEnv.userRuns` then. The check reuses them
+   * Per target index: the sampling addresses the last prepare drew and the regions array they
+   * were drawn for (`undefined`: none drawn), with `OpsEnv.userRuns` then. The check reuses them
    * when the target still has that array, as long, and no user function ran since: one pass over
    * the regions fewer per sample (a region object read is a cache miss at a thousand regions).
+   *
+   * While the engine settles (`OpsEnv.settles`), the slot also holds the regions' ranges and
+   * counts since the first check after the last `settle` (`kept`): later samples draw from
+   * `starts`/`spans` and count into `hits` without touching a region object, and `settle` writes
+   * the `k` kept samples and the last draw into the regions in one pass.
    */
-  const drawn: Array<{ addrs: Float64Array; regions: ReadonlyArray<Region> | undefined; n: number }> = []
+  const drawn: Array<TargetSlot> = []
   let drawnUserRuns = -1
-  /** Target `ti`'s drawn-address slot, with room for `n` addresses. */
-  const drawnFor = (ti: number, n: number): Float64Array => {
+  /** Whether some slot keeps samples or a draw that `settle` has to write. */
+  let anyKept = false
+  /**
+   * Writes the kept samples and the last kept draw into the regions: `k` samples of the moving
+   * sum at once (its u32 steps add up modulo 2^32, and `lastNrAccesses`, hence the quotient, is
+   * the same in each), `nrAccesses` plus the hits, `samplingAddr` the drawn address (the range's
+   * start where the range was empty). Bit for bit what per-sample writes give.
+   */
+  const settle = (): void => {
+    if (!anyKept) return
+    anyKept = false
+    const q = quotients
+    for (const d of drawn) {
+      const k = d?.kept
+      if (k === undefined) continue
+      d!.kept = undefined
+      if (k.k === 0) d!.skipKeeps = SKIP_KEEPS
+      const regions = k.regions
+      const n = Math.min(k.n, regions.length)
+      const samples = k.k
+      if (samples > 0) {
+        const hits = k.hits
+        const lenWindow = k.lenWindow
+        const useTable = lenWindow === quotientsLen
+        for (let i = 0; i < n; i++) {
+          const r = regions[i]!
+          const h = hits[i]!
+          const last = r.lastNrAccesses
+          const t = useTable ? q[last] : undefined
+          const quotient = t !== undefined ? t : Math.floor(u32(last * 10000) / lenWindow)
+          r.nrAccessesBp = u32(r.nrAccessesBp - samples * quotient + h * 10000)
+          r.nrAccesses = u32(r.nrAccesses + h)
+        }
+      }
+      if (k.drawPending) {
+        const addrs = d!.addrs
+        for (let i = 0; i < n; i++) {
+          const a = addrs[i]!
+          regions[i]!.samplingAddr = a === a ? a : k.starts[i]!
+        }
+      }
+    }
+  }
+
+  /** Target `ti`'s slot, with room for `n` regions. */
+  const slotFor = (ti: number, n: number): TargetSlot => {
     let d = drawn[ti]
     if (d === undefined) {
-      d = { addrs: new Float64Array(n), regions: undefined, n: 0 }
+      d = makeSlot(n)
       drawn[ti] = d
     } else if (d.addrs.length < n) {
-      d.addrs = new Float64Array(n)
+      // More regions than before: they changed, so whatever was kept is settled first.
+      if (d.kept !== undefined) settle()
+      d = makeSlot(n)
+      drawn[ti] = d
     }
-    return d.addrs
-  }
-  /** Records what target `ti`'s slot holds (`undefined`: nothing usable). */
-  const setDrawn = (ti: number, regions: ReadonlyArray<Region> | undefined, n: number): void => {
-    const d = drawn[ti]
-    if (d === undefined) return
-    d.regions = regions
-    d.n = n
+    return d
   }
 
   /** `damon_va_prepare_access_checks()`: a random sampling address per region, its page made old. */
@@ -160,13 +280,21 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     for (let ti = 0; ti < targets.length; ti++) {
       const t = targets[ti]!
       const pid = t.pid
-      setDrawn(ti, undefined, 0)
+      const slot = drawn[ti]
+      if (slot !== undefined) slot.regions = undefined
       if (pid === null || !space.processAlive(pid, now)) continue
       const regions = t.regions
       const n = regions.length
       if (s.mkoldBatch !== undefined) {
-        const addrs = drawnFor(ti, n)
-        if (env.rng.randRegions !== undefined) env.rng.randRegions(regions, n, addrs)
+        const d = slotFor(ti, n)
+        const addrs = d.addrs
+        const kept = d.kept
+        // Kept for other regions: a caller changed them without settling first.
+        if (kept !== undefined && (kept.regions !== regions || kept.n !== n)) settle()
+        if (d.kept !== undefined && env.rng.randSpans !== undefined) {
+          env.rng.randSpans(d.kept.starts, d.kept.spans, n, addrs)
+          d.kept.drawPending = true
+        } else if (env.rng.randRegions !== undefined) env.rng.randRegions(regions, n, addrs)
         else {
           for (let i = 0; i < n; i++) {
             const r = regions[i]!
@@ -175,7 +303,8 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
             addrs[i] = a < r.end ? a : Number.NaN
           }
         }
-        setDrawn(ti, regions, n)
+        d.regions = regions
+        d.n = n
         s.mkoldBatch(pid, addrs, n, now)
       } else {
         for (let i = 0; i < n; i++) {
@@ -192,10 +321,6 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
   /** Whether no user function ran since the last prepare (`OpsEnv.userRuns`). */
   const unchangedSinceDrawn = (env: OpsEnv): boolean =>
     drawnUserRuns >= 0 && env.userRuns !== undefined && env.userRuns() === drawnUserRuns
-
-  /** The moving sum's quotients for the current window length (see `nomvsumQuotients`). */
-  let quotients = nomvsumQuotients(1)
-  let quotientsLen = 1
 
   /** The per-address check of one live target's regions, through `st`'s folio cache. */
   const checkEach = (s: AccessSampler, pid: number, regions: ReadonlyArray<Region>, now: number): void => {
@@ -272,11 +397,51 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       } else {
         checkEach(s, pid, regions, now)
       }
+      const slot = drawn[ti]
+      const held = slot?.kept
+      // Kept for other regions or another window: a caller changed them without settling first.
+      if (held !== undefined && (held.regions !== regions || held.n !== n || held.lenWindow !== lenWindow)) settle()
+      const kept = slot?.kept
+      if (kept !== undefined) {
+        // Counted aside (`OpsEnv.settles`): the regions' counts are the kept ones plus `hits`.
+        const hits = kept.hits
+        const nr0 = kept.nrAccesses
+        for (let i = 0; i < n; i++) {
+          const h = hits[i]! + out[i]!
+          hits[i] = h
+          const v = (nr0[i]! + h) >>> 0
+          if (v > max) max = v
+        }
+        kept.k++
+        continue
+      }
+      const keepSlot = env.settles === true ? slotFor(ti, n) : undefined
+      if (keepSlot === undefined || keepSlot.skipKeeps > 0) {
+        if (keepSlot !== undefined) keepSlot.skipKeeps--
+        for (let i = 0; i < n; i++) {
+          const r = regions[i]!
+          recordAccessIn(r, out[i] === 1, lenWindow, q)
+          if (r.nrAccesses > max) max = r.nrAccesses
+        }
+        continue
+      }
+      // The first check since a settle: recorded into the regions, whose ranges and counts are
+      // kept in the same pass, so the next samples need not read them.
+      const k = keepFor(keepSlot, regions, n, lenWindow)
+      const starts = k.starts
+      const spans = k.spans
+      const nr = k.nrAccesses
       for (let i = 0; i < n; i++) {
         const r = regions[i]!
         recordAccessIn(r, out[i] === 1, lenWindow, q)
-        if (r.nrAccesses > max) max = r.nrAccesses
+        const v = r.nrAccesses
+        if (v > max) max = v
+        const l = r.start
+        starts[i] = l
+        spans[i] = r.end - l
+        nr[i] = v
       }
+      anyKept = true
     }
     return max
   }
@@ -286,6 +451,7 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     ...(fixed ? {} : { init, update }),
     prepareAccessChecks,
     checkAccesses,
+    settle,
     /** `damon_va_scheme_score()`. */
     getSchemeScore: (ctx, _t, r, s) => {
       switch (s.action) {
@@ -348,6 +514,7 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     cleanup: () => {
       st.set(makeSampleState())
       drawn.length = 0
+      anyKept = false
     },
     ...(space.metrics === undefined ? {} : { system: space.metrics })
   }
