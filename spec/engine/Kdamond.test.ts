@@ -141,6 +141,33 @@ describe("stats", () => {
       yield* Fiber.await(pending)
       assert.strictEqual((yield* k.stats).callsCanceled, 1)
     }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
+
+  it.effect("stats - regionChecks adds up the regions of every target at each check (not after the merge)", () => {
+    const seen = { checks: 0, atLoop: 0 }
+    const fake = makeFakeOps({ hot, initRange: range })
+    const counting = () => {
+      const ops = fake()
+      return {
+        ...ops,
+        checkAccesses: (ctx: Parameters<NonNullable<typeof ops.checkAccesses>>[0], env: Parameters<NonNullable<typeof ops.checkAccesses>>[1]) => {
+          for (const t of ctx.targets) seen.checks += t.regions.length
+          return ops.checkAccesses!(ctx, env)
+        }
+      }
+    }
+    return Effect.gen(function*() {
+      const k = yield* (yield* Damon.Damon).start({ ...config, targets: [{}, {}], attrs: { minNrRegions: 3, maxNrRegions: 40 } }, { seed: 1, stopAtUs: 2_000_000 })
+      yield* Effect.forkChild(k.damonCallRepeat((ctx) => {
+        for (const t of ctx.targets) seen.atLoop += t.regions.length
+      }, { at: "loop" }), { startImmediately: true })
+      yield* k.join
+      const s = yield* k.stats
+      assert.strictEqual(s.samples, 400)
+      assert.strictEqual(s.regionChecks, seen.checks)
+      // the merge at each boundary comes between the check and the loop point
+      assert.notStrictEqual(seen.atLoop, seen.checks)
+    }).pipe(Effect.provide(layerWith({ fake: counting })), Effect.provide(World.layerVirtual))
+  })
 })
 
 describe("Events", () => {

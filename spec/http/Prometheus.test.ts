@@ -23,6 +23,7 @@ const snapshot: MetricsSnapshot = [
     running: true,
     stats: {
       samples: 120,
+      regionChecks: 1980,
       aggregations: 6,
       nrRegions: 17,
       callsServed: 5,
@@ -52,6 +53,9 @@ damon_kdamond_running{kdamond="1"} 0
 # HELP damon_kdamond_samples_total Sample intervals done since the kdamond started.
 # TYPE damon_kdamond_samples_total counter
 damon_kdamond_samples_total{kdamond="0"} 120
+# HELP damon_kdamond_region_checks_total Region checks (one page each) done since the kdamond started.
+# TYPE damon_kdamond_region_checks_total counter
+damon_kdamond_region_checks_total{kdamond="0"} 1980
 # HELP damon_kdamond_aggregations_total Aggregation windows completed since the kdamond started.
 # TYPE damon_kdamond_aggregations_total counter
 damon_kdamond_aggregations_total{kdamond="0"} 6

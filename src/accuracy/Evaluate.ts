@@ -197,8 +197,6 @@ export const evaluateDamon = (w: WorkloadSpec, options: EvaluateOptions): Effect
       Effect.gen(function*() {
         const damon = yield* Damon.Damon
         const windows: Array<WindowAccuracy> = []
-        let samples = 0
-        let checks = 0
         const kdamond = yield* damon.start({ ops: "vaddr", targets: [{ pid: run.pid }], attrs: c.attrs }, { seed: c.seed, stopAtUs: c.durationUs })
         const onWindow = (ctx: DamonCtx): void => {
           const truth = run.closeWindow(world.nowUs())
@@ -207,16 +205,13 @@ export const evaluateDamon = (w: WorkloadSpec, options: EvaluateOptions): Effect
           const regions: ReadonlyArray<EstimateRegion> = ctx.targets[0]!.regions
           windows.push(windowAccuracy(truth, { regions, maxNrAccesses: Attrs.maxNrAccesses(ctx.attrs) }, { hotThreshold: c.hotThreshold }))
         }
-        const onSample = (ctx: DamonCtx): void => {
-          samples++
-          for (const t of ctx.targets) checks += t.regions.length
-        }
         const aggregations = yield* Effect.forkChild(Effect.ignore(kdamond.damonCallRepeat(onWindow, { at: "aggregation" })), { startImmediately: true })
-        const sampling = yield* Effect.forkChild(Effect.ignore(kdamond.damonCallRepeat(onSample, { at: "loop" })), { startImmediately: true })
         yield* kdamond.join
         yield* Fiber.join(aggregations)
-        yield* Fiber.join(sampling)
-        return evaluationOf("damon", w, c, windows, samples, checks)
+        // The regions checked, counted by the kdamond at each check (no user function at every
+        // sample, which would keep vaddr writing every sample; see `DamonOps.settle`).
+        const stats = yield* kdamond.stats
+        return evaluationOf("damon", w, c, windows, stats.samples, stats.regionChecks)
       })
     )
   })

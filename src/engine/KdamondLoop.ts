@@ -229,6 +229,7 @@ const minWatermarkWaitUs = (st: LoopState): number | undefined => {
 const checkAccesses = (st: LoopState): boolean => {
   st.ctx.passedSampleIntervals++
   st.stats.samples++
+  st.stats.regionChecks += nrRegions(st.ctx)
   const check = st.ops.checkAccesses
   if (check !== undefined) {
     try {

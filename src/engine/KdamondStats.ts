@@ -16,6 +16,8 @@ export const latencyBucketsUs: ReadonlyArray<number> = [10, 50, 100, 500, 1_000,
 export interface KdamondStats {
   /** Sample intervals done since start. */
   samples: number
+  /** Region checks done since start: at each sample, the regions of every target (one page each). */
+  regionChecks: number
   /** Aggregation windows completed since start. */
   aggregations: number
   /** Regions over all targets after the last aggregation (reset and split). */
@@ -36,6 +38,7 @@ export interface KdamondStats {
 /** Fresh counters. */
 export const make = (): KdamondStats => ({
   samples: 0,
+  regionChecks: 0,
   aggregations: 0,
   nrRegions: 0,
   callsServed: 0,

@@ -93,6 +93,12 @@ type Spec<A> = readonly [name: string, type: MetricType, help: string, get: (a: 
 const kdamondSpecs: ReadonlyArray<Spec<KdamondStats>> = [
   ["damon_kdamond_samples_total", "counter", "Sample intervals done since the kdamond started.", (s) => s.samples],
   [
+    "damon_kdamond_region_checks_total",
+    "counter",
+    "Region checks (one page each) done since the kdamond started.",
+    (s) => s.regionChecks
+  ],
+  [
     "damon_kdamond_aggregations_total",
     "counter",
     "Aggregation windows completed since the kdamond started.",
