@@ -280,7 +280,9 @@ const applySchemesPhase = (st: LoopState): boolean => {
     st.seam.cancelWalk(st.control, ctx, "the context has no schemes")
     return true
   }
-  if (anySchemeDue(ctx) && !settleRegions(st)) return false
+  // No scheme due: the pass would do nothing (every scheme is skipped, nothing is scored).
+  if (!anySchemeDue(ctx)) return true
+  if (!settleRegions(st)) return false
   st.dueSchemes.length = 0
   let applied = false
   const ok = guardOps(st, "applyScheme", () => {
