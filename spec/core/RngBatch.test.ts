@@ -6,17 +6,21 @@
 import { assert, describe, it } from "@effect/vitest"
 import { makeRng } from "../../src/core/Rng.ts"
 
+/** Up to 49 ranges of every kind (empty, one byte, up to 2^32, exactly 2^32, wider), drawn from `shape`. */
+const rangesOf = (shape: ReturnType<typeof makeRng>) =>
+  Array.from({ length: shape.rand(0, 50) }, () => {
+    const start = shape.rand(0, 2 ** 47)
+    const kind = shape.rand(0, 5)
+    const span = kind === 0 ? 0 : kind === 1 ? 1 : kind === 2 ? shape.rand(2, 2 ** 32 + 1) : kind === 3 ? shape.rand(2 ** 32 + 1, 2 ** 45) : 2 ** 32
+    return { start, end: start + span, samplingAddr: -1 }
+  })
+
 describe("Rng.randRegions", () => {
   it("draws what rand draws, in order, and leaves the same state (300 seeded batches)", () => {
     const shape = makeRng(99)
     for (let seed = 0; seed < 300; seed++) {
-      const n = shape.rand(0, 50)
-      const regions = Array.from({ length: n }, () => {
-        const start = shape.rand(0, 2 ** 47)
-        const kind = shape.rand(0, 5)
-        const span = kind === 0 ? 0 : kind === 1 ? 1 : kind === 2 ? shape.rand(2, 2 ** 32 + 1) : kind === 3 ? shape.rand(2 ** 32 + 1, 2 ** 45) : 2 ** 32
-        return { start, end: start + span, samplingAddr: -1 }
-      })
+      const regions = rangesOf(shape)
+      const n = regions.length
       const batch = makeRng(seed)
       const single = makeRng(seed)
       const out = new Float64Array(n + 1).fill(-2)
@@ -51,13 +55,8 @@ describe("Rng.randSpans", () => {
   it("draws what randRegions draws over the same ranges, without writing a region, and leaves the same state (300 seeded batches)", () => {
     const shape = makeRng(101)
     for (let seed = 0; seed < 300; seed++) {
-      const n = shape.rand(0, 50)
-      const regions = Array.from({ length: n }, () => {
-        const start = shape.rand(0, 2 ** 47)
-        const kind = shape.rand(0, 5)
-        const span = kind === 0 ? 0 : kind === 1 ? 1 : kind === 2 ? shape.rand(2, 2 ** 32 + 1) : kind === 3 ? shape.rand(2 ** 32 + 1, 2 ** 45) : 2 ** 32
-        return { start, end: start + span, samplingAddr: -1 }
-      })
+      const regions = rangesOf(shape)
+      const n = regions.length
       const starts = Float64Array.from(regions, (r) => r.start)
       const spans = Float64Array.from(regions, (r) => r.end - r.start)
       const byRegions = makeRng(seed)

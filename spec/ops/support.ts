@@ -9,6 +9,8 @@ import type { Rng } from "../../src/core/Rng.ts"
 import { initSchedule } from "../../src/core/SetAttrs.ts"
 import * as DamonCtx from "../../src/model/DamonCtx.ts"
 import type { Damos } from "../../src/model/Damos.ts"
+import type { Target } from "../../src/model/Target.ts"
+import type { AccessSampler, AddressSpace } from "../../src/ops/AddressSpace.ts"
 import type { ApplyResult, DamonOps, OpsEnv } from "../../src/ops/DamonOps.ts"
 
 /** A context for `opsId` with the given attrs overrides. */
@@ -62,3 +64,22 @@ export const runLoop = (
     }
   }
 }
+
+/** `space` with only the per-address forms of its sampler (the fallback every space has). */
+export const perAddress = (space: AddressSpace): AddressSpace => ({
+  ...space,
+  sampler: (rng: Rng): AccessSampler => {
+    const inner = space.sampler(rng)
+    return {
+      mkold: (pid, addr, nowUs) => inner.mkold(pid, addr, nowUs),
+      young: (pid, addr, nowUs) => inner.young(pid, addr, nowUs),
+      get folioSz() {
+        return inner.folioSz
+      }
+    }
+  }
+})
+
+/** Every region's state, in order, per target. */
+export const snapshotRegions = (targets: ReadonlyArray<Target>) =>
+  targets.map((t) => t.regions.map((r) => [r.start, r.end, r.samplingAddr, r.nrAccesses, r.nrAccessesBp, r.lastNrAccesses, r.age]))

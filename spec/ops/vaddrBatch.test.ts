@@ -5,38 +5,19 @@
  * per-address path gave before the batch path existed.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { makeRng, type Rng } from "../../src/core/Rng.ts"
+import { makeRng } from "../../src/core/Rng.ts"
 import { evenlySplitRegion } from "../../src/core/ThreeRegions.ts"
 import * as Region from "../../src/model/Region.ts"
 import * as Target from "../../src/model/Target.ts"
-import type { AccessSampler, AddressSpace } from "../../src/ops/AddressSpace.ts"
+import type { AccessSampler } from "../../src/ops/AddressSpace.ts"
 import { makeSampleState, SampleSlot } from "../../src/ops/opsCommon.ts"
 import { makeVaddrOps } from "../../src/ops/vaddr.ts"
 import type { SimMachine } from "../../src/sim/SimMachine.ts"
 import { simSpace } from "../../src/sim/SimSpace.ts"
 import { cfg, GiB, machineOf, MiB, PAGE, shipped } from "../sim/support.ts"
-import { type Clock, ctxOf, envOf, runLoop } from "./support.ts"
+import { type Clock, ctxOf, envOf, perAddress, runLoop, snapshotRegions } from "./support.ts"
 
 const PID = 42
-
-/** `space` with only the per-address forms of its sampler (the fallback every space has). */
-const perAddress = (space: AddressSpace): AddressSpace => ({
-  ...space,
-  sampler: (rng: Rng): AccessSampler => {
-    const inner = space.sampler(rng)
-    return {
-      mkold: (pid, addr, nowUs) => inner.mkold(pid, addr, nowUs),
-      young: (pid, addr, nowUs) => inner.young(pid, addr, nowUs),
-      get folioSz() {
-        return inner.folioSz
-      }
-    }
-  }
-})
-
-/** Every region's state, in order, per target. */
-const snapshot = (targets: ReadonlyArray<Target.Target>) =>
-  targets.map((t) => t.regions.map((r) => [r.start, r.end, r.samplingAddr, r.nrAccesses, r.nrAccessesBp, r.lastNrAccesses, r.age]))
 
 /**
  * Seed `seed`'s scenario on a fresh machine: a coin-flip workload (huge pages when `thp`), two
@@ -93,10 +74,10 @@ const scenario = (seed: number, thp: boolean, batch: boolean) => {
     }
     clock.now += 5000
     ops.checkAccesses!(ctx, env)
-    snaps.push(snapshot(ctx.targets))
+    snaps.push(snapshotRegions(ctx.targets))
   }
   ctx.targets.pop()
-  runLoop(ctx, ops, env, clock, 300, (c) => snaps.push(snapshot(c.targets)))
+  runLoop(ctx, ops, env, clock, 300, (c) => snaps.push(snapshotRegions(c.targets)))
   return { snaps, state: rng.state() }
 }
 

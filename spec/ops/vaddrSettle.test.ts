@@ -8,36 +8,17 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../../src/core/RegionAdjust.ts"
-import { makeRng, type Rng } from "../../src/core/Rng.ts"
+import { makeRng } from "../../src/core/Rng.ts"
 import { evenlySplitRegion } from "../../src/core/ThreeRegions.ts"
 import { initSchedule } from "../../src/core/SetAttrs.ts"
 import * as Region from "../../src/model/Region.ts"
 import * as Target from "../../src/model/Target.ts"
-import type { AccessSampler, AddressSpace } from "../../src/ops/AddressSpace.ts"
 import { makeVaddrOps } from "../../src/ops/vaddr.ts"
 import { simSpace } from "../../src/sim/SimSpace.ts"
 import { cfg, GiB, machineOf, MiB, PAGE } from "../sim/support.ts"
-import { type Clock, ctxOf, envOf } from "./support.ts"
+import { type Clock, ctxOf, envOf, perAddress, snapshotRegions } from "./support.ts"
 
 const PID = 42
-
-/** `space` with only the per-address forms of its sampler (no batch draw, no batch check). */
-const perAddress = (space: AddressSpace): AddressSpace => ({
-  ...space,
-  sampler: (rng: Rng): AccessSampler => {
-    const inner = space.sampler(rng)
-    return {
-      mkold: (pid, addr, nowUs) => inner.mkold(pid, addr, nowUs),
-      young: (pid, addr, nowUs) => inner.young(pid, addr, nowUs),
-      get folioSz() {
-        return inner.folioSz
-      }
-    }
-  }
-})
-
-const snapshot = (targets: ReadonlyArray<Target.Target>) =>
-  targets.map((t) => t.regions.map((r) => [r.start, r.end, r.samplingAddr, r.nrAccesses, r.nrAccessesBp, r.lastNrAccesses, r.age]))
 
 /**
  * Seed `seed`'s run: two targets on a process and one on a pid that does not exist, 400 samples
@@ -93,14 +74,14 @@ const run = (seed: number, keep: boolean, batch: boolean) => {
     const between = plan.rand(0, 12)
     if (between === 0) userFn(true)
     else if (between === 1) userFn(false)
-    if (between < 2) snaps.push(snapshot(ctx.targets))
+    if (between < 2) snaps.push(snapshotRegions(ctx.targets))
     clock.now += 5000
     maxes.push(ops.checkAccesses!(ctx, env))
     ctx.passedSampleIntervals++
     if (ctx.passedSampleIntervals >= nextAggregation) {
       settle()
       mergeRegions(ctx, Math.floor(maxes[maxes.length - 1]! / 10), szLimit)
-      snaps.push(snapshot(ctx.targets))
+      snaps.push(snapshotRegions(ctx.targets))
       resetAggregated(ctx)
       splitRegions(ctx, split, rng)
       szLimit = applyMinNrRegions(ctx)
@@ -111,12 +92,34 @@ const run = (seed: number, keep: boolean, batch: boolean) => {
       nextAggregation = ctx.passedSampleIntervals + Math.floor(ctx.attrs.aggrIntervalUs / 5000)
     } else if (plan.rand(0, 15) === 0) {
       userFn(plan.rand(0, 2) === 0)
-      snaps.push(snapshot(ctx.targets))
+      snaps.push(snapshotRegions(ctx.targets))
     }
   }
   settle()
-  snaps.push(snapshot(ctx.targets))
+  snaps.push(snapshotRegions(ctx.targets))
   return { snaps, maxes, state: rng.state() }
+}
+
+/**
+ * One target of `nrRegions` even regions over a 1 GiB mapping accessed at random; `sample` runs
+ * one prepare and check, with keeping allowed when `keep`.
+ */
+const oneTarget = (nrRegions: number, seed: number, keep: boolean) => {
+  const machine = machineOf(cfg(`a, ${GiB}\n\np\n1000\na, 1, 64, 1\n`), { throughput: 40_000_000 })
+  const a = machine.process(PID)!.regionStart[0]!
+  const ctx = ctxOf("vaddr")
+  const t = Target.make(PID, [Region.make(a, a + GiB)])
+  evenlySplitRegion(t, 0, nrRegions, PAGE)
+  ctx.targets.push(t)
+  const clock: Clock = { now: 0 }
+  const env = { ...envOf(makeRng(seed), clock), settles: keep }
+  const ops = makeVaddrOps(simSpace(machine))
+  const sample = () => {
+    ops.prepareAccessChecks!(ctx, env)
+    clock.now += 5000
+    return ops.checkAccesses!(ctx, env)
+  }
+  return { ctx, t, ops, sample }
 }
 
 describe("vaddr settle (OpsEnv.settles)", () => {
@@ -133,115 +136,59 @@ describe("vaddr settle (OpsEnv.settles)", () => {
   })
 
   it("keeps between settles: the regions are not written until settle, then hold every sample", () => {
-    const config = cfg(`a, ${GiB}\n\np\n1000\na, 1, 64, 1\n`)
-    const machine = machineOf(config, { throughput: 40_000_000 })
-    const a = machine.process(PID)!.regionStart[0]!
-    const ctx = ctxOf("vaddr")
-    const t = Target.make(PID, [Region.make(a, a + GiB)])
-    evenlySplitRegion(t, 0, 50, PAGE)
-    ctx.targets.push(t)
-    const clock: Clock = { now: 0 }
-    const env = { ...envOf(makeRng(3), clock), settles: true }
-    const ops = makeVaddrOps(simSpace(machine))
-    const sample = () => {
-      ops.prepareAccessChecks!(ctx, env)
-      clock.now += 5000
-      return ops.checkAccesses!(ctx, env)
-    }
+    const { ctx, t, ops, sample } = oneTarget(50, 3, true)
     sample()
-    const afterFirst = snapshot(ctx.targets)
+    const afterFirst = snapshotRegions(ctx.targets)
     let max = 0
     for (let i = 0; i < 9; i++) max = sample()
     // The first check after a settle writes; the next nine only count aside.
-    assert.deepStrictEqual(snapshot(ctx.targets), afterFirst)
+    assert.deepStrictEqual(snapshotRegions(ctx.targets), afterFirst)
     ops.settle!(ctx)
     const counts = t.regions.map((r) => r.nrAccesses)
     assert.strictEqual(Math.max(...counts), max)
     assert.isTrue(counts.reduce((x, y) => x + y, 0) > afterFirst[0]!.reduce((x, r) => x + (r[3] as number), 0))
-    assert.notDeepEqual(snapshot(ctx.targets), afterFirst)
+    assert.notDeepEqual(snapshotRegions(ctx.targets), afterFirst)
   })
 
   it("after a settle that found nothing kept (a user function at every sample), the next checks write straight into the regions", () => {
-    const config = cfg(`a, ${GiB}\n\np\n1000\na, 1, 64, 1\n`)
-    const machine = machineOf(config, { throughput: 40_000_000 })
-    const a = machine.process(PID)!.regionStart[0]!
-    const ctx = ctxOf("vaddr")
-    const t = Target.make(PID, [Region.make(a, a + GiB)])
-    evenlySplitRegion(t, 0, 50, PAGE)
-    ctx.targets.push(t)
-    const clock: Clock = { now: 0 }
-    const env = { ...envOf(makeRng(3), clock), settles: true }
-    const ops = makeVaddrOps(simSpace(machine))
-    const sample = () => {
-      ops.prepareAccessChecks!(ctx, env)
-      clock.now += 5000
-      ops.checkAccesses!(ctx, env)
-    }
+    const { ctx, ops, sample } = oneTarget(50, 3, true)
     sample()
     ops.settle!(ctx)
     for (let i = 0; i < 16; i++) {
-      const before = snapshot(ctx.targets)
+      const before = snapshotRegions(ctx.targets)
       sample()
-      assert.notDeepEqual(snapshot(ctx.targets), before, `check ${i} after the wasted keep`)
+      assert.notDeepEqual(snapshotRegions(ctx.targets), before, `check ${i} after the wasted keep`)
     }
     // Then it keeps again: the 17th check writes and keeps, the 18th only counts aside.
     sample()
-    const kept = snapshot(ctx.targets)
+    const kept = snapshotRegions(ctx.targets)
     sample()
-    assert.deepStrictEqual(snapshot(ctx.targets), kept)
+    assert.deepStrictEqual(snapshotRegions(ctx.targets), kept)
   })
 
   it("a new window (aggregation interval) without a settle: the kept samples count in the old window", () => {
-    const config = cfg(`a, ${GiB}\n\np\n1000\na, 1, 64, 1\n`)
     const run2 = (keep: boolean) => {
-      const machine = machineOf(config, { throughput: 40_000_000 })
-      const a = machine.process(PID)!.regionStart[0]!
-      const ctx = ctxOf("vaddr")
-      const t = Target.make(PID, [Region.make(a, a + GiB)])
-      evenlySplitRegion(t, 0, 30, PAGE)
+      const { ctx, t, ops, sample } = oneTarget(30, 5, keep)
       for (const r of t.regions) r.lastNrAccesses = 7
-      ctx.targets.push(t)
-      const clock: Clock = { now: 0 }
-      const env = { ...envOf(makeRng(5), clock), settles: keep }
-      const ops = makeVaddrOps(simSpace(machine))
       for (let i = 0; i < 12; i++) {
         if (i === 6) ctx.attrs = { ...ctx.attrs, aggrIntervalUs: 40 * 5000 }
-        ops.prepareAccessChecks!(ctx, env)
-        clock.now += 5000
-        ops.checkAccesses!(ctx, env)
+        sample()
       }
       ops.settle!(ctx)
-      return snapshot(ctx.targets)
+      return snapshotRegions(ctx.targets)
     }
     assert.deepStrictEqual(run2(true), run2(false))
   })
 
   it("a regions array replaced without a settle: what was kept lands in the regions it was kept for", () => {
-    const config = cfg(`a, ${GiB}\n\np\n1000\na, 1, 64, 1\n`)
     const run2 = (keep: boolean) => {
-      const machine = machineOf(config, { throughput: 40_000_000 })
-      const a = machine.process(PID)!.regionStart[0]!
-      const ctx = ctxOf("vaddr")
-      const t = Target.make(PID, [Region.make(a, a + GiB)])
-      evenlySplitRegion(t, 0, 30, PAGE)
-      ctx.targets.push(t)
-      const clock: Clock = { now: 0 }
-      const env = { ...envOf(makeRng(5), clock), settles: keep }
-      const ops = makeVaddrOps(simSpace(machine))
-      for (let i = 0; i < 8; i++) {
-        ops.prepareAccessChecks!(ctx, env)
-        clock.now += 5000
-        ops.checkAccesses!(ctx, env)
-      }
+      const { ctx, t, ops, sample } = oneTarget(30, 5, keep)
+      for (let i = 0; i < 8; i++) sample()
       const old = t.regions
       t.regions = old.slice(0, 10).map((r) => Region.make(r.start, r.end))
-      for (let i = 0; i < 3; i++) {
-        ops.prepareAccessChecks!(ctx, env)
-        clock.now += 5000
-        ops.checkAccesses!(ctx, env)
-      }
+      for (let i = 0; i < 3; i++) sample()
       ops.settle!(ctx)
-      return [snapshot([{ ...t, regions: old }]), snapshot(ctx.targets)]
+      return [snapshotRegions([{ ...t, regions: old }]), snapshotRegions(ctx.targets)]
     }
     assert.deepStrictEqual(run2(true), run2(false))
   })
