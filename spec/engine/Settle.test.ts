@@ -27,7 +27,7 @@ const unsettled = (factory: DamonOpsFactory): DamonOpsFactory => () => {
 const regionsOf = (ctx: DamonCtx) =>
   ctx.targets.map((t) => t.regions.map((r) => [r.start, r.end, r.nrAccesses, r.nrAccessesBp, r.lastNrAccesses, r.age, r.samplingAddr]))
 
-/** The schemes: a stat pass every 3 samples, a quota-limited pageout of cold regions, a `cold` at aggregations. */
+/** The schemes: a stat pass every 9 samples (the samples kept in between), a quota-limited pageout of cold regions, a `cold` at aggregations. */
 const config = (seed: number): DamonConfigInput => ({
   ops: "vaddr",
   targets: [{ pid: 42 }],
@@ -38,7 +38,7 @@ const config = (seed: number): DamonConfigInput => ({
     ...(seed % 2 === 0 ? { intervalsGoal: { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 20_000 } } : {})
   },
   schemes: [
-    { action: "stat", applyIntervalUs: 15_000, pattern: { minNrAccesses: 1 } },
+    { action: "stat", applyIntervalUs: 45_000, pattern: { minNrAccesses: 1 } },
     { action: "pageout", pattern: { maxNrAccesses: 0, minAgeRegion: 2 }, quota: { sz: 64 * 1024 * 1024, resetIntervalMs: 100 } },
     { action: "cold", pattern: { maxNrAccesses: 1 } }
   ]
@@ -169,15 +169,19 @@ describe("settle's place in the loop", () => {
       })
     }).pipe(Effect.provide(World.layerVirtual)))
 
-  it.effect("a settle that throws stops the kdamond with OpsFailed naming settle", () =>
+  it.effect("a settle that throws stops the kdamond with OpsFailed naming settle; the call it came before is cancelled, not run", () =>
     Effect.gen(function*() {
       const log: Array<string> = []
       const layer = Damon.layer.pipe(Layer.provide(OpsRegistry.layer({ probe: probeOps(log, true) })))
-      const reason = yield* Effect.gen(function*() {
+      const { reason, call } = yield* Effect.gen(function*() {
         const k = yield* (yield* Damon.Damon).start({ ops: "probe", targets: [{}] }, { seed: 1, stopAtUs: 1_000_000 })
-        return yield* k.join
+        const call = yield* Effect.exit(k.damonCall(() => void log.push("user")))
+        return { reason: yield* k.join, call }
       }).pipe(Effect.provide(layer))
       assert.strictEqual(reason._tag, "OpsFailed")
       assert.include(JSON.stringify(reason), "settle")
+      assert.isTrue(Exit.isFailure(call))
+      assert.include(JSON.stringify(call), "Canceled")
+      assert.notInclude(log, "user")
     }).pipe(Effect.provide(World.layerVirtual)))
 })

@@ -8,11 +8,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../../src/core/RegionAdjust.ts"
-import { makeRng } from "../../src/core/Rng.ts"
+import { makeRng, type Rng } from "../../src/core/Rng.ts"
 import { evenlySplitRegion } from "../../src/core/ThreeRegions.ts"
 import { initSchedule } from "../../src/core/SetAttrs.ts"
 import * as Region from "../../src/model/Region.ts"
 import * as Target from "../../src/model/Target.ts"
+import type { AccessSampler, AddressSpace } from "../../src/ops/AddressSpace.ts"
 import { makeVaddrOps } from "../../src/ops/vaddr.ts"
 import { simSpace } from "../../src/sim/SimSpace.ts"
 import { cfg, GiB, machineOf, MiB, PAGE } from "../sim/support.ts"
@@ -20,17 +21,38 @@ import { type Clock, ctxOf, envOf, perAddress, snapshotRegions } from "./support
 
 const PID = 42
 
+/** How the space answers: both batch forms, the per-address forms only, or a batch `mkold` with a per-address `young`. */
+type Sampling = "batch" | "perAddress" | "mixed"
+
+/** `space` with a batch `mkold` but a per-address `young` (each form is optional on its own). */
+const mixed = (space: AddressSpace): AddressSpace => ({
+  ...space,
+  sampler: (rng: Rng): AccessSampler => {
+    const inner = space.sampler(rng)
+    return {
+      mkold: (pid, addr, nowUs) => inner.mkold(pid, addr, nowUs),
+      mkoldBatch: (pid, addrs, n, nowUs) => inner.mkoldBatch!(pid, addrs, n, nowUs),
+      young: (pid, addr, nowUs) => inner.young(pid, addr, nowUs),
+      get folioSz() {
+        return inner.folioSz
+      }
+    }
+  }
+})
+
 /**
- * Seed `seed`'s run: two targets on a process and one on a pid that does not exist, 400 samples
- * with aggregations every 20, and at random (the same plan with and without keeping) a user
- * function between prepare and check (changing a region, or only reading), one after the check,
- * and a new aggregation interval (the moving sum's window) at a boundary. Every user function
- * and boundary settles first, as the engine does; snapshots are taken right after.
+ * Seed `seed`'s run: two targets on a process that exits after 1.6 s (an empty region among the
+ * first's) and one on a pid that does not exist, 400 samples with aggregations every 20, and at
+ * random (the same plan with and without keeping) a user function between prepare and check
+ * (changing a region, or only reading), one after the check, and a new aggregation interval (the
+ * moving sum's window) at a boundary. Every user function and boundary settles first, as the
+ * engine does; snapshots are taken right after. Without `counted`, the env has no `userRuns`.
  */
-const run = (seed: number, keep: boolean, batch: boolean) => {
+const run = (seed: number, keep: boolean, sampling: Sampling, counted = true) => {
   const config = cfg(`a, ${GiB}\nb, ${64 * MiB}\n\np\n1000\na, 1, 64, 1\nb, 0, 4096, 1\n`)
-  const machine = machineOf(config, { throughput: 40_000_000, thp: seed % 3 === 0 ? "always" : "never" })
-  const space = batch ? simSpace(machine) : perAddress(simSpace(machine))
+  const machine = machineOf(config, { throughput: 40_000_000, thp: seed % 3 === 0 ? "always" : "never", exitUs: 1_600_000 })
+  const sim = simSpace(machine)
+  const space = sampling === "batch" ? sim : sampling === "perAddress" ? perAddress(sim) : mixed(sim)
   const p = machine.process(PID)!
   const a = p.regionStart[0]!
   const b = p.regionStart[1]!
@@ -38,6 +60,8 @@ const run = (seed: number, keep: boolean, batch: boolean) => {
   ctx.attrs = { ...ctx.attrs, minNrRegions: 10, maxNrRegions: 200 }
   const first = Target.make(PID, [Region.make(a, a + GiB)])
   evenlySplitRegion(first, 0, 40, PAGE)
+  const cut = first.regions[7]!.end
+  first.regions.splice(8, 0, Region.make(cut, cut))
   const second = Target.make(PID, [Region.make(b, b + 64 * MiB)])
   evenlySplitRegion(second, 0, 12, PAGE)
   ctx.targets.push(first, Target.make(7, [Region.make(a, a + MiB)]), second)
@@ -45,7 +69,7 @@ const run = (seed: number, keep: boolean, batch: boolean) => {
   const rng = makeRng(seed)
   const plan = makeRng(seed + 1_000_003)
   let userRuns = 0
-  const env = { ...envOf(rng, clock), userRuns: () => userRuns, settles: keep }
+  const env = { ...envOf(rng, clock), ...(counted ? { userRuns: () => userRuns } : {}), settles: keep }
   const ops = makeVaddrOps(space)
   const settle = () => ops.settle!(ctx)
   /** A user function: settled first, then maybe a change of `second`'s regions. */
@@ -123,14 +147,16 @@ const oneTarget = (nrRegions: number, seed: number, keep: boolean) => {
 }
 
 describe("vaddr settle (OpsEnv.settles)", () => {
-  it("keeping samples aside gives the regions, answers and draws of writing every sample (20 seeds x batch and per-address spaces)", () => {
-    for (let seed = 0; seed < 20; seed++) {
-      for (const batch of [true, false]) {
-        const kept = run(seed, true, batch)
-        const written = run(seed, false, batch)
-        assert.deepStrictEqual(kept.maxes, written.maxes, `seed ${seed}, batch ${batch}: checkAccesses answers`)
-        assert.deepStrictEqual(kept.snaps, written.snaps, `seed ${seed}, batch ${batch}: regions`)
-        assert.deepStrictEqual(kept.state, written.state, `seed ${seed}, batch ${batch}: generator`)
+  it("keeping samples aside gives the regions, answers and draws of writing every sample (12 seeds x 4 ways of sampling)", () => {
+    const ways: ReadonlyArray<readonly [Sampling, boolean]> = [["batch", true], ["perAddress", true], ["mixed", true], ["batch", false]]
+    for (let seed = 0; seed < 12; seed++) {
+      for (const [sampling, counted] of ways) {
+        const kept = run(seed, true, sampling, counted)
+        const written = run(seed, false, sampling, counted)
+        const what = `seed ${seed}, ${sampling}${counted ? "" : " without userRuns"}`
+        assert.deepStrictEqual(kept.maxes, written.maxes, `${what}: checkAccesses answers`)
+        assert.deepStrictEqual(kept.snaps, written.snaps, `${what}: regions`)
+        assert.deepStrictEqual(kept.state, written.state, `${what}: generator`)
       }
     }
   })

@@ -85,6 +85,16 @@ export const recordAccessIn = (region: Region, accessed: boolean, lenWindow: num
 }
 
 /**
+ * `samples` steps of the moving sum at once, `hits` of them accesses, all with the same
+ * `quotient` (`nomvsum / len_window` of one `lastNrAccesses` and window): what as many
+ * {@link recordAccessIn} calls leave in `nrAccessesBp`. Exact: the steps' u32 arithmetic adds up
+ * modulo 2^32, and `samples * quotient` is taken modulo 2^32 (`Math.imul`), since the product
+ * itself can pass 2^53.
+ */
+export const movingSumSteps = (mvsum: number, samples: number, quotient: number, hits: number): number =>
+  u32(mvsum - (Math.imul(samples, quotient) >>> 0) + hits * 10000)
+
+/**
  * Records one sample's result for a region.
  *
  * **Details**

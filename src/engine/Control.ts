@@ -122,9 +122,10 @@ export interface ControlState {
   userRuns: number
   /**
    * Run before every call's user function: brings the regions up to date (`DamonOps.settle`),
-   * since the function may read or change them. Set by the kdamond; a no-op until then.
+   * since the function may read or change them; false when that failed (the call is then
+   * cancelled, not run). Set by the kdamond; always true until then.
    */
-  beforeUser: () => void
+  beforeUser: () => boolean
 }
 
 /** Creates an empty control state. */
@@ -141,7 +142,7 @@ export const makeControlState = (stats: KdamondStats, nowUs: () => number): Effe
     stats,
     nowUs,
     userRuns: 0,
-    beforeUser: () => {}
+    beforeUser: () => true
   }))
 
 /** Entries the request lists hold, withdrawn ones included until the loop prunes them. Constant time. */
@@ -181,12 +182,19 @@ export const pruneSettled = (control: ControlState): void => {
 }
 
 const runCall = (control: ControlState, req: CallRequest, ctx: DamonCtx): void => {
+  if (!control.beforeUser()) {
+    // The ops set failed to bring the regions up to date (the kdamond stops with `OpsFailed`):
+    // the function is not run on them; the call ends as the stop would end it.
+    control.stats.callsCanceled++
+    finishCall(control, req, "done")
+    settle(req.reply, { ok: false, error: canceled("the ops set failed to settle the regions; the kdamond stops") })
+    return
+  }
   // queueing latency is the wait before the first run; later runs of a repeat call are not waits
   if (req.runs === 0) recordCallLatency(control.stats, control.nowUs() - req.enqueuedUs)
   else control.stats.callsServed++
   req.runs++
   control.userRuns++
-  control.beforeUser()
   // `runUserFn` inline: a repeat call that returns allocates nothing (it runs every sample).
   let value: unknown
   try {

@@ -122,7 +122,7 @@ export const start = (
       nrAggregations: 0,
       stopReason: undefined
     }
-    control.beforeUser = () => void settleRegions(st)
+    control.beforeUser = () => settleRegions(st)
     let running = true
     const finish = (reason: StopReason) =>
       Effect.andThen(

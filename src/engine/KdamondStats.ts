@@ -16,7 +16,10 @@ export const latencyBucketsUs: ReadonlyArray<number> = [10, 50, 100, 500, 1_000,
 export interface KdamondStats {
   /** Sample intervals done since start. */
   samples: number
-  /** Region checks done since start: at each sample, the regions of every target (one page each). */
+  /**
+   * Region checks done since start: at each sample, the regions of every target (each checks one
+   * page while its process lives).
+   */
   regionChecks: number
   /** Aggregation windows completed since start. */
   aggregations: number

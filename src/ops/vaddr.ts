@@ -6,7 +6,7 @@
  * `madvise()` and page migration through `applyVirtual`. `fvaddr` is the same without
  * `init`/`update`.
  */
-import { lenWindowOf, nomvsumQuotients, recordAccessIn } from "../core/AccessRate.ts"
+import { lenWindowOf, movingSumSteps, nomvsumQuotients, recordAccessIn } from "../core/AccessRate.ts"
 import { u32 } from "../internal/uint.ts"
 import type { Rng } from "../core/Rng.ts"
 import { threeRegions } from "../core/ThreeRegions.ts"
@@ -242,7 +242,7 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
           const last = r.lastNrAccesses
           const t = useTable ? q[last] : undefined
           const quotient = t !== undefined ? t : Math.floor(u32(last * 10000) / lenWindow)
-          r.nrAccessesBp = u32(r.nrAccessesBp - samples * quotient + h * 10000)
+          r.nrAccessesBp = movingSumSteps(r.nrAccessesBp, samples, quotient, h)
           r.nrAccesses = u32(r.nrAccesses + h)
         }
       }
@@ -291,7 +291,9 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
         const kept = d.kept
         // Kept for other regions: a caller changed them without settling first.
         if (kept !== undefined && (kept.regions !== regions || kept.n !== n)) settle()
-        if (d.kept !== undefined && env.rng.randSpans !== undefined) {
+        // Drawn aside only for a space that checks the drawn addresses in one batch: the
+        // per-address check reads each region's `samplingAddr`, which must then be current.
+        if (d.kept !== undefined && env.rng.randSpans !== undefined && s.youngBatch !== undefined) {
           env.rng.randSpans(d.kept.starts, d.kept.spans, n, addrs)
           d.kept.drawPending = true
         } else if (env.rng.randRegions !== undefined) env.rng.randRegions(regions, n, addrs)
@@ -384,7 +386,8 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
         out.fill(0, 0, n)
       } else if (s.youngBatch !== undefined) {
         const d = drawn[ti]
-        if (d !== undefined && d.regions === regions && d.n === n && unchangedSinceDrawn(env)) {
+        // A draw kept aside is current: anything that could change the regions settles first.
+        if (d !== undefined && d.regions === regions && d.n === n && (d.kept?.drawPending === true || unchangedSinceDrawn(env))) {
           addrs = d.addrs
         } else {
           for (let i = 0; i < n; i++) {

@@ -42,7 +42,7 @@ export const commitsAtomic: Invariant = {
   }
 }
 
-const counterNames = ["samples", "aggregations", "callsServed", "callsCanceled", "walksCompleted", "walksCanceled"] as const
+const counterNames = ["samples", "regionChecks", "aggregations", "callsServed", "callsCanceled", "walksCompleted", "walksCanceled"] as const
 
 /** Stats are monotonic: sample counts, scheme statistics and kdamond counters never go back. */
 export const statsMonotonic: Invariant = {
