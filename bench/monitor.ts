@@ -158,16 +158,23 @@ export const monitorBench: Bench = {
     // likely to be accessed in both: at one rate, 1 TiB's regions read almost never accessed
     // (mean nrAccesses 0.01 against 6.3) and the run is a quarter cheaper for that reason alone,
     // not for its size.
+    //
+    // The maximum is above the minimum here and in 4.: with both at 1000, the one-region layouts
+    // get 999 regions on 1 GiB but 1002 on 1 TiB and 64 GiB (`applyMinNrRegions`' pieces), and
+    // above the maximum the kernel's merge loop retries with a doubled threshold up to six
+    // times per aggregation (295 passes against 50 in a 5 s run): a difference of region counts,
+    // not of sizes, which took 1.13-1.20 out of this ratio once sampling got cheaper.
+    const attrsAbout1000 = { minNrRegions: 1000, maxNrRegions: 1100 }
     const small = oneRegion(GiB)
     const large = oneRegion(1024 * GiB)
     const largeThroughput = AccessModel.DEFAULT_THROUGHPUT * 1024
-    await runVirtual(small, attrs1000, 1_000_000)
-    await runVirtual(large, attrs1000, 1_000_000, 1, largeThroughput)
+    await runVirtual(small, attrsAbout1000, 1_000_000)
+    await runVirtual(large, attrsAbout1000, 1_000_000, 1, largeThroughput)
     const tSmall: Array<number> = []
     const tLarge: Array<number> = []
     const sizeRatios: Array<number> = []
     for (let i = 0; i < 5; i++) {
-      const [s, l] = await inTurn(i, () => runVirtual(small, attrs1000, 5_000_000), () => runVirtual(large, attrs1000, 5_000_000, 1, largeThroughput))
+      const [s, l] = await inTurn(i, () => runVirtual(small, attrsAbout1000, 5_000_000), () => runVirtual(large, attrsAbout1000, 5_000_000, 1, largeThroughput))
       tSmall.push(s.wallMs)
       tLarge.push(l.wallMs)
       sizeRatios.push(l.wallMs / s.wallMs)
@@ -177,15 +184,15 @@ export const monitorBench: Bench = {
     // virtual time on one 64 GiB region, in pairs whose order alternates; the median of the 5
     // pairs' ratios
     const wide = oneRegion(64 * GiB)
-    const attrs10k = { minNrRegions: 10_000, maxNrRegions: 10_000 }
-    await runVirtual(wide, attrs1000, 1_000_000)
+    const attrs10k = { minNrRegions: 10_000, maxNrRegions: 11_000 }
+    await runVirtual(wide, attrsAbout1000, 1_000_000)
     await runVirtual(wide, attrs10k, 1_000_000)
     const cost1k: Array<number> = []
     const cost10k: Array<number> = []
     const costRatios: Array<number> = []
     let regions10k = 0
     for (let i = 0; i < 5; i++) {
-      const [a, b] = await inTurn(i, () => runVirtual(wide, attrs1000, 5_000_000), () => runVirtual(wide, attrs10k, 5_000_000))
+      const [a, b] = await inTurn(i, () => runVirtual(wide, attrsAbout1000, 5_000_000), () => runVirtual(wide, attrs10k, 5_000_000))
       cost1k.push(a.wallMs / a.regionSamples)
       cost10k.push(b.wallMs / b.regionSamples)
       costRatios.push(cost10k[i]! / cost1k[i]!)
@@ -233,13 +240,13 @@ export const monitorBench: Bench = {
         value: median(sizeRatios),
         unit: "time ratio",
         goal: "within 0.8..1.2",
-        note: `1000 regions, 1000 samples each, the same share of pages accessed (1 TiB at 1024 times the accesses per second); median of 5 alternating pairs' ratios; medians ${median(tLarge).toFixed(1)} / ${median(tSmall).toFixed(1)} ms`
+        note: `about 1000 regions (1000..1100), 1000 samples each, the same share of pages accessed (1 TiB at 1024 times the accesses per second); median of 5 alternating pairs' ratios; medians ${median(tLarge).toFixed(1)} / ${median(tSmall).toFixed(1)} ms`
       },
       "monitor.perRegionCost10kOver1k": {
         value: median(costRatios),
         unit: "cost ratio",
         goal: "<= 1.2",
-        note: `wall time per region-sample, ${regions10k} vs 1000 regions on one 64 GiB region, 1000 samples each, median of 5 alternating pairs' ratios`
+        note: `wall time per region-sample, ${regions10k} vs about 1000 regions on one 64 GiB region (maxima 10% above the minima), 1000 samples each, median of 5 alternating pairs' ratios`
       },
       "monitor.kdamonds32Efficiency": {
         value: median(manyRatios),
