@@ -188,7 +188,9 @@ describe("the effect-damon executable", () => {
 
   it.live("a long record shows progress with an ETA on a terminal, and Ctrl-C leaves a valid record file", () =>
     Effect.gen(function*() {
-      const child = spawn(process.execPath, [bin, "record", "--duration", "30m", "-o", "interrupted.data"], {
+      // a day of virtual time: minutes of wall time even on a fast machine (30 minutes took 1-4 s,
+      // and a record that ends before its first progress line, after 2 s, is never interrupted)
+      const child = spawn(process.execPath, [bin, "record", "--duration", "24h", "-o", "interrupted.data"], {
         cwd: dir,
         env: { ...process.env, EFFECT_DAMON_SERVER: "", EFFECT_DAMON_PROGRESS: "always" }
       })
@@ -205,7 +207,7 @@ describe("the effect-damon executable", () => {
         })
       )
       assert.strictEqual(code, 130, stderr)
-      assert.match(stderr, /\[#*\.*\] +\d+%  [\d.]+ of 1800\.0 s virtual  elapsed [\d.]+ s, ETA [\d.]+ s/)
+      assert.match(stderr, /\[#*\.*\] +\d+%  [\d.]+ of 86400\.0 s virtual  elapsed [\d.]+ s, ETA [\d.]+ s/)
       const [, n] = /^interrupted: recorded (\d+) aggregations/.exec(stdout)!
       const access = ok(yield* runCliInProcess(["report", "access", "-i", join(dir, "interrupted.data"), "--snapshot", "last"]), "report of the interrupted record")
       assert.match(access, new RegExp(`^kdamond 0 / context 0 / scheme none / target id 0 / recorded for `))
