@@ -82,6 +82,69 @@ describe("Record", () => {
     assert.notMatch(fixtureText.replace("18446623435582458880", "999999999999999"), /\d{16}/)
   })
 
+  it("every form damo may write a region's numbers in reads as the plain form; a bad one anywhere names its field", () => {
+    // Regions in the plain form (numbers or digit strings) are read without building a JSON path
+    // per field; any other form goes the long way. Both must agree, and both must refuse alike.
+    const doc = (region: Record<string, unknown>) =>
+      JSON.stringify([{
+        intervals: { sample_us: "5000", aggr_us: "100000", ops_update_us: "1000000" },
+        target_id: 0,
+        snapshots: [{ start_time: "0", end_time: "100000000", regions: [region] }]
+      }])
+    const region = (fields: { start?: unknown; end?: unknown; samples?: unknown; percent?: unknown; usec?: unknown; aggrs?: unknown; sz?: unknown }) => ({
+      start: fields.start ?? "4096",
+      end: fields.end ?? "1048576",
+      nr_accesses: { samples: fields.samples ?? (fields.percent === undefined ? "7" : null), percent: fields.percent ?? null },
+      age: { usec: fields.usec ?? null, aggr_intervals: fields.aggrs ?? (fields.usec === undefined ? "12" : null) },
+      ...(fields.sz === undefined ? {} : { sz_filter_passed: fields.sz })
+    })
+    const read = (r: Record<string, unknown>) => decodeRecords(doc(r))
+    const plain = { start: 4096, end: 1048576, nrAccesses: 7, age: 12, szFilterPassed: 0 }
+    const same: ReadonlyArray<readonly [string, Record<string, unknown>, typeof plain]> = [
+      ["plain digit strings", region({}), plain],
+      ["JSON numbers", region({ start: 4096, end: 1048576, samples: 7, aggrs: 12, sz: 0 }), plain],
+      ["fractions truncated", region({ start: 4096.9, samples: 7.5, aggrs: 12.9 }), plain],
+      ["a fraction in a string", region({ aggrs: "12.9" }), plain],
+      ["leading zeros", region({ start: "0004096", samples: "07" }), plain],
+      ["15 digits", region({ end: "100000000000000" }), { ...plain, end: 1e14 }],
+      ["16 digits (the long way)", region({ end: "0000000001048576" }), plain],
+      ["thousands commas", region({ end: "1,048,576", aggrs: "1,2" }), plain],
+      ["spaces and underscores", region({ start: " 4096 ", end: "1_048_576" }), plain],
+      ["human sizes", region({ start: "4 KiB", end: "1 MiB", sz: "2 KiB" }), { ...plain, szFilterPassed: 2048 }],
+      ["size min", region({ start: "min" }), { ...plain, start: 0 }],
+      ["percent of the window's samples", region({ percent: "35 %" }), plain],
+      ["age in time", region({ usec: "1.2 s" }), plain],
+      ["null filter bytes", region({ sz: null }), plain],
+      ["filter bytes", region({ sz: "512" }), { ...plain, szFilterPassed: 512 }]
+    ]
+    for (const [name, r, expected] of same) {
+      assert.deepStrictEqual(Result.getOrThrow(read(r))[0]!.snapshots[0]!.regions, [expected], name)
+    }
+    const path = "[0].snapshots[0].regions[0]"
+    const bad: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+      [region({ start: "-1" }), `${path}.start`],
+      [region({ start: -4096 }), `${path}.start`],
+      [region({ start: "" }), `${path}.start`],
+      [region({ start: true }), `${path}.start`],
+      [region({ end: "12ab" }), `${path}.end`],
+      [region({ end: "2048" }), `${path}.end`],
+      [region({ end: 1e300 }), `${path}.end`],
+      [region({ end: "99999999999999999999" }), `${path}.end`],
+      [region({ samples: "many" }), `${path}.nr_accesses.samples`],
+      [region({ samples: -1 }), `${path}.nr_accesses.samples`],
+      [{ ...region({}), nr_accesses: [7] }, `${path}.nr_accesses`],
+      [{ ...region({}), nr_accesses: null }, `${path}.nr_accesses`],
+      [region({ aggrs: "x" }), `${path}.age.aggr_intervals`],
+      [{ ...region({}), age: 12 }, `${path}.age`],
+      [region({ sz: "-5" }), `${path}.sz_filter_passed`],
+      [{ ...region({}), start: undefined }, `${path}.start`]
+    ]
+    for (const [r, field] of bad) {
+      const e = Result.getOrThrow(Result.flip(read(r)))
+      assert.include(e.message, field, JSON.stringify(r))
+    }
+  })
+
   it.effect("a json_compressed file made from damo's JSON reads the same; so does the plain json file", () =>
     Effect.gen(function*() {
       const expected = Result.getOrThrow(decodeRecords(fixtureText))

@@ -230,6 +230,50 @@ const readAge = (v: unknown, path: string, iv: RecordIntervals | null) =>
     return Math.trunc(us / iv.aggrUs)
   })
 
+/**
+ * A count or address in the form recorders write it (a JSON number, or a digit string of at most
+ * 15 digits, so below 2^53), as {@link nonNegInt} reads it; `-1` for anything else, which the
+ * full reader then judges (and names in its error).
+ */
+const plainNonNegInt = (v: unknown): number => {
+  if (typeof v === "number") return v >= 0 && v <= Number.MAX_SAFE_INTEGER ? Math.trunc(v) : -1
+  if (typeof v !== "string" || v.length === 0 || v.length > 15) return -1
+  let n = 0
+  for (let i = 0; i < v.length; i++) {
+    const d = v.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+const present = (v: unknown): boolean => v !== null && v !== undefined
+
+/**
+ * A region as damo and effect-damon write it (plain numbers or digit strings, `nr_accesses` in
+ * samples, `age` in aggregation intervals), read without building a JSON path per field: a record
+ * file holds millions of regions. `undefined` for any other form, which {@link readSnapshot}
+ * reads the long way, with the same result or the error naming the field.
+ */
+const plainRegion = (v: unknown): RecordRegion | undefined => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined
+  const r = v as JsonObject
+  const start = plainNonNegInt(r["start"])
+  const end = plainNonNegInt(r["end"])
+  const na = r["nr_accesses"]
+  const ag = r["age"]
+  if (start < 0 || end < start || na === null || typeof na !== "object" || ag === null || typeof ag !== "object") return undefined
+  const samples = (na as JsonObject)["samples"]
+  const aggrs = (ag as JsonObject)["aggr_intervals"]
+  if (Array.isArray(na) || Array.isArray(ag) || !present(samples) || !present(aggrs)) return undefined
+  const nrAccesses = plainNonNegInt(samples)
+  const age = plainNonNegInt(aggrs)
+  const sz = r["sz_filter_passed"]
+  const szFilterPassed = present(sz) ? plainNonNegInt(sz) : 0
+  if (nrAccesses < 0 || age < 0 || szFilterPassed < 0) return undefined
+  return { start, end, nrAccesses, age, szFilterPassed }
+}
+
 const readSnapshot = (v: unknown, path: string, iv: RecordIntervals | null): Result.Result<RecordSnapshot, DamonError> =>
   Result.gen(function*() {
     const o = yield* object(v, path)
@@ -240,6 +284,12 @@ const readSnapshot = (v: unknown, path: string, iv: RecordIntervals | null): Res
     const regions: Array<RecordRegion> = []
     let sum = 0
     for (let i = 0; i < items.length; i++) {
+      const plain = plainRegion(items[i])
+      if (plain !== undefined) {
+        sum += plain.end - plain.start
+        regions.push(plain)
+        continue
+      }
       const p = at(rp, i)
       const r = yield* object(items[i], p)
       const start = yield* nonNegInt(r["start"], at(p, "start"), V.textToBytes, "an address")
