@@ -72,10 +72,13 @@ describe("serving turns", () => {
         })
         const fiber = yield* Effect.forkChild(caller)
         const before = (yield* k.stats).samples
-        // before the fix the caller and the kdamond ping-ponged in one synchronous loop and this
-        // timer never fired. 100 ms of 1 ms samples: a clean clone's suite, its two workers
-        // loading the 2-core machine, once let the kdamond take only 3 samples in 30 ms
-        yield* Effect.sleep("100 millis")
+        // before the fix the caller and the kdamond ping-ponged in one synchronous loop and no
+        // timer fired. Timers of 10 ms until the kdamond has taken 6 samples of 1 ms (bounded by
+        // 10 s): a loaded machine slows the kdamond (a clean clone's suite once let it take 3
+        // samples in 30 ms; 15 to 21 in 100 ms at load 8), so no fixed wait is long enough
+        const deadline = performance.now() + 10_000
+        do yield* Effect.sleep("10 millis")
+        while ((yield* k.stats).samples - before <= 5 && performance.now() < deadline)
         order.push("timer")
         yield* Fiber.join(fiber)
         assert.isAbove(calls, 0)

@@ -100,7 +100,7 @@ describe("serve", () => {
         assert.include(stdout, "effect-damon serve: stopped")
         assert.strictEqual(stderr, "")
       }
-    }).pipe(Effect.provide(FetchHttpClient.layer), Effect.scoped), 30_000)
+    }).pipe(Effect.provide(FetchHttpClient.layer), Effect.scoped), 120_000)
 
   it.live("the CLI - a bad port, host or token file: one line on stderr naming it, exit code 1, no stack", () =>
     Effect.gen(function*() {

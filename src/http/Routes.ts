@@ -96,6 +96,15 @@ export const routes = (
           const target = targetOf(request)
           if (Result.isFailure(target)) return fromFault(target.failure)
           const { kind, path } = target.success
+          // A declared length above the limit is refused before any of the body is read: waiting
+          // for a body that will be refused ties the connection up until the request timeout
+          const declared = request.headers["content-length"]
+          if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > options.maxBodyBytes) {
+            return jsonError(413, {
+              errno: "EFBIG",
+              message: `request body too large: Content-Length ${declared} is above the limit of ${options.maxBodyBytes} bytes`
+            })
+          }
           const body = yield* request.text.pipe(
             Effect.provideService(HttpIncomingMessage.MaxBodySize, maxBody),
             Effect.result
