@@ -274,7 +274,8 @@ export const run = (options: SweepOptions): Effect.Effect<SweepResult, DamonErro
     }
     const { settings, skipped } = expandGrid(options.grid, options.base)
     if (settings.length === 0) {
-      return yield* Effect.fail(invalidArgument("grid", JSON.stringify(options.grid), "has no valid setting"))
+      const why = skipped.length === 0 ? "" : ` (${skipped.length === 1 ? "refused" : `all ${skipped.length} refused; the first`}: ${skipped[0]!.reason})`
+      return yield* Effect.fail(invalidArgument("grid", JSON.stringify(options.grid), `has no valid setting${why}`))
     }
     const truthTickUs = options.truthTickUs ?? 5000
     const hotThreshold = options.hotThreshold ?? 0.5

@@ -12,6 +12,7 @@ import * as F from "./CliFlags.ts"
 import { lazy } from "./CliMonitor.ts"
 import { wordsOf } from "./DamoArgv.ts"
 import { reportAccuracyCommand } from "./CliReportAccuracy.ts"
+import { reportSweepCommand } from "./CliReportSweep.ts"
 
 const inputFile = Flag.String("input_file").pipe(
   Flag.withAlias("i"),
@@ -137,7 +138,7 @@ const damon = Command.make(
 )
 
 /** Every `report` subcommand; register new reports here. */
-export const reportSubcommands = [access, heatmap, wss, damon, reportAccuracyCommand] as const
+export const reportSubcommands = [access, heatmap, wss, damon, reportAccuracyCommand, reportSweepCommand] as const
 
 export const report = Command.make("report").pipe(
   Command.withDescription("Reports of recorded or live monitoring results (damo report)"),

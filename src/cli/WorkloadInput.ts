@@ -1,0 +1,51 @@
+/**
+ * The workload the flags of `report accuracy` and `report sweep` name: a masim config, or a lackey
+ * trace file (plain or gzip), or standard input (`--trace -`), copied to a temporary file because
+ * every monitor replays the trace and stdin can be read once. The copy streams in bounded memory
+ * and is removed when the scope closes.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { stdinChunks } from "../accuracy/TraceReplay.ts"
+import type { WorkloadSpec } from "../accuracy/Workload.ts"
+import type { DamonError } from "../model/DamonError.ts"
+
+/** The workload flags (`CliReportAccuracy.workloadFlags`). */
+export interface WorkloadFlagValues {
+  /** A shipped masim name or a masim file (used when `trace` is empty). */
+  readonly workload: string
+  /** A lackey trace file (plain or gzip), `-` for stdin, or empty for the masim workload. */
+  readonly trace: string
+  readonly rate: number
+  /** Replay loads and stores only (no instruction fetches). */
+  readonly dataOnly: boolean
+  readonly skipBadLines: boolean
+}
+
+const stdinToFile = Effect.acquireRelease(
+  Effect.sync(() => {
+    const dir = mkdtempSync(join(tmpdir(), "effect-damon-trace-"))
+    const path = join(dir, "stdin.lackey")
+    return { dir, path, fd: openSync(path, "w") }
+  }),
+  ({ dir, fd }) =>
+    Effect.sync(() => {
+      closeSync(fd)
+      rmSync(dir, { recursive: true, force: true })
+    })
+).pipe(Effect.tap(({ fd }) => Stream.runForEach(stdinChunks, (chunk) =>
+  Effect.sync(() => {
+    for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off)
+  }))))
+
+/** The workload `flags` name; stdin is read to its end first (a temporary file, in the scope). */
+export const workloadOf = (flags: WorkloadFlagValues): Effect.Effect<WorkloadSpec, DamonError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (flags.trace === "") return { kind: "masim", name: flags.workload }
+    const path = flags.trace === "-" ? (yield* stdinToFile).path : flags.trace
+    return { kind: "trace", path, accessesPerUs: flags.rate, instructions: !flags.dataOnly, skipBadLines: flags.skipBadLines }
+  })
