@@ -61,6 +61,18 @@ describe("report sweep", () => {
       rmSync(dir, { recursive: true })
     }))
 
+  it.effect("--json prints the library's result as one JSON document; the picture's line goes to stderr", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      const ran = yield* runCliInProcess([...sweep, "--max-regions", "20,100", "--duration-ms", "2000", "--json", "--output", join(dir, "sweep.png")])
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      const expected = yield* Sweep.run({ workload: { kind: "masim", name: "stairs" }, grid: { maxNrRegions: [20, 100] }, durationUs: 2_000_000, workers: 0 })
+      assert.deepStrictEqual(JSON.parse(ran.stdout), JSON.parse(JSON.stringify(expected)))
+      assert.match(ran.stderr, /^wrote .*sweep\.png \(PNG, \d+ x \d+ px\)\n$/)
+      assert.isTrue(existsSync(join(dir, "sweep.png")))
+      rmSync(dir, { recursive: true })
+    }))
+
   it.effect("bad lists, goals and outputs fail naming the flag, before anything runs or is written", () =>
     Effect.gen(function*() {
       const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
@@ -109,7 +121,8 @@ describe("report sweep", () => {
       truthTickUs: 2500,
       workers: Option.some(3),
       metric: "hotRecall",
-      output: Option.some("x.svg")
+      output: Option.some("x.svg"),
+      json: false
     }
     assert.deepStrictEqual(sweepOptionsOf(all, trace), {
       workload: trace,

@@ -27,6 +27,8 @@ export interface ReportSweepOptions extends WorkloadFlagValues, EvaluationFlagVa
   readonly metric: SweepMetric
   /** A picture of the results (.svg or .png) besides the table. */
   readonly output: Option.Option<string>
+  /** The results as JSON (`Sweep.SweepResult`) instead of the table. */
+  readonly json: boolean
 }
 
 /**
@@ -105,6 +107,10 @@ export const reportSweepCommand = Command.make(
     output: Flag.String("output").pipe(
       Flag.withDescription("also draw accuracy against cost to this file: .svg or .png"),
       Flag.optional
+    ),
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription("print the results as JSON (every setting's attributes, figures and summaries) instead of the table"),
+      Flag.withDefault(false)
     )
   },
   lazy(() => import("./ReportSweep.ts"), (m, o: ReportSweepOptions) => m.runReportSweep(o))

@@ -1,7 +1,7 @@
 /**
  * `effect-damon report sweep`: DAMON on one workload (masim, a lackey trace file, or stdin) under
  * every combination of the flags' lists, on worker threads, printed as `SweepReport.formatTable`
- * and optionally drawn (`--output`). The work is `Sweep.run` of `effect-damon/accuracy`; this file
+ * (or as JSON) and optionally drawn (`--output`). The work is `Sweep.run` of `effect-damon/accuracy`; this file
  * only maps flags to it.
  */
 import * as Console from "effect/Console"
@@ -44,8 +44,10 @@ export const runReportSweep = (o: ReportSweepOptions): Effect.Effect<void, Damon
     const result = yield* run(sweepOptionsOf(o, yield* workloadOf(o)))
     // stdin was copied to a temporary file: the table names the source, not the copy.
     const shown = o.trace === "-" && result.workload.kind === "trace" ? { ...result, workload: { ...result.workload, path: "stdin" } } : result
-    yield* Console.log(formatTable(shown))
+    yield* Console.log(o.json ? JSON.stringify(shown, null, 2) : formatTable(shown))
     if (Option.isSome(o.output)) {
-      yield* Console.log(yield* writePicture(sweepSpec(shown), o.output.value))
+      // stdout stays one JSON document with --json
+      const wrote = yield* writePicture(sweepSpec(shown), o.output.value)
+      yield* o.json ? Console.error(wrote) : Console.log(wrote)
     }
   }))
