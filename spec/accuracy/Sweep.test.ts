@@ -4,7 +4,7 @@
  * the table and the picture.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { Sweep, SweepReport } from "effect-damon/accuracy"
 import { Render } from "effect-damon/report"
 
@@ -83,9 +83,32 @@ describe("Sweep", () => {
       const fail = (options: Sweep.SweepOptions) => Effect.flip(Sweep.run(options)).pipe(Effect.map((e) => e.message))
       assert.strictEqual(yield* fail({ ...small, workers: -1 }), "workers: -1 is invalid: must be an integer in [0, 256]")
       assert.strictEqual(yield* fail({ ...small, durationUs: -5 }), "durationUs: -5 is invalid: must be a positive finite number of microseconds")
-      assert.include(yield* fail({ ...small, grid: { sampleIntervalUs: [1e9] } }), "grid: ")
+      assert.strictEqual(
+        yield* fail({ ...small, grid: { sampleIntervalUs: [1e9] } }),
+        `grid: "{\\"sampleIntervalUs\\":[1000000000]}" is invalid: has no valid setting (refused: attrs.sampleIntervalUs: 1000000000 is invalid: must be <= aggrIntervalUs (100000))`
+      )
+      const axis = Array.from({ length: 100 }, (_, i) => 3 + i)
+      assert.strictEqual(
+        yield* fail({ ...small, grid: { minNrRegions: axis, maxNrRegions: axis.map((n) => n * 10), intervalsGoal: [null, null] } }),
+        `grid: "20000 combinations" is invalid: must make at most ${Sweep.maxGridCombinations}`
+      )
       assert.include(yield* fail({ ...small, workload: { kind: "trace", path: "/nonexistent", accessesPerUs: 1 } }), "trace.path: \"/nonexistent\" is invalid: cannot be read")
     }))
+
+  it("plan: the settings in grid order, refused ones listed, every setting's evaluation, nothing run", () => {
+    const planned = Sweep.plan({ grid: { sampleIntervalUs: [5000, 200_000], maxNrRegions: [100, 5] }, durationUs: 1_000_000, seed: 3, workers: 1 })
+    assert.isTrue(Result.isSuccess(planned))
+    const p = Result.getOrThrow(planned)
+    assert.deepStrictEqual(p.settings.map((a) => [a.sampleIntervalUs, a.maxNrRegions]), [[5000, 100]])
+    assert.deepStrictEqual(p.skipped.map((s) => s.reason), [
+      "attrs.minNrRegions: 10 is invalid: must be <= maxNrRegions (5)",
+      "attrs.sampleIntervalUs: 200000 is invalid: must be <= aggrIntervalUs (100000)",
+      "attrs.minNrRegions: 10 is invalid: must be <= maxNrRegions (5)"
+    ])
+    assert.deepStrictEqual(p.evaluations.map((e) => [e.durationUs, e.seed, e.truthTickUs, e.hotThreshold]), [[1_000_000, 3, 5000, 0.5]])
+    assert.strictEqual(p.workers, 1)
+    assert.strictEqual(p.metric, "wssErrorPct")
+  })
 
   it.effect("the table marks the front; the picture renders to SVG without warnings", () =>
     Effect.gen(function*() {

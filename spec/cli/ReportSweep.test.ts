@@ -4,19 +4,19 @@
  * fail naming the flag before anything runs, and a trace piped into the real executable is swept
  * on a worker thread.
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import * as Sweep from "../../src/accuracy/Sweep.ts"
+import type { SweepResult } from "../../src/accuracy/Sweep.ts"
 import { formatTable } from "../../src/accuracy/SweepReport.ts"
-import type { WorkloadSpec } from "../../src/accuracy/Workload.ts"
-import { parseIntervalsGoal, parseIntList, type ReportSweepOptions } from "../../src/cli/CliReportSweep.ts"
-import { sweepOptionsOf } from "../../src/cli/ReportSweep.ts"
+import { distinctGoals, parseIntervalsGoal, parseIntList, type ReportSweepOptions } from "../../src/cli/CliReportSweep.ts"
+import { asShown, sweepOptionsOf } from "../../src/cli/ReportSweep.ts"
 import { runCliInProcess } from "../support/cliInProcess.ts"
+import { testTempDir } from "../support/tempDir.ts"
 
 const sweep = ["report", "sweep", "--workers", "0"]
 
@@ -53,36 +53,40 @@ describe("report sweep", () => {
 
   it.effect("--output draws the picture too", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      const dir = testTempDir("effect-damon-sweep-")
       const ran = yield* runCliInProcess([...sweep, "--max-regions", "20,100", "--duration-ms", "2000", "--output", join(dir, "sweep.svg")])
       assert.strictEqual(ran.code, 0, ran.stderr)
       assert.match(ran.stdout, /\nwrote .*sweep\.svg \(SVG, \d+ x \d+ px\)\n$/)
       assert.match(readFileSync(join(dir, "sweep.svg"), "utf8"), /^<svg[\s\S]*DAMON accuracy against cost: stairs/)
-      rmSync(dir, { recursive: true })
     }))
 
   it.effect("--json prints the library's result as one JSON document; the picture's line goes to stderr", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      const dir = testTempDir("effect-damon-sweep-")
       const ran = yield* runCliInProcess([...sweep, "--max-regions", "20,100", "--duration-ms", "2000", "--json", "--output", join(dir, "sweep.png")])
       assert.strictEqual(ran.code, 0, ran.stderr)
       const expected = yield* Sweep.run({ workload: { kind: "masim", name: "stairs" }, grid: { maxNrRegions: [20, 100] }, durationUs: 2_000_000, workers: 0 })
       assert.deepStrictEqual(JSON.parse(ran.stdout), JSON.parse(JSON.stringify(expected)))
       assert.match(ran.stderr, /^wrote .*sweep\.png \(PNG, \d+ x \d+ px\)\n$/)
       assert.isTrue(existsSync(join(dir, "sweep.png")))
-      rmSync(dir, { recursive: true })
     }))
 
   it.effect("bad lists, goals and outputs fail naming the flag, before anything runs or is written", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "effect-damon-sweep-"))
+      const dir = testTempDir("effect-damon-sweep-")
+      const many = (from: number) => Array.from({ length: 101 }, (_, i) => from + i).join(",")
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
         [["--sample-us", "5000,abc"], `--sample-us: "5000,abc" is invalid: must be positive integers separated by commas, each once`],
         [["--aggr-us", "0"], `--aggr-us: "0" is invalid: must be positive integers`],
         [["--max-regions", "100,100"], `--max-regions: "100,100" is invalid`],
         [["--min-regions", ""], `--min-regions: a value is missing`],
         [["--intervals-goal", "400,3,1000"], `--intervals-goal: "400,3,1000" is invalid: must be off or access_bp,aggrs,min_sample_us,max_sample_us`],
-        [["--workers", "-1"], `--workers: "-1" is invalid: must be an integer >= 0`],
+        [["--workers", "-1"], `--workers: "-1" is invalid: must be an integer in [0, 256]`],
+        [["--workers", "257"], `--workers: "257" is invalid: must be an integer in [0, 256]`],
+        [["--intervals-goal", "off", "--intervals-goal", " 0,0,0,0"], `--intervals-goal: "off 0,0,0,0" is invalid: must each be given once (off is 0,0,0,0)`],
+        [["--truth-tick-us", "-5"], `--truth-tick-us: "-5" is invalid: must be an integer >= 0`],
+        [["--sample-us", many(1000), "--max-regions", many(3)], `grid: "10201 combinations" is invalid: must make at most 10000`],
+        [["--output", join(dir, "missing", "sweep.svg")], `--output: "${join(dir, "missing", "sweep.svg")}" is invalid: cannot be written: ENOENT`],
         [["--metric", "speed"], `--metric: "speed" is invalid`],
         [["--output", join(dir, "sweep.gif")], `--output: "${join(dir, "sweep.gif")}" is invalid: must end with .svg or .png`],
         [["--min-regions", "1,2"], `grid: "{\\"minNrRegions\\":[1,2]}" is invalid: has no valid setting (all 2 refused; the first: attrs.minNrRegions: 1 is invalid: must be >= 3)`],
@@ -96,11 +100,9 @@ describe("report sweep", () => {
         assert.strictEqual(ran.stdout, "", flags.join(" "))
       }
       assert.isFalse(existsSync(join(dir, "sweep.gif")))
-      rmSync(dir, { recursive: true })
     }))
 
   it("every flag reaches the sweep; a list not given is no axis", () => {
-    const trace: WorkloadSpec = { kind: "trace", path: "t.lackey", accessesPerUs: 0.5, instructions: false, skipBadLines: true }
     const goal = { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 20_000 }
     const all: ReportSweepOptions = {
       workload: "zigzag",
@@ -124,8 +126,7 @@ describe("report sweep", () => {
       output: Option.some("x.svg"),
       json: false
     }
-    assert.deepStrictEqual(sweepOptionsOf(all, trace), {
-      workload: trace,
+    assert.deepStrictEqual(sweepOptionsOf(all), {
       grid: { sampleIntervalUs: [1000, 2000], aggrIntervalUs: [20_000], minNrRegions: [5], maxNrRegions: [50, 500], intervalsGoal: [null, goal] },
       base: { opsUpdateIntervalUs: 250_000 },
       durationUs: 1_500_000,
@@ -137,9 +138,7 @@ describe("report sweep", () => {
       workers: 3
     })
     const none = { ...all, sampleUs: [], aggrUs: [], minNrRegions: [], maxNrRegions: [], intervalsGoal: [], truthTickUs: 0, workers: Option.none() }
-    const masim: WorkloadSpec = { kind: "masim", name: "zigzag" }
-    assert.deepStrictEqual(sweepOptionsOf(none, masim), {
-      workload: masim,
+    assert.deepStrictEqual(sweepOptionsOf(none), {
       grid: {},
       base: { opsUpdateIntervalUs: 250_000 },
       durationUs: 1_500_000,
@@ -150,11 +149,21 @@ describe("report sweep", () => {
     })
   })
 
+  it("stdin is shown as stdin, not as the temporary copy; a file keeps its name", () => {
+    const result = { workload: { kind: "trace", path: "/tmp/effect-damon-trace-x/stdin.lackey", accessesPerUs: 1, instructions: true, skipBadLines: false } } as unknown as SweepResult
+    assert.deepStrictEqual(asShown(result, { trace: "-" }).workload, { kind: "trace", path: "stdin", accessesPerUs: 1, instructions: true, skipBadLines: false })
+    assert.strictEqual(asShown(result, { trace: "/tmp/effect-damon-trace-x/stdin.lackey" }), result)
+    assert.isTrue(distinctGoals([null, { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 20_000 }]))
+    assert.isFalse(distinctGoals([null, { accessBp: 0, aggrs: 0, minSampleUs: 0, maxSampleUs: 0 }]))
+    assert.isFalse(distinctGoals([{ accessBp: 4, aggrs: 3, minSampleUs: 1, maxSampleUs: 2 }, { accessBp: 4, aggrs: 3, minSampleUs: 1, maxSampleUs: 2 }]))
+  })
+
   it("the lists' and goals' parsers", () => {
     assert.deepStrictEqual(parseIntList("2500,5000"), [2500, 5000])
     assert.deepStrictEqual(parseIntList(" 7 , 9 "), [7, 9])
     for (const bad of ["", ",", "1,", "1.5", "-1", "0", "1e3", "0x10", "3,3", "1000000000000000"]) assert.isUndefined(parseIntList(bad), bad)
     assert.isNull(parseIntervalsGoal("off"))
+    assert.isNull(parseIntervalsGoal(" off "))
     assert.deepStrictEqual(parseIntervalsGoal("400,3,1000,20000"), { accessBp: 400, aggrs: 3, minSampleUs: 1000, maxSampleUs: 20_000 })
     assert.deepStrictEqual(parseIntervalsGoal("0,0,0,0"), { accessBp: 0, aggrs: 0, minSampleUs: 0, maxSampleUs: 0 })
     for (const bad of ["", "on", "1,2,3", "1,2,3,4,5", "1,2,3,-4", "a,b,c,d"]) assert.isUndefined(parseIntervalsGoal(bad), bad)
@@ -162,16 +171,38 @@ describe("report sweep", () => {
 })
 
 describe("report sweep from the executable", () => {
-  it("a trace piped into `--trace -` is swept on a worker thread", () => {
+  it("a trace piped into `--trace -` is swept on a worker thread; its temporary copy is removed", () => {
     const root = new URL("../../", import.meta.url).pathname
     const all = gunzipSync(readFileSync(new URL("../../data/traces/phases.lackey.gz", import.meta.url)))
     const text = all.subarray(0, all.lastIndexOf(10, 1_000_000) + 1)
+    const tmp = testTempDir("effect-damon-sweep-tmp-")
     const out = execFileSync(process.execPath, ["bin/effect-damon.js", "report", "sweep", "--trace", "-", "--rate", "0.5", "--duration-ms", "400", "--max-regions", "20,100", "--workers", "1"], {
       cwd: root,
       input: text,
-      encoding: "utf8"
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: tmp }
     })
     assert.match(out, /^# sweep of stdin: 2 settings, 0\.4 s each/)
     assert.strictEqual(out.split("\n").filter((l) => /^\*? +\d+ +5000 /.test(l)).length, 2, out)
+    assert.deepStrictEqual(readdirSync(tmp).filter((f) => f.startsWith("effect-damon-trace-")), [])
+  }, 60_000)
+
+  it("bad options are refused before stdin is read (the pipe stays open)", async () => {
+    const root = new URL("../../", import.meta.url).pathname
+    const refused = (command: string) =>
+      new Promise<{ code: number | null; stderr: string }>((done) => {
+        const child = spawn(process.execPath, ["bin/effect-damon.js", "report", command, "--trace", "-", "--duration-ms", "0"], { cwd: root })
+        let stderr = ""
+        child.stderr.setEncoding("utf8").on("data", (c: string) => void (stderr += c))
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+        child.on("close", (code) => {
+          clearTimeout(timer)
+          done({ code, stderr })
+        })
+      })
+    for (const ran of await Promise.all([refused("sweep"), refused("accuracy")])) {
+      assert.strictEqual(ran.code, 1, ran.stderr)
+      assert.include(ran.stderr, "durationUs: 0 is invalid: must be a positive finite number of microseconds")
+    }
   }, 60_000)
 })

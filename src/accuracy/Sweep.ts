@@ -261,44 +261,73 @@ const runOnWorkers = (
     return replies.map((r) => r!)
   }))
 
+/** The most combinations a grid may make (refused ones included): 10 000 settings is days of work. */
+export const maxGridCombinations = 10_000
+
+/** A sweep's options checked, before any setting runs: see {@link plan}. */
+export interface SweepPlan {
+  readonly workers: number
+  readonly settings: ReadonlyArray<Attrs.Attrs>
+  readonly skipped: ReadonlyArray<SkippedSetting>
+  /** Each setting's evaluation options, in grid order. */
+  readonly evaluations: ReadonlyArray<EvaluateOptions>
+  readonly truthTickUs: number
+  readonly hotThreshold: number
+  readonly metric: SweepMetric
+}
+
 /**
- * Runs the sweep. Bad options are an `InvalidArgument` before anything runs; a setting failing
- * fails the sweep with `SweepFailed` naming it; settings the attrs rules refuse are listed in
- * `skipped`.
+ * Checks everything of a sweep but its workload, and lists its settings. Pure. Lets a caller
+ * refuse bad options before it prepares the workload (the CLI reads a trace from stdin after).
+ */
+export const plan = (options: Omit<SweepOptions, "workload">): Result.Result<SweepPlan, DamonError> => {
+  const workers = options.workers ?? availableParallelism()
+  if (!(Number.isSafeInteger(workers) && workers >= 0 && workers <= 256)) {
+    return Result.fail(invalidArgument("workers", workers, "must be an integer in [0, 256]"))
+  }
+  const g = options.grid
+  const combinations = [g.sampleIntervalUs, g.aggrIntervalUs, g.minNrRegions, g.maxNrRegions, g.intervalsGoal]
+    .reduce((n, axis) => n * Math.max(1, axis?.length ?? 0), 1)
+  if (combinations > maxGridCombinations) {
+    return Result.fail(invalidArgument("grid", `${combinations} combinations`, `must make at most ${maxGridCombinations}`))
+  }
+  const { settings, skipped } = expandGrid(g, options.base)
+  if (settings.length === 0) {
+    const why = skipped.length === 0 ? "" : ` (${skipped.length === 1 ? "refused" : `all ${skipped.length} refused; the first`}: ${skipped[0]!.reason})`
+    return Result.fail(invalidArgument("grid", JSON.stringify(g), `has no valid setting${why}`))
+  }
+  const truthTickUs = options.truthTickUs ?? 5000
+  const hotThreshold = options.hotThreshold ?? 0.5
+  const evaluations = settings.map((attrs): EvaluateOptions => ({
+    attrs,
+    durationUs: options.durationUs,
+    truthTickUs,
+    hotThreshold,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.warmupUs === undefined ? {} : { warmupUs: options.warmupUs })
+  }))
+  const bad = checkOptions(evaluations[0]!)
+  if (Result.isFailure(bad)) return Result.fail(bad.failure)
+  return Result.succeed({ workers, settings, skipped, evaluations, truthTickUs, hotThreshold, metric: options.metric ?? "wssErrorPct" })
+}
+
+/**
+ * Runs the sweep. Bad options are an `InvalidArgument` before anything runs ({@link plan}, then
+ * the workload); a setting failing fails the sweep with `SweepFailed` naming it; settings the
+ * attrs rules refuse are listed in `skipped`.
  */
 export const run = (options: SweepOptions): Effect.Effect<SweepResult, DamonError | SweepFailed> =>
   Effect.gen(function*() {
-    const workers = options.workers ?? availableParallelism()
-    if (!(Number.isSafeInteger(workers) && workers >= 0 && workers <= 256)) {
-      return yield* Effect.fail(invalidArgument("workers", workers, "must be an integer in [0, 256]"))
-    }
-    const { settings, skipped } = expandGrid(options.grid, options.base)
-    if (settings.length === 0) {
-      const why = skipped.length === 0 ? "" : ` (${skipped.length === 1 ? "refused" : `all ${skipped.length} refused; the first`}: ${skipped[0]!.reason})`
-      return yield* Effect.fail(invalidArgument("grid", JSON.stringify(options.grid), `has no valid setting${why}`))
-    }
-    const truthTickUs = options.truthTickUs ?? 5000
-    const hotThreshold = options.hotThreshold ?? 0.5
-    const evaluate = (attrs: Attrs.Attrs): EvaluateOptions => ({
-      attrs,
-      durationUs: options.durationUs,
-      truthTickUs,
-      hotThreshold,
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
-      ...(options.warmupUs === undefined ? {} : { warmupUs: options.warmupUs })
-    })
-    const jobs = settings.map((attrs, index): SweepJob => ({ index, workload: options.workload, options: evaluate(attrs) }))
-    const bad = checkOptions(jobs[0]!.options)
-    if (Result.isFailure(bad)) return yield* Effect.fail(bad.failure)
+    const { workers, settings, skipped, evaluations, truthTickUs, hotThreshold, metric } = yield* Effect.fromResult(plan(options))
     const badWorkload = checkWorkload(options.workload)
     if (badWorkload !== undefined) return yield* Effect.fail(badWorkload)
+    const jobs = evaluations.map((evaluation, index): SweepJob => ({ index, workload: options.workload, options: evaluation }))
     const replies = workers === 0 ? yield* Effect.forEach(jobs, runJob) : yield* runOnWorkers(jobs, settings.map((a) => expectedCost(a, options.durationUs)), workers)
     const points: Array<Omit<SweepPoint, "pareto">> = []
     for (const reply of replies) {
       if (!reply.ok) return yield* Effect.fail(new SweepFailed({ index: reply.index, detail: reply.detail }))
       points.push(reply.point)
     }
-    const metric = options.metric ?? "wssErrorPct"
     return {
       workload: options.workload,
       metric,

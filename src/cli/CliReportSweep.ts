@@ -7,10 +7,8 @@ import * as Flag from "effect/cli/Flag"
 import type * as Option from "effect/Option"
 import type { IntervalsGoal } from "../model/Attrs.ts"
 import type { SweepMetric } from "../accuracy/Sweep.ts"
+import { evaluationFlags, type EvaluationFlagValues, truthTickUs, workloadFlags, type WorkloadFlagValues } from "./AccuracyFlags.ts"
 import { lazy } from "./CliMonitor.ts"
-import { defaultReportAccuracyOptions, evaluationFlags, type EvaluationFlagValues, workloadFlags } from "./CliReportAccuracy.ts"
-import { intAtLeast } from "./CliFlags.ts"
-import type { WorkloadFlagValues } from "./WorkloadInput.ts"
 
 /** The flags of `report sweep`. An empty list keeps that attribute at its default. */
 export interface ReportSweepOptions extends WorkloadFlagValues, EvaluationFlagValues {
@@ -22,7 +20,7 @@ export interface ReportSweepOptions extends WorkloadFlagValues, EvaluationFlagVa
   readonly intervalsGoal: ReadonlyArray<IntervalsGoal | null>
   /** 0 = 5000 us, the same tick for every setting. */
   readonly truthTickUs: number
-  /** None = every core. */
+  /** None = every core; at most 256. */
   readonly workers: Option.Option<number>
   readonly metric: SweepMetric
   /** A picture of the results (.svg or .png) besides the table. */
@@ -53,6 +51,15 @@ export const parseIntervalsGoal = (text: string): IntervalsGoal | null | undefin
   if (parts.length !== 4 || !parts.every((p) => /^\d{1,15}$/.test(p))) return undefined
   const [accessBp, aggrs, minSampleUs, maxSampleUs] = parts.map(Number) as [number, number, number, number]
   return { accessBp, aggrs, minSampleUs, maxSampleUs }
+}
+
+/** A goal as the flag takes it. */
+export const goalText = (g: IntervalsGoal | null): string => (g === null ? "off" : `${g.accessBp},${g.aggrs},${g.minSampleUs},${g.maxSampleUs}`)
+
+/** Whether no goal repeats (`off` is the goal `0,0,0,0`, tuning off): a repeated one would run twice. */
+export const distinctGoals = (goals: ReadonlyArray<IntervalsGoal | null>): boolean => {
+  const texts = goals.map((g) => goalText(g ?? { accessBp: 0, aggrs: 0, minSampleUs: 0, maxSampleUs: 0 }))
+  return new Set(texts).size === texts.length
 }
 
 const listRule = "must be positive integers separated by commas, each once (2500,5000)"
@@ -92,14 +99,15 @@ export const reportSweepCommand = Command.make(
         },
         () => "must be off or access_bp,aggrs,min_sample_us,max_sample_us (four integers >= 0)"
       ),
-      Flag.withDescription("an intervals auto-tuning goal to try, or off; repeat for more (default: off)"),
+      Flag.withDescription("an intervals auto-tuning goal to try, or off; repeat for more, each once (default: off)"),
       Flag.atLeast(0)
     ),
-    truthTickUs: Flag.Int("truth-tick-us").pipe(
-      Flag.withDescription("tick of the truth's frequencies (us), the same for every setting; 0 = 5000"),
-      Flag.withDefault(defaultReportAccuracyOptions.truthTickUs)
+    truthTickUs: truthTickUs("5000, the same tick for every setting"),
+    workers: Flag.Int("workers").pipe(
+      Flag.filter((n) => Number.isSafeInteger(n) && n >= 0 && n <= 256, () => "must be an integer in [0, 256]"),
+      Flag.withDescription("worker threads, up to 256 (0 runs every setting in this thread; default: every core)"),
+      Flag.optional
     ),
-    workers: intAtLeast("workers", 0, "worker threads (0 runs every setting in this thread; default: every core)").pipe(Flag.optional),
     metric: Flag.Literals("metric", metrics).pipe(
       Flag.withDescription("the accuracy figure of the Pareto front"),
       Flag.withDefault("wssErrorPct" as const)

@@ -7,6 +7,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { formatComparison, reportAccuracy } from "../accuracy/AccuracyReport.ts"
+import { checkOptions, type EvaluateOptions } from "../accuracy/Evaluate.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import type { ReportAccuracyOptions } from "./CliReportAccuracy.ts"
 import { workloadOf } from "./WorkloadInput.ts"
@@ -14,9 +15,7 @@ import { workloadOf } from "./WorkloadInput.ts"
 /** Runs the report with `options` and prints it. */
 export const runReportAccuracy = (options: ReportAccuracyOptions): Effect.Effect<void, DamonError> =>
   Effect.scoped(Effect.gen(function*() {
-    const workload = yield* workloadOf(options)
-    const comparison = yield* reportAccuracy({
-      workload,
+    const evaluation: EvaluateOptions = {
       durationUs: options.durationMs * 1000,
       seed: options.seed,
       hotThreshold: options.hotThreshold,
@@ -29,7 +28,10 @@ export const runReportAccuracy = (options: ReportAccuracyOptions): Effect.Effect
         minNrRegions: options.minNrRegions,
         maxNrRegions: options.maxNrRegions
       }
-    })
+    }
+    // Bad options are refused before stdin is read.
+    yield* Effect.fromResult(checkOptions(evaluation))
+    const comparison = yield* reportAccuracy({ workload: yield* workloadOf(options), ...evaluation })
     yield* Console.log(options.trace === "-" ? formatComparison(comparison, "stdin") : formatComparison(comparison))
   }))
 

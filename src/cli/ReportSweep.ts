@@ -7,18 +7,16 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { run, type SweepFailed, type SweepOptions } from "../accuracy/Sweep.ts"
+import { plan, run, type SweepFailed, type SweepOptions, type SweepResult } from "../accuracy/Sweep.ts"
 import { formatTable, sweepSpec } from "../accuracy/SweepReport.ts"
-import type { WorkloadSpec } from "../accuracy/Workload.ts"
-import type { DamonError } from "../model/DamonError.ts"
+import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { RenderError } from "../report/Render.ts"
-import type { ReportSweepOptions } from "./CliReportSweep.ts"
+import { distinctGoals, goalText, type ReportSweepOptions } from "./CliReportSweep.ts"
 import { formatOf, writePicture } from "./PictureFile.ts"
 import { workloadOf } from "./WorkloadInput.ts"
 
-/** The sweep the flags describe on `workload`: only the lists given make axes (an absent one keeps the default). */
-export const sweepOptionsOf = (o: ReportSweepOptions, workload: WorkloadSpec): SweepOptions => ({
-  workload,
+/** The sweep the flags describe, but its workload: only the lists given make axes (an absent one keeps the default). */
+export const sweepOptionsOf = (o: ReportSweepOptions): Omit<SweepOptions, "workload"> => ({
   grid: {
     ...(o.sampleUs.length > 0 ? { sampleIntervalUs: o.sampleUs } : {}),
     ...(o.aggrUs.length > 0 ? { aggrIntervalUs: o.aggrUs } : {}),
@@ -36,14 +34,22 @@ export const sweepOptionsOf = (o: ReportSweepOptions, workload: WorkloadSpec): S
   ...(Option.isSome(o.workers) ? { workers: o.workers.value } : {})
 })
 
+/** The result as printed: stdin was copied to a temporary file, so the source is named, not the copy. */
+export const asShown = (result: SweepResult, o: Pick<ReportSweepOptions, "trace">): SweepResult =>
+  o.trace === "-" && result.workload.kind === "trace" ? { ...result, workload: { ...result.workload, path: "stdin" } } : result
+
 /** Runs the sweep with `o`, prints the table, and draws the picture when asked. */
 export const runReportSweep = (o: ReportSweepOptions): Effect.Effect<void, DamonError | SweepFailed | RenderError> =>
   Effect.scoped(Effect.gen(function*() {
-    // A bad --output is refused before the sweep runs, not after.
+    // Bad options and a bad --output are refused before stdin is read and anything runs.
     if (Option.isSome(o.output)) yield* formatOf(o.output.value)
-    const result = yield* run(sweepOptionsOf(o, yield* workloadOf(o)))
-    // stdin was copied to a temporary file: the table names the source, not the copy.
-    const shown = o.trace === "-" && result.workload.kind === "trace" ? { ...result, workload: { ...result.workload, path: "stdin" } } : result
+    if (!distinctGoals(o.intervalsGoal)) {
+      return yield* Effect.fail(invalidArgument("--intervals-goal", o.intervalsGoal.map(goalText).join(" "), "must each be given once (off is 0,0,0,0)"))
+    }
+    const options = sweepOptionsOf(o)
+    yield* Effect.fromResult(plan(options))
+    const result = yield* run({ ...options, workload: yield* workloadOf(o) })
+    const shown = asShown(result, o)
     yield* Console.log(o.json ? JSON.stringify(shown, null, 2) : formatTable(shown))
     if (Option.isSome(o.output)) {
       // stdout stays one JSON document with --json

@@ -13,18 +13,7 @@ import * as Stream from "effect/Stream"
 import { stdinChunks } from "../accuracy/TraceReplay.ts"
 import type { WorkloadSpec } from "../accuracy/Workload.ts"
 import type { DamonError } from "../model/DamonError.ts"
-
-/** The workload flags (`CliReportAccuracy.workloadFlags`). */
-export interface WorkloadFlagValues {
-  /** A shipped masim name or a masim file (used when `trace` is empty). */
-  readonly workload: string
-  /** A lackey trace file (plain or gzip), `-` for stdin, or empty for the masim workload. */
-  readonly trace: string
-  readonly rate: number
-  /** Replay loads and stores only (no instruction fetches). */
-  readonly dataOnly: boolean
-  readonly skipBadLines: boolean
-}
+import type { WorkloadFlagValues } from "./AccuracyFlags.ts"
 
 const stdinToFile = Effect.acquireRelease(
   Effect.sync(() => {
