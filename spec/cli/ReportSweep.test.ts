@@ -187,11 +187,12 @@ describe("report sweep from the executable", () => {
     assert.deepStrictEqual(readdirSync(tmp).filter((f) => f.startsWith("effect-damon-trace-")), [])
   }, 60_000)
 
-  it("bad options are refused before stdin is read (the pipe stays open)", async () => {
+  it("bad options are refused before stdin is read (the pipe stays open); a bad trace on stdin is named stdin", async () => {
     const root = new URL("../../", import.meta.url).pathname
-    const refused = (command: string) =>
+    /** Runs the executable; `input` undefined keeps its stdin open. */
+    const cli = (args: ReadonlyArray<string>, input?: string) =>
       new Promise<{ code: number | null; stderr: string }>((done) => {
-        const child = spawn(process.execPath, ["bin/effect-damon.js", "report", command, "--trace", "-", "--duration-ms", "0"], { cwd: root })
+        const child = spawn(process.execPath, ["bin/effect-damon.js", ...args], { cwd: root })
         let stderr = ""
         child.stderr.setEncoding("utf8").on("data", (c: string) => void (stderr += c))
         const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
@@ -199,10 +200,23 @@ describe("report sweep from the executable", () => {
           clearTimeout(timer)
           done({ code, stderr })
         })
+        if (input !== undefined) child.stdin.end(input)
       })
-    for (const ran of await Promise.all([refused("sweep"), refused("accuracy")])) {
+    const junk = "I  04000000,3\n L 0400abcd,8\nthis is junk\n"
+    const [sweepOptions, accuracyOptions, sweepTrace, accuracyTrace] = await Promise.all([
+      cli(["report", "sweep", "--trace", "-", "--duration-ms", "0"]),
+      cli(["report", "accuracy", "--trace", "-", "--duration-ms", "0"]),
+      cli(["report", "sweep", "--trace", "-", "--duration-ms", "500", "--workers", "0"], junk),
+      cli(["report", "accuracy", "--trace", "-", "--duration-ms", "500"], junk)
+    ])
+    for (const ran of [sweepOptions, accuracyOptions]) {
       assert.strictEqual(ran.code, 1, ran.stderr)
       assert.include(ran.stderr, "durationUs: 0 is invalid: must be a positive finite number of microseconds")
+    }
+    for (const ran of [sweepTrace, accuracyTrace]) {
+      assert.strictEqual(ran.code, 1, ran.stderr)
+      assert.include(ran.stderr, `stdin:3: "this is junk" is invalid: not a lackey line`)
+      assert.notInclude(ran.stderr, "effect-damon-trace-")
     }
   }, 60_000)
 })

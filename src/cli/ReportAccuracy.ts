@@ -10,7 +10,7 @@ import { formatComparison, reportAccuracy } from "../accuracy/AccuracyReport.ts"
 import { checkOptions, type EvaluateOptions } from "../accuracy/Evaluate.ts"
 import type { DamonError } from "../model/DamonError.ts"
 import type { ReportAccuracyOptions } from "./CliReportAccuracy.ts"
-import { workloadOf } from "./WorkloadInput.ts"
+import { namingStdin, workloadOf } from "./WorkloadInput.ts"
 
 /** Runs the report with `options` and prints it. */
 export const runReportAccuracy = (options: ReportAccuracyOptions): Effect.Effect<void, DamonError> =>
@@ -31,7 +31,8 @@ export const runReportAccuracy = (options: ReportAccuracyOptions): Effect.Effect
     }
     // Bad options are refused before stdin is read.
     yield* Effect.fromResult(checkOptions(evaluation))
-    const comparison = yield* reportAccuracy({ workload: yield* workloadOf(options), ...evaluation })
+    const workload = yield* workloadOf(options)
+    const comparison = yield* reportAccuracy({ workload, ...evaluation }).pipe(Effect.mapError(namingStdin(options, workload)))
     yield* Console.log(options.trace === "-" ? formatComparison(comparison, "stdin") : formatComparison(comparison))
   }))
 

@@ -13,7 +13,7 @@ import { type DamonError, invalidArgument } from "../model/DamonError.ts"
 import type { RenderError } from "../report/Render.ts"
 import { distinctGoals, goalText, type ReportSweepOptions } from "./CliReportSweep.ts"
 import { formatOf, writePicture } from "./PictureFile.ts"
-import { workloadOf } from "./WorkloadInput.ts"
+import { namingStdin, workloadOf } from "./WorkloadInput.ts"
 
 /** The sweep the flags describe, but its workload: only the lists given make axes (an absent one keeps the default). */
 export const sweepOptionsOf = (o: ReportSweepOptions): Omit<SweepOptions, "workload"> => ({
@@ -48,7 +48,8 @@ export const runReportSweep = (o: ReportSweepOptions): Effect.Effect<void, Damon
     }
     const options = sweepOptionsOf(o)
     yield* Effect.fromResult(plan(options))
-    const result = yield* run({ ...options, workload: yield* workloadOf(o) })
+    const workload = yield* workloadOf(o)
+    const result = yield* run({ ...options, workload }).pipe(Effect.mapError(namingStdin(o, workload)))
     const shown = asShown(result, o)
     yield* Console.log(o.json ? JSON.stringify(shown, null, 2) : formatTable(shown))
     if (Option.isSome(o.output)) {

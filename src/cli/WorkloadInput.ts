@@ -2,7 +2,7 @@
  * The workload the flags of `report accuracy` and `report sweep` name: a masim config, or a lackey
  * trace file (plain or gzip), or standard input (`--trace -`), copied to a temporary file because
  * every monitor replays the trace and stdin can be read once. The copy streams in bounded memory
- * and is removed when the scope closes.
+ * and is removed when the scope closes; {@link namingStdin} names it `stdin` in errors.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -12,7 +12,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { stdinChunks } from "../accuracy/TraceReplay.ts"
 import type { WorkloadSpec } from "../accuracy/Workload.ts"
-import type { DamonError } from "../model/DamonError.ts"
+import { SweepFailed } from "../accuracy/Sweep.ts"
+import { DamonError, InvalidArgument } from "../model/DamonError.ts"
 import type { WorkloadFlagValues } from "./AccuracyFlags.ts"
 
 const stdinToFile = Effect.acquireRelease(
@@ -38,3 +39,19 @@ export const workloadOf = (flags: WorkloadFlagValues): Effect.Effect<WorkloadSpe
     const path = flags.trace === "-" ? (yield* stdinToFile).path : flags.trace
     return { kind: "trace", path, accessesPerUs: flags.rate, instructions: !flags.dataOnly, skipBadLines: flags.skipBadLines }
   })
+
+/**
+ * `e` with the temporary copy of stdin named `stdin`, as the user knows it: an error about the
+ * trace names its file and line (`stdin:142358: ...`). Any other error, or a workload not read from
+ * stdin, is returned as it is.
+ */
+export const namingStdin = (flags: Pick<WorkloadFlagValues, "trace">, workload: WorkloadSpec) => <E>(e: E): E => {
+  if (flags.trace !== "-" || workload.kind !== "trace") return e
+  const named = (text: string) => text.replaceAll(workload.path, "stdin")
+  if (e instanceof SweepFailed) return new SweepFailed({ index: e.index, detail: named(e.detail) }) as E
+  if (e instanceof DamonError && e.reason instanceof InvalidArgument) {
+    const { field, value, rule } = e.reason
+    return new DamonError({ reason: new InvalidArgument({ field: named(field), value: named(value), rule: named(rule) }) }) as E
+  }
+  return e
+}
