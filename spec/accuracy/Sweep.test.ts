@@ -67,15 +67,25 @@ describe("Sweep", () => {
     assert.deepStrictEqual(Sweep.dispatchOrder([1, 2, 2, 1]), [1, 2, 0, 3])
   })
 
-  it.effect("the same results with 1 and 2 worker threads, and in this thread", () =>
+  it.effect("the same results with 1 and 2 worker threads, and in this thread; progress after each setting", () =>
     Effect.gen(function*() {
-      const one = yield* Sweep.run({ ...small, workers: 1 })
-      const two = yield* Sweep.run({ ...small, workers: 2 })
-      const here = yield* Sweep.run({ ...small, workers: 0 })
+      const heard: Array<Array<Sweep.SweepProgress>> = [[], [], []]
+      const hooks = (i: number): Sweep.SweepHooks => ({ onProgress: (p) => Effect.sync(() => void heard[i]!.push(p)) })
+      const one = yield* Sweep.run({ ...small, workers: 1 }, hooks(0))
+      const two = yield* Sweep.run({ ...small, workers: 2 }, hooks(1))
+      const here = yield* Sweep.run({ ...small, workers: 0 }, hooks(2))
       assert.strictEqual(one.points.length, 4)
       assert.deepStrictEqual(two.points, one.points)
       assert.deepStrictEqual(here.points, one.points)
       assert.isTrue(one.points.some((p) => p.pareto))
+      // small's settings: sample 5000 us twice and 10 000 us twice, so 1/3 of the samples each, 1/6 each
+      for (const ps of heard) {
+        assert.deepStrictEqual(ps.map((p) => [p.done, p.total]), [[1, 4], [2, 4], [3, 4], [4, 4]])
+        assert.strictEqual(ps[3]!.fraction, 1)
+        for (let i = 1; i < ps.length; i++) assert.isAbove(ps[i]!.fraction, ps[i - 1]!.fraction)
+      }
+      // in this thread, in grid order: 5000/20, 5000/200, 10000/20, 10000/200
+      assert.deepStrictEqual(heard[2]!.map((p) => p.fraction.toFixed(4)), ["0.3333", "0.6667", "0.8333", "1.0000"])
     }), 120_000)
 
   it.effect("bad options are refused before any work, naming the field", () =>

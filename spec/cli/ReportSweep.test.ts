@@ -10,15 +10,34 @@ import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
+import { TestConsole } from "effect/testing"
 import * as Sweep from "../../src/accuracy/Sweep.ts"
 import type { SweepResult } from "../../src/accuracy/Sweep.ts"
 import { formatTable } from "../../src/accuracy/SweepReport.ts"
 import { distinctGoals, parseIntervalsGoal, parseIntList, type ReportSweepOptions } from "../../src/cli/CliReportSweep.ts"
-import { asShown, sweepOptionsOf } from "../../src/cli/ReportSweep.ts"
+import { defaultEvaluationFlags, defaultWorkloadFlags } from "../../src/cli/AccuracyFlags.ts"
+import type { Progress } from "../../src/cli/Progress.ts"
+import { asShown, runReportSweepWith, sweepOptionsOf } from "../../src/cli/ReportSweep.ts"
 import { runCliInProcess } from "../support/cliInProcess.ts"
 import { testTempDir } from "../support/tempDir.ts"
 
 const sweep = ["report", "sweep", "--workers", "0"]
+
+/** The flags' defaults, in this thread. */
+const defaults: ReportSweepOptions = {
+  ...defaultWorkloadFlags,
+  ...defaultEvaluationFlags,
+  sampleUs: [],
+  aggrUs: [],
+  minNrRegions: [],
+  maxNrRegions: [],
+  intervalsGoal: [],
+  truthTickUs: 0,
+  workers: Option.some(0),
+  metric: "wssErrorPct",
+  output: Option.none(),
+  json: false
+}
 
 describe("report sweep", () => {
   it.effect("prints the library's table for the flags' grid, settings in grid order, the front marked", () =>
@@ -58,6 +77,20 @@ describe("report sweep", () => {
       assert.strictEqual(ran.code, 0, ran.stderr)
       assert.match(ran.stdout, /\nwrote .*sweep\.svg \(SVG, \d+ x \d+ px\)\n$/)
       assert.match(readFileSync(join(dir, "sweep.svg"), "utf8"), /^<svg[\s\S]*DAMON accuracy against cost: stairs/)
+    }))
+
+  it.effect("progress after each setting, erased before the table is printed", () =>
+    Effect.gen(function*() {
+      const updates: Array<string> = []
+      const linesAtDone: Array<number> = []
+      const progress: Progress = {
+        update: (fraction, what) => Effect.sync(() => void updates.push(`${fraction.toFixed(2)} ${what}`)),
+        done: Effect.map(TestConsole.logLines, (lines) => void linesAtDone.push(lines.length))
+      }
+      yield* runReportSweepWith({ ...defaults, maxNrRegions: [20, 100], sampleUs: [5000, 10_000], durationMs: 1000 }, progress)
+      assert.deepStrictEqual(updates, ["0.33 1 of 4 settings", "0.67 2 of 4 settings", "0.83 3 of 4 settings", "1.00 4 of 4 settings"])
+      assert.deepStrictEqual(linesAtDone, [0])
+      assert.match(String((yield* TestConsole.logLines)[0]), /^# sweep of stairs: 4 settings/)
     }))
 
   it.effect("--json prints the library's result as one JSON document; the picture's line goes to stderr", () =>

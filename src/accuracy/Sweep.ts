@@ -101,6 +101,25 @@ export class SweepFailed extends Data.TaggedError("SweepFailed")<{ readonly inde
   }
 }
 
+/** How far a sweep is, after each setting ends. */
+export interface SweepProgress {
+  /** Settings finished, of `total`. */
+  readonly done: number
+  readonly total: number
+  /**
+   * The share of the settings' samples done: what an ETA should use. (A setting's work grows with
+   * its samples; its regions settle where the workload puts them, often far below the maximum that
+   * orders the dispatch, so {@link expectedCost} would run ahead.)
+   */
+  readonly fraction: number
+}
+
+/** What a caller of {@link run} may follow. */
+export interface SweepHooks {
+  /** After each setting ends, in the calling thread; a failed one counts too (the sweep then fails). */
+  readonly onProgress?: (progress: SweepProgress) => Effect.Effect<void>
+}
+
 /**
  * Every combination of the grid over `base` (with `opsUpdateIntervalUs` 1 s unless `base` says),
  * in order; combinations the attrs rules refuse are skipped with the reason.
@@ -238,7 +257,8 @@ export const dispatchOrder = (costs: ReadonlyArray<number>): Array<number> =>
 const runOnWorkers = (
   jobs: ReadonlyArray<SweepJob>,
   costs: ReadonlyArray<number>,
-  n: number
+  n: number,
+  ended: (index: number) => Effect.Effect<void>
 ): Effect.Effect<Array<SweepReply>, SweepFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const replies: Array<SweepReply | undefined> = jobs.map(() => undefined)
@@ -250,6 +270,7 @@ const runOnWorkers = (
         const job = order[next++]!
         return onWorker(worker, job).pipe(
           Effect.tap((reply) => Effect.sync(() => (replies[job.index] = reply))),
+          Effect.andThen(ended(job.index)),
           Effect.andThen(drive(worker))
         )
       })
@@ -314,15 +335,30 @@ export const plan = (options: Omit<SweepOptions, "workload">): Result.Result<Swe
 /**
  * Runs the sweep. Bad options are an `InvalidArgument` before anything runs ({@link plan}, then
  * the workload); a setting failing fails the sweep with `SweepFailed` naming it; settings the
- * attrs rules refuse are listed in `skipped`.
+ * attrs rules refuse are listed in `skipped`. `hooks.onProgress` hears of each setting that ends.
  */
-export const run = (options: SweepOptions): Effect.Effect<SweepResult, DamonError | SweepFailed> =>
+export const run = (options: SweepOptions, hooks: SweepHooks = {}): Effect.Effect<SweepResult, DamonError | SweepFailed> =>
   Effect.gen(function*() {
     const { workers, settings, skipped, evaluations, truthTickUs, hotThreshold, metric } = yield* Effect.fromResult(plan(options))
     const badWorkload = checkWorkload(options.workload)
     if (badWorkload !== undefined) return yield* Effect.fail(badWorkload)
     const jobs = evaluations.map((evaluation, index): SweepJob => ({ index, workload: options.workload, options: evaluation }))
-    const replies = workers === 0 ? yield* Effect.forEach(jobs, runJob) : yield* runOnWorkers(jobs, settings.map((a) => expectedCost(a, options.durationUs)), workers)
+    const costs = settings.map((a) => expectedCost(a, options.durationUs))
+    const samples = settings.map((a) => options.durationUs / a.sampleIntervalUs)
+    const totalSamples = samples.reduce((a, b) => a + b, 0)
+    let done = 0
+    let doneSamples = 0
+    const onProgress = hooks.onProgress
+    const ended = (index: number): Effect.Effect<void> =>
+      onProgress === undefined ? Effect.void : Effect.suspend(() => {
+        done++
+        doneSamples += samples[index]!
+        // exactly 1 at the end, whatever the rounding of the sum
+        return onProgress({ done, total: jobs.length, fraction: done === jobs.length ? 1 : doneSamples / totalSamples })
+      })
+    const replies = workers === 0
+      ? yield* Effect.forEach(jobs, (job) => Effect.tap(runJob(job), () => ended(job.index)))
+      : yield* runOnWorkers(jobs, costs, workers, ended)
     const points: Array<Omit<SweepPoint, "pareto">> = []
     for (const reply of replies) {
       if (!reply.ok) return yield* Effect.fail(new SweepFailed({ index: reply.index, detail: reply.detail }))
