@@ -282,7 +282,10 @@ const runOnWorkers = (
     return replies.map((r) => r!)
   }))
 
-/** The most combinations a grid may make (refused ones included): 10 000 settings is days of work. */
+/**
+ * The most combinations a grid may make (refused ones included): far beyond any sweep one waits
+ * for, and it keeps a mistyped list from building millions of settings in memory first.
+ */
 export const maxGridCombinations = 10_000
 
 /** A sweep's options checked, before any setting runs: see {@link plan}. */
@@ -298,8 +301,9 @@ export interface SweepPlan {
 }
 
 /**
- * Checks everything of a sweep but its workload, and lists its settings. Pure. Lets a caller
- * refuse bad options before it prepares the workload (the CLI reads a trace from stdin after).
+ * Checks everything of a sweep but its workload and lists its settings, running nothing (the
+ * default `workers` is the cores available). Lets a caller refuse bad options before it prepares
+ * the workload (the CLI reads a trace from stdin after).
  */
 export const plan = (options: Omit<SweepOptions, "workload">): Result.Result<SweepPlan, DamonError> => {
   const workers = options.workers ?? availableParallelism()
