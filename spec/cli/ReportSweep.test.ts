@@ -225,14 +225,11 @@ describe("report sweep from the executable", () => {
     /** Runs the executable; `input` undefined keeps its stdin open. */
     const cli = (args: ReadonlyArray<string>, input?: string) =>
       new Promise<{ code: number | null; stderr: string }>((done) => {
-        const child = spawn(process.execPath, ["bin/effect-damon.js", ...args], { cwd: root })
+        // a child still reading the open pipe is killed after 30 s, and its null code fails the test
+        const child = spawn(process.execPath, ["bin/effect-damon.js", ...args], { cwd: root, timeout: 30_000, killSignal: "SIGKILL" })
         let stderr = ""
         child.stderr.setEncoding("utf8").on("data", (c: string) => void (stderr += c))
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
-        child.on("close", (code) => {
-          clearTimeout(timer)
-          done({ code, stderr })
-        })
+        child.on("close", (code) => done({ code, stderr }))
         if (input !== undefined) child.stdin.end(input)
       })
     const junk = "I  04000000,3\n L 0400abcd,8\nthis is junk\n"
