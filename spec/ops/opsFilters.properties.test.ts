@@ -37,6 +37,7 @@ import { SimMachine } from "../../src/sim/SimMachine.ts"
 import { simSpace } from "../../src/sim/SimSpace.ts"
 import type { SimProcess } from "../../src/sim/SimProcess.ts"
 import { cfg, MiB, unwrap } from "../sim/support.ts"
+import { withoutShortcuts } from "../support/opsShortcuts.ts"
 import { ctxOf, scheme as makeScheme } from "./support.ts"
 
 const PAGE = PAGE_SIZE
@@ -646,8 +647,10 @@ const run = (seed: number, kind: "vaddr" | "paddr", opts: RunOptions, tally: Run
   let at = `seed ${seed}`
   const passedThisPass = new Map<Damos, number>()
   let lastReported = -1
+  // every call checked: the shortcuts that skip calls are off here (they are held to the calls
+  // in spec/ops/OpsShortcuts.test.ts)
   const ops: DamonOps = {
-    ...real,
+    ...withoutShortcuts(real),
     applyScheme: (c, t, r, s, e, o) => {
       const spec = specs.get(s)!
       const where = `${at} scheme ${ctx.schemes.indexOf(s)} (${s.action}) region [${r.start}, ${r.end})`

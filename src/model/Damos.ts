@@ -140,6 +140,38 @@ export interface Stat {
   nrSnapshots: number
 }
 
+/**
+ * A running scheme's statistics, in a class of their own: an object literal with these keys in
+ * this order shares V8's hidden class with every such literal, the schema of a scheme's
+ * running state among them (`Schema.Struct({ nrTried: ULong, ... })`), whose values are
+ * objects; the shared fields are then stored untyped and each byte count added in an apply pass
+ * allocated a number (docs/performance.md, "Statistics in a class of their own").
+ */
+class SchemeStat implements Stat {
+  // `declare`: no class-field initialiser, which would store `undefined` first and untype the fields again
+  declare nrTried: number
+  declare szTried: number
+  declare nrApplied: number
+  declare szApplied: number
+  declare szOpsFilterPassed: number
+  declare qtExceeds: number
+  declare nrSnapshots: number
+  constructor(from: Stat) {
+    this.nrTried = from.nrTried
+    this.szTried = from.szTried
+    this.nrApplied = from.nrApplied
+    this.szApplied = from.szApplied
+    this.szOpsFilterPassed = from.szOpsFilterPassed
+    this.qtExceeds = from.qtExceeds
+    this.nrSnapshots = from.nrSnapshots
+  }
+}
+
+/** Statistics for a running scheme: a copy of `from`, or all zero. */
+export const makeStat = (from?: Stat): Stat => new SchemeStat(from ?? noStat)
+
+const noStat: Stat = new SchemeStat({ nrTried: 0, szTried: 0, nrApplied: 0, szApplied: 0, szOpsFilterPassed: 0, qtExceeds: 0, nrSnapshots: 0 })
+
 /** A scheme as the user writes it. */
 export interface SchemeConfig {
   readonly pattern: AccessPattern

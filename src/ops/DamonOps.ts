@@ -76,6 +76,13 @@ export interface DamonOps {
   readonly settle?: (ctx: DamonCtx) => void
   /** DAMOS prioritisation score of a region in [0, 99]. */
   readonly getSchemeScore?: (ctx: DamonCtx, target: Target, region: Region, scheme: Damos) => number
+  /**
+   * Optional, for speed: the score `getSchemeScore` gives every region under `scheme` when it
+   * does not depend on the region (vaddr and paddr give `DAMOS_MAX_SCORE` to the actions they do
+   * not prioritise), else `undefined`. Asked once per apply pass; the pass then makes no
+   * per-region score call for that scheme. Must agree with `getSchemeScore`.
+   */
+  readonly fixedSchemeScore?: (scheme: Damos) => number | undefined
   /** Applies a scheme's action to a region; fills `out` (bytes applied, passed ops filters, cost). */
   readonly applyScheme?: (
     ctx: DamonCtx,
@@ -85,6 +92,12 @@ export interface DamonOps {
     env: OpsEnv,
     out: ApplyResult
   ) => void
+  /**
+   * Optional, for speed: whether `applyScheme` does nothing for `scheme` on any region (0 bytes
+   * applied, 0 passed, no cost, no change anywhere), as `stat` without ops filters. Asked once
+   * per apply pass; the pass then counts the try without the call.
+   */
+  readonly applyIsNoop?: (scheme: Damos) => boolean
   /** Whether the target can still be monitored (vaddr: the process is alive). */
   readonly targetValid?: (ctx: DamonCtx, target: Target, env: OpsEnv) => boolean
   /** When a target is destroyed while the context lives (R2 `cleanup_target`). */

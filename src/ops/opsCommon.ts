@@ -69,6 +69,15 @@ export const makeSampleState = (): Float64Array => {
 /** True when the scheme has ops-layer filters. Mirrors `damos_ops_has_filter()`. */
 export const hasOpsFilter = (s: Damos): boolean => s.opsFilters.length > 0
 
+/**
+ * `stat` without ops filters: the one action both ops sets answer with nothing at all (no
+ * bytes applied or passed, no cost, nothing changed), for `DamonOps.applyIsNoop`.
+ */
+export const statWithoutOpsFilters = (s: Damos): boolean => s.action === "stat" && !hasOpsFilter(s)
+
+/** A prioritisation score function of an ops set (`hotScore` or `coldScore`). */
+export type ScoreFn = (ctx: DamonCtx, r: Region, s: Damos) => number
+
 /** The implicit filter paddr's pageout installs: `young, matching=Y, allow=N`. */
 export const implicitYoungFilter: Filter = { type: "young", matching: true, allow: false }
 

@@ -13,7 +13,7 @@ import type { Rng } from "../core/Rng.ts"
 import type { AddrRange } from "../model/AddrRange.ts"
 import type { DamonCtx } from "../model/DamonCtx.ts"
 import { type DamonError, invalidArgument } from "../model/DamonError.ts"
-import type { Damos } from "../model/Damos.ts"
+import type { Action, Damos } from "../model/Damos.ts"
 import * as Target from "../model/Target.ts"
 import * as Result from "effect/Result"
 import { type AccessSampler, type AddressSpace, makeOutcome, type MemAction, resetOutcome } from "./AddressSpace.ts"
@@ -22,13 +22,33 @@ import {
   actionCostNs,
   coldScore,
   DAMOS_MAX_SCORE,
-  hasOpsFilter,
   hotScore,
   implicitYoungFilter,
   makeSampleState,
   opsChain,
-  SampleSlot
+  SampleSlot,
+  type ScoreFn,
+  statWithoutOpsFilters
 } from "./opsCommon.ts"
+
+/**
+ * The score `damon_pa_scheme_score()` gives under `action`: coldness for `pageout`,
+ * `lru_deprio` and `migrate_cold`, hotness for `lru_prio` and `migrate_hot`; `undefined` for
+ * the rest, which all get `DAMOS_MAX_SCORE` whatever the region.
+ */
+const paScoreOf = (action: Action): ScoreFn | undefined => {
+  switch (action) {
+    case "pageout":
+    case "lru_deprio":
+    case "migrate_cold":
+      return coldScore
+    case "lru_prio":
+    case "migrate_hot":
+      return hotScore
+    default:
+      return undefined
+  }
+}
 
 /**
  * Builds one paddr instance for one kdamond (its folio cache and sampling window live in it;
@@ -140,18 +160,11 @@ export const makePaddrOps = (space: AddressSpace): DamonOps => {
     checkAccesses,
     /** `damon_pa_scheme_score()`. */
     getSchemeScore: (ctx, _t, r, s) => {
-      switch (s.action) {
-        case "pageout":
-        case "lru_deprio":
-        case "migrate_cold":
-          return coldScore(ctx, r, s)
-        case "lru_prio":
-        case "migrate_hot":
-          return hotScore(ctx, r, s)
-        default:
-          return DAMOS_MAX_SCORE
-      }
+      const score = paScoreOf(s.action)
+      return score === undefined ? DAMOS_MAX_SCORE : score(ctx, r, s)
     },
+    fixedSchemeScore: (s) => (paScoreOf(s.action) === undefined ? DAMOS_MAX_SCORE : undefined),
+    applyIsNoop: statWithoutOpsFilters,
     /**
      * `damon_pa_apply_scheme()`: `pageout` (with the implicit `young, matching=Y, allow=N` filter
      * unless the scheme has a young filter), `lru_prio`, `lru_deprio`, `migrate_hot/cold` (to
@@ -184,7 +197,7 @@ export const makePaddrOps = (space: AddressSpace): DamonOps => {
           action = "migrate"
           break
         case "stat":
-          if (!hasOpsFilter(s)) return
+          if (statWithoutOpsFilters(s)) return
           action = "stat"
           break
         default:

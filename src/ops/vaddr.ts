@@ -31,7 +31,9 @@ import {
   hotScore,
   makeSampleState,
   opsChain,
-  SampleSlot
+  SampleSlot,
+  type ScoreFn,
+  statWithoutOpsFilters
 } from "./opsCommon.ts"
 /** Options of {@link makeVaddrOps}. */
 export interface VaddrOptions {
@@ -45,6 +47,23 @@ export interface VaddrOptions {
    * returns `-ENOMEM`), as `damos_madvise()` does; `"affected"` the bytes the action changed.
    */
   readonly madviseApplied?: "kernel" | "affected"
+}
+
+/**
+ * The score `damon_va_scheme_score()` gives under `action`: coldness for `pageout` and
+ * `migrate_cold`, hotness for `migrate_hot`; `undefined` for the rest, which all get
+ * `DAMOS_MAX_SCORE` whatever the region.
+ */
+const vaScoreOf = (action: Action): ScoreFn | undefined => {
+  switch (action) {
+    case "pageout":
+    case "migrate_cold":
+      return coldScore
+    case "migrate_hot":
+      return hotScore
+    default:
+      return undefined
+  }
 }
 
 const madviseAction = (action: Action): MemAction | undefined => {
@@ -457,16 +476,11 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
     settle,
     /** `damon_va_scheme_score()`. */
     getSchemeScore: (ctx, _t, r, s) => {
-      switch (s.action) {
-        case "pageout":
-        case "migrate_cold":
-          return coldScore(ctx, r, s)
-        case "migrate_hot":
-          return hotScore(ctx, r, s)
-        default:
-          return DAMOS_MAX_SCORE
-      }
+      const score = vaScoreOf(s.action)
+      return score === undefined ? DAMOS_MAX_SCORE : score(ctx, r, s)
     },
+    fixedSchemeScore: (s) => (vaScoreOf(s.action) === undefined ? DAMOS_MAX_SCORE : undefined),
+    applyIsNoop: statWithoutOpsFilters,
     /**
      * `damon_va_apply_scheme()`: madvise on the page-aligned range, migration (ops filters per
      * folio; like the kernel, no `sz_filter_passed`), or `stat` (counts bytes passing the ops
@@ -478,7 +492,7 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       out.costNs = 0
       // `stat` without ops filters counts nothing, whatever the process: answered first (it is
       // the common scheme, tried on every region it fits at every pass).
-      if (s.action === "stat" && !hasOpsFilter(s)) return
+      if (statWithoutOpsFilters(s)) return
       const now = env.nowUs()
       const pid = t.pid
       if (pid === null || !space.processAlive(pid, now)) return

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { isValidTargetPattern, quotaIsSet, validTarget } from "../../../src/core/damos/AccessPattern.ts"
+import { isValidTargetPattern, quotaIsSet, reachesMinScore } from "../../../src/core/damos/AccessPattern.ts"
 import type { DamonOps } from "../../../src/ops/DamonOps.ts"
 import { ctxOf, region, scheme, target } from "./fixtures.ts"
 
@@ -44,22 +44,25 @@ describe("AccessPattern", () => {
     assert.isTrue(quotaIsSet(g.quota))
   })
 
-  it("validTarget - checks the score against minScore only with a quota and a scorer", () => {
+  it("reachesMinScore - checks the score against minScore only with a quota and a scorer; a fixed score stands for the call", () => {
     const t = target([[0, 4096]])
     const ctx = ctxOf([t])
     const r = t.regions[0]!
-    const scored: DamonOps = { id: "s", getSchemeScore: () => 40 }
+    let calls = 0
+    const scored: DamonOps = { id: "s", getSchemeScore: () => (calls++, 40) }
     const noQuota = scheme(ctx)
     noQuota.quota.minScore = 50
-    assert.isTrue(validTarget(ctx, t, r, noQuota, scored))
+    assert.isTrue(reachesMinScore(ctx, t, r, noQuota, scored))
     const withQuota = scheme(ctx, { quota: { sz: 4096 } })
     withQuota.quota.minScore = 50
-    assert.isFalse(validTarget(ctx, t, r, withQuota, scored))
+    assert.isFalse(reachesMinScore(ctx, t, r, withQuota, scored))
     withQuota.quota.minScore = 40
-    assert.isTrue(validTarget(ctx, t, r, withQuota, scored))
+    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, scored))
     withQuota.quota.minScore = 99
-    assert.isTrue(validTarget(ctx, t, r, withQuota, { id: "plain" }))
-    const narrow = scheme(ctx, { pattern: { minAgeRegion: 1 } })
-    assert.isFalse(validTarget(ctx, t, r, narrow, scored))
+    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, { id: "plain" }))
+    assert.strictEqual(calls, 2, "asked only with a quota in force")
+    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, scored, 99))
+    assert.isFalse(reachesMinScore(ctx, t, r, withQuota, scored, 98))
+    assert.strictEqual(calls, 2, "a fixed score is not asked again")
   })
 })

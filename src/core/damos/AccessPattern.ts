@@ -20,14 +20,21 @@ import type { DamonOps } from "../../ops/DamonOps.ts"
  * Mirrors `__damos_valid_target()` in `mm/damon/core.c`: the access count compared is
  * `nrAccessesBp / 10000` (the moving sum, usable mid-window), not `nrAccesses`.
  */
-export const isValidTargetPattern = (region: Region, scheme: { readonly pattern: AccessPattern }): boolean => {
-  const p = scheme.pattern
-  const sz = region.end - region.start
-  const nrAccesses = Math.floor(region.nrAccessesBp / 10000)
-  return p.minSzRegion <= sz && sz <= p.maxSzRegion &&
-    p.minNrAccesses <= nrAccesses && nrAccesses <= p.maxNrAccesses &&
-    p.minAgeRegion <= region.age && region.age <= p.maxAgeRegion
-}
+export const isValidTargetPattern = (region: Region, scheme: { readonly pattern: AccessPattern }): boolean =>
+  fitsPattern(scheme.pattern, region.end - region.start, patternNrAccesses(region), region.age)
+
+/** The access count a pattern compares: `nrAccessesBp / 10000`, floored. */
+export const patternNrAccesses = (region: Region): number => Math.floor(region.nrAccessesBp / 10000)
+
+/**
+ * The test of {@link isValidTargetPattern} on a region's size, access count (as
+ * {@link patternNrAccesses}) and age already read, for walks that test one region against
+ * several patterns.
+ */
+export const fitsPattern = (p: AccessPattern, sz: number, nrAccesses: number, age: number): boolean =>
+  p.minSzRegion <= sz && sz <= p.maxSzRegion &&
+  p.minNrAccesses <= nrAccesses && nrAccesses <= p.maxNrAccesses &&
+  p.minAgeRegion <= age && age <= p.maxAgeRegion
 
 /**
  * Whether a quota is in force: an effective size, a size or time quota, or any goal.
@@ -40,20 +47,20 @@ export const quotaIsSet = (quota: QuotaState): boolean =>
   quota.esz !== 0 || quota.sz !== 0 || quota.ms !== 0 || quota.goals.length !== 0
 
 /**
- * Whether `scheme` should act on `region`: the pattern matches and, when a quota is in force
- * and the ops set scores regions, the region's score reaches the quota's `minScore`.
- *
- * **Details**
- * Mirrors `damos_valid_target()` in `mm/damon/core.c` (R2).
+ * The prioritisation cut of `damos_valid_target()` (R2), for a region that fits the scheme's
+ * pattern: with a quota in force and an ops set that scores regions, whether the region's score
+ * reaches the quota's `minScore`; otherwise always. `fixedScore` is what
+ * `DamonOps.fixedSchemeScore` said of the scheme (`NaN`: ask `getSchemeScore`).
  */
-export const validTarget = (
+export const reachesMinScore = (
   ctx: DamonCtx,
   target: Target,
   region: Region,
   scheme: Damos,
-  ops: DamonOps
+  ops: DamonOps,
+  fixedScore = Number.NaN
 ): boolean => {
-  if (!isValidTargetPattern(region, scheme)) return false
-  if (!quotaIsSet(scheme.quota) || ops.getSchemeScore === undefined) return true
-  return ops.getSchemeScore(ctx, target, region, scheme) >= scheme.quota.minScore
+  const getScore = ops.getSchemeScore
+  if (!quotaIsSet(scheme.quota) || getScore === undefined) return true
+  return (fixedScore === fixedScore ? fixedScore : getScore(ctx, target, region, scheme)) >= scheme.quota.minScore
 }

@@ -16,9 +16,9 @@ import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv } from "../../ops/DamonOps.ts"
 import { checkApplyResult, checkedMetricsOf } from "../OpsResults.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
-import { quotaIsSet, validTarget } from "./AccessPattern.ts"
+import { fitsPattern, patternNrAccesses, quotaIsSet, reachesMinScore } from "./AccessPattern.ts"
 import { coreFilterOut } from "./Filters.ts"
-import { adjustQuotaWindow, quotaFull, updateMinScores } from "./Quota.ts"
+import { adjustQuotaWindow, updateMinScores } from "./Quota.ts"
 import { skipChargedRegion } from "./SkipCharged.ts"
 
 /**
@@ -45,6 +45,40 @@ export const noHooks: ApplyHooks = {
 }
 
 /**
+ * What the ops set said of each due scheme at the start of a pass, by position in the due list:
+ * `DamonOps.fixedSchemeScore` (`NaN`: score each region) and `DamonOps.applyIsNoop` (1: count
+ * the try without calling `applyScheme`). Asked once per pass: a scheme's action and filters
+ * change only between passes.
+ */
+export interface PassFacts {
+  fixedScore: Float64Array
+  noop: Uint8Array
+}
+
+/** The facts of a pass with nothing known: every score and every action asked per region. */
+const askEveryRegion = (n: number): PassFacts => ({
+  fixedScore: new Float64Array(n).fill(Number.NaN),
+  noop: new Uint8Array(n)
+})
+
+/** Fills `facts` for `due` from `ops`, growing its arrays when needed; returns it. */
+const passFactsOf = (facts: PassFacts, ops: DamonOps, due: ReadonlyArray<Damos>): PassFacts => {
+  if (facts.noop.length < due.length) {
+    facts.fixedScore = new Float64Array(due.length)
+    facts.noop = new Uint8Array(due.length)
+  }
+  for (let j = 0; j < due.length; j++) {
+    const s = due[j]!
+    facts.fixedScore[j] = ops.fixedSchemeScore?.(s) ?? Number.NaN
+    facts.noop[j] = ops.applyIsNoop?.(s) === true ? 1 : 0
+  }
+  return facts
+}
+
+/** The facts of the pass running now (one pass at a time: {@link applySchemes} is not reentrant). */
+const currentFacts: PassFacts = askEveryRegion(4)
+
+/**
  * Adds one try to the scheme's statistics. Mirrors `damos_update_stat()`.
  *
  * **Gotchas**
@@ -69,7 +103,8 @@ export const updateStat = (scheme: Damos, szTried: number, szApplied: number, sz
  * acts (`out` reused), `hooks.onApplied` runs, the modelled cost joins `totalChargedNs`, the
  * bytes are charged and, when that fills the quota, the resume point becomes
  * `(target, region.end)`. Then any action but `stat` resets the region's age, and the stats count
- * the try. What the ops set reports is checked first (`OpsResults.checkApplyResult`: bytes within
+ * the try. With `noop` (the ops set said `applyIsNoop` of the scheme) the ops set is not called:
+ * it would report 0 bytes and no cost. What the ops set reports is checked first (`OpsResults.checkApplyResult`: bytes within
  * the region, a finite cost); a bad answer throws an `OpsFault` before anything is counted. Without `ops.applyScheme` the region counts as tried with its full size (no quota, no
  * filters) and its age is still reset.
  *
@@ -89,7 +124,8 @@ export const applyScheme = (
   regionIndex: number,
   scheme: Damos,
   hooks: ApplyHooks,
-  out: ApplyResult
+  out: ApplyResult,
+  noop = false
 ): void => {
   const q = scheme.quota
   const r = target.regions[regionIndex]!
@@ -117,8 +153,10 @@ export const applyScheme = (
     out.applied = 0
     out.filterPassed = 0
     out.costNs = 0
-    apply(ctx, target, r, scheme, env, out)
-    checkApplyResult(out, sz)
+    if (!noop) {
+      apply(ctx, target, r, scheme, env, out)
+      checkApplyResult(out, sz)
+    }
     szApplied = out.applied
     szOpsFilterPassed = out.filterPassed
     hooks.onApplied(target, r, scheme, szOpsFilterPassed)
@@ -139,13 +177,18 @@ export const applyScheme = (
  * **Details**
  * Mirrors `damon_do_apply_schemes()` (R2): a scheme is skipped when its quota is full, the
  * region was charged in the previous window (may split it), or it reached `maxNrSnapshots`;
- * otherwise it is applied when it targets the region. A scheme that got past those checks counts
- * a snapshot when the region is (still) the last of its target. The kernel checks "due" and
- * "active" per region; neither can change during a pass, so the pass computes `due` once.
+ * otherwise it is applied when it targets the region (`damos_valid_target()`: the pattern, then,
+ * with a quota in force and an ops set that scores, the score against `minScore`). A scheme that
+ * got past those checks counts a snapshot when the region is (still) the last of its target.
+ * The kernel checks "due" and "active" per region; neither can change during a pass, so the
+ * pass computes `due` once. The region's size, access count and age are read once and again
+ * only after something that can change them (a split, an action, a walk function); `facts`
+ * says which schemes' scores and actions need no call.
  *
  * **Gotchas**
  * Mutates like {@link applyScheme}. Splits keep the current region at `regionIndex` and insert
- * the remainder right after it, where the caller's walk reaches it next.
+ * the remainder right after it, where the caller's walk reaches it next. `getSchemeScore` must
+ * not change the region.
  */
 export const doApplySchemes = (
   ctx: DamonCtx,
@@ -155,17 +198,34 @@ export const doApplySchemes = (
   regionIndex: number,
   due: ReadonlyArray<Damos>,
   hooks: ApplyHooks,
-  out: ApplyResult
+  out: ApplyResult,
+  facts: PassFacts
 ): void => {
+  const regions = target.regions
+  let r = regions[regionIndex]!
+  let sz = r.end - r.start
+  let nrAccesses = patternNrAccesses(r)
+  let age = r.age
   for (let si = 0; si < due.length; si++) {
     const s = due[si]!
-    if (quotaFull(s.quota)) continue
-    if (skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)) continue
-    if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
-    if (validTarget(ctx, target, target.regions[regionIndex]!, s, ops)) {
-      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out)
+    const q = s.quota
+    const quotaSet = quotaIsSet(q)
+    if (quotaSet && q.chargedSz >= q.esz) continue
+    if (q.chargeTargetFrom !== null) {
+      const skip = skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)
+      r = regions[regionIndex]!
+      sz = r.end - r.start
+      if (skip) continue
     }
-    if (regionIndex === target.regions.length - 1) s.stat.nrSnapshots++
+    if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
+    if (fitsPattern(s.pattern, sz, nrAccesses, age) && reachesMinScore(ctx, target, r, s, ops, facts.fixedScore[si]!)) {
+      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
+      r = regions[regionIndex]!
+      sz = r.end - r.start
+      nrAccesses = patternNrAccesses(r)
+      age = r.age
+    }
+    if (regionIndex === regions.length - 1) s.stat.nrSnapshots++
   }
 }
 
@@ -204,14 +264,16 @@ export const applySchemes = (
     due.push(s)
     if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) scored.push(s)
   }
+  const facts = passFactsOf(currentFacts, ops, due)
+  const scoredFixed = scored.map((s) => facts.fixedScore[due.indexOf(s)]!)
   // Every window first, then the thresholds (in one walk when it can be): nothing a window step
   // reads is changed by another scheme's threshold, nor the other way round.
-  updateMinScores(ctx, scored, ops)
+  updateMinScores(ctx, scored, ops, scoredFixed)
   if (due.length === 0) return false
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
   for (const t of ctx.targets) {
     if (ops.targetValid !== undefined && !ops.targetValid(ctx, t, env)) continue
-    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, due, hooks, out)
+    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, due, hooks, out, facts)
   }
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue

@@ -25,6 +25,7 @@ import {
   type GoalState,
   goalMetrics,
   isOpsFilterType,
+  makeStat,
   type QuotaGoal,
   type QuotaState,
   type SchemeConfig
@@ -431,15 +432,7 @@ export const fromConfig = (config: SchemeConfig, ctx: DamonCtx): Damos => {
     dests: config.dests.map((d) => ({ nid: d.nid, weight: d.weight })),
     coreFilters: config.filters.filter((f) => !isOpsFilterType(f.type)),
     opsFilters: config.filters.filter((f) => isOpsFilterType(f.type)),
-    stat: {
-      nrTried: 0,
-      szTried: 0,
-      nrApplied: 0,
-      szApplied: 0,
-      szOpsFilterPassed: 0,
-      qtExceeds: 0,
-      nrSnapshots: 0
-    },
+    stat: makeStat(),
     maxNrSnapshots: config.maxNrSnapshots,
     nextApplySis: 0,
     lastApplied: -1,

@@ -232,13 +232,15 @@ const clampScore = (score: number): number =>
  * The histogram part of `damos_adjust_quota()` (R2): bytes per score of every region of every
  * target that fits the pattern and is not rejected by the core filters; then a walk down from
  * the highest score seen, accumulating bytes, stops at the first score where the total reaches
- * `esz`, or at 0. Scores from the ops set are clamped to `[0, 99]`.
+ * `esz`, or at 0. Scores from the ops set are clamped to `[0, 99]`. A `fixedScore` (what
+ * `DamonOps.fixedSchemeScore` said of the scheme; `NaN` for none) stands for every region's
+ * score, with no call.
  *
  * **Gotchas**
  * Core filtering may split regions (`addr` filters) and sets `scheme.coreFiltersAllowed`, as in
  * the kernel. Uses a module-level scratch histogram (no allocation per pass); not reentrant.
  */
-export const updateMinScore = (ctx: DamonCtx, scheme: Damos, ops: DamonOps): void => {
+export const updateMinScore = (ctx: DamonCtx, scheme: Damos, ops: DamonOps, fixedScore = Number.NaN): void => {
   const getScore = ops.getSchemeScore
   if (getScore === undefined) return
   histogram.fill(0)
@@ -248,7 +250,7 @@ export const updateMinScore = (ctx: DamonCtx, scheme: Damos, ops: DamonOps): voi
       if (!isValidTargetPattern(t.regions[i]!, scheme)) continue
       if (coreFilterOut(ctx, t, i, scheme)) continue
       const r = t.regions[i]!
-      const score = clampScore(getScore(ctx, t, r, scheme))
+      const score = clampScore(fixedScore === fixedScore ? fixedScore : getScore(ctx, t, r, scheme))
       histogram[score]! += r.end - r.start
       if (score > maxScore) maxScore = score
     }
@@ -300,18 +302,27 @@ const fitsBounds = (b: Float64Array, j: number, sz: number, nrAccesses: number, 
  * scheme's walk reads, and a scheme's `coreFiltersAllowed` is cleared as `coreFilterOut` would
  * (when some region fits its pattern). The first walk sums the bytes that fit each pattern:
  * when they do not reach `esz`, the walk down the histogram would end at 0 whatever the scores,
- * so only the schemes whose bytes reach it are scored, in a second walk. Both walks read a
- * region's size, access count and age once and test them against the patterns copied into a
- * typed array (the test of {@link isValidTargetPattern}, which they must stay equal to).
+ * so only the schemes whose bytes reach it are scored, in a second walk. A scheme with a fixed
+ * score (`fixedScores[j]`, `NaN` for none: see {@link updateMinScore}) needs no second walk:
+ * its histogram is all its fitting bytes at that one score, so the threshold is that score
+ * when they reach `esz` (0 when nothing fits). Both walks read a region's size, access count
+ * and age once and test them against the patterns copied into a typed array (the test of
+ * {@link isValidTargetPattern}, which they must stay equal to).
  */
-export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, ops: DamonOps): void => {
+export const updateMinScores = (
+  ctx: DamonCtx,
+  schemes: ReadonlyArray<Damos>,
+  ops: DamonOps,
+  fixedScores?: ArrayLike<number>
+): void => {
   const getScore = ops.getSchemeScore
   if (getScore === undefined) return
   const k = schemes.length
+  const fixedOf = (j: number): number => (fixedScores === undefined ? Number.NaN : fixedScores[j]!)
   let filtered = false
   for (let j = 0; j < k; j++) filtered ||= schemes[j]!.coreFilters.length > 0
   if (k < 2 || filtered) {
-    for (let j = 0; j < k; j++) updateMinScore(ctx, schemes[j]!, ops)
+    for (let j = 0; j < k; j++) updateMinScore(ctx, schemes[j]!, ops, fixedOf(j))
     return
   }
   // No core filter rejects a region (with none, their default-reject flag is false).
@@ -337,7 +348,9 @@ export const updateMinScores = (ctx: DamonCtx, schemes: ReadonlyArray<Damos>, op
     const scheme = schemes[j]!
     const fit = fitBytes[j]!
     if (fit >= 0) scheme.coreFiltersAllowed = false
+    const fixed = fixedOf(j)
     if ((fit < 0 ? 0 : fit) < scheme.quota.esz) scheme.quota.minScore = 0
+    else if (fixed === fixed) scheme.quota.minScore = fit < 0 ? 0 : clampScore(fixed)
     else scored.push(scheme)
   }
   const n = scored.length

@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
 import { decodePlain, UInt, ULong } from "../../internal/validate.ts"
 import type { DamonError } from "../../model/DamonError.ts"
 import type { DamonCtx } from "../../model/DamonCtx.ts"
-import type { Damos } from "../../model/Damos.ts"
+import { type Damos, makeStat } from "../../model/Damos.ts"
 import { decode as decodeScheme, fromConfig } from "./DamosConfig.ts"
 
 /** True when `u` (a guarded copy) has the fields only a running scheme has. */
@@ -109,7 +109,7 @@ export const decodeRunning = (input: Record<string, unknown>, ctx: DamonCtx, pre
     g.lastPsiTotal = goalStates[i]?.lastPsiTotal ?? 0
   })
   s.wmarks.activated = st.wmarks.activated
-  s.stat = { ...st.stat }
+  s.stat = makeStat(st.stat)
   s.nextApplySis = st.nextApplySis
   s.lastApplied = st.lastApplied
   s.walkCompleted = st.walkCompleted

@@ -1,0 +1,219 @@
+/**
+ * The apply pass against a literal transcription of R2's `kdamond_apply_schemes()`: per due
+ * scheme the quota window and then its histogram, then every region through every scheme with
+ * each check reading the region as it is at that moment (`damos_quota_is_full()`,
+ * `damos_skip_charged_region()`, `max_nr_snapshots`, `damos_valid_target()` with a score call,
+ * `damos_apply_scheme()` with an ops call). `applySchemes` reads a region once and again only
+ * after a split or an action, tests thresholds in shared walks and takes the ops set's
+ * shortcuts (fixed scores, no-op actions): none of that may change a region, a statistic or a
+ * quota.
+ */
+import { describe, it } from "@effect/vitest"
+import { assert } from "../../support/loopAssert.ts"
+import { isValidTargetPattern, quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
+import { applyScheme, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
+import { adjustQuotaWindow, quotaFull, updateMinScore } from "../../../src/core/damos/Quota.ts"
+import { skipChargedRegion } from "../../../src/core/damos/SkipCharged.ts"
+import { makeRng, type Rng } from "../../../src/core/Rng.ts"
+import { setNextApplySis } from "../../../src/core/SetAttrs.ts"
+import type { Action } from "../../../src/model/Damos.ts"
+import type { DamonCtx } from "../../../src/model/DamonCtx.ts"
+import type { Target } from "../../../src/model/Target.ts"
+import type { ApplyResult, DamonOps, OpsEnv } from "../../../src/ops/DamonOps.ts"
+import { ctxOf, envAt, region, scheme } from "./fixtures.ts"
+
+const MIN = 4096
+/** Seeds (300 x 12 passes, some 0.3 s of CPU): the tallies below assert each re-read case happens dozens of times. */
+const SEEDS = 300
+
+const pick = <A>(rng: Rng, xs: ReadonlyArray<A>): A => xs[rng.rand(0, xs.length)]!
+
+/** Actions with a fixed score in {@link opsOf}; `stat` is also its no-op action. */
+const unscored: ReadonlyArray<Action> = ["stat", "willneed", "cold"]
+
+/**
+ * Ops that score by accesses and age except for {@link unscored} actions (99, also given as
+ * `fixedSchemeScore`), apply a random share of each region, and do nothing for `stat` (also
+ * given as `applyIsNoop`). Two ops made from the same seed draw the same numbers as long as they
+ * are asked the same things.
+ */
+const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
+  const rng = makeRng(seed)
+  return {
+    id: "walk",
+    getSchemeScore: (_c, _t, r, s) => (unscored.includes(s.action) ? 99 : (r.nrAccesses * 5 + r.age) % 100),
+    applyScheme: (_c, _t, r, s, _e, o) => {
+      o.applied = 0
+      o.filterPassed = 0
+      o.costNs = 0
+      if (s.action === "stat") return
+      const sz = r.end - r.start
+      o.applied = rng.rand(0, 3) === 0 ? 0 : rng.rand(0, sz + 1)
+      o.filterPassed = rng.rand(0, sz + 1)
+      o.costNs = rng.rand(0, 100_000)
+    },
+    ...(shortcuts
+      ? {
+        fixedSchemeScore: (s) => (unscored.includes(s.action) ? 99 : undefined),
+        applyIsNoop: (s) => s.action === "stat"
+      }
+      : {})
+  }
+}
+
+/** Regions of 1-16 pages with random accesses and ages, sometimes with gaps. */
+const randomTargets = (rng: Rng): Array<Target> =>
+  Array.from({ length: rng.rand(1, 3) }, () => {
+    const t: Target = { pid: null, regions: [], obsolete: false }
+    let addr = rng.rand(0, 16) * MIN
+    for (let i = rng.rand(3, 12); i > 0; i--) {
+      if (rng.rand(0, 5) === 0) addr += rng.rand(1, 4) * MIN
+      const size = rng.rand(1, 17) * MIN
+      t.regions.push(region(addr, addr + size, rng.rand(0, 21), rng.rand(0, 6)))
+      addr += size
+    }
+    return t
+  })
+
+/**
+ * Schemes whose checks depend on what the schemes before them did to the region: age bounds
+ * that exclude 0 (an action resets the age), size bounds (a quota trim or a resume split
+ * shrinks it), quotas small enough to trim, fill and resume, and goals.
+ */
+const randomScheme = (rng: Rng): unknown => ({
+  action: pick(rng, ["stat", "willneed", "cold", "pageout", "lru_prio"] as const),
+  pattern: {
+    minSzRegion: pick(rng, [0, 0, MIN, 2 * MIN]),
+    maxSzRegion: pick(rng, [Number.MAX_SAFE_INTEGER, 4 * MIN, 8 * MIN]),
+    minNrAccesses: rng.rand(0, 4),
+    maxNrAccesses: rng.rand(4, 22),
+    minAgeRegion: rng.rand(0, 3),
+    maxAgeRegion: rng.rand(2, 8)
+  },
+  quota: {
+    // page-aligned half the time: only then can a region fill the quota exactly and leave a resume point
+    sz: rng.rand(0, 3) === 0 ? 0 : rng.rand(1, 30) * MIN + (rng.rand(0, 2) === 0 ? 0 : rng.rand(0, MIN)),
+    ms: rng.rand(0, 5) === 0 ? rng.rand(1, 3) : 0,
+    resetIntervalMs: pick(rng, [0, 100, 250]),
+    // goals: the temporal tuner sets esz to 0 once a goal is met (a quota that applies nothing)
+    goalTuner: pick(rng, ["consist", "temporal"] as const),
+    goals: rng.rand(0, 4) === 0 ? [{ metric: "user_input", targetValue: rng.rand(1, 1000), currentValue: rng.rand(0, 2000) }] : [],
+    weightNrAccesses: rng.rand(0, 3),
+    weightAge: rng.rand(0, 3)
+  },
+  maxNrSnapshots: rng.rand(0, 5) === 0 ? rng.rand(1, 10) : 0
+})
+
+/** What may differ if the pass went wrong: every region, statistic and quota field. */
+const stateOf = (ctx: DamonCtx): string =>
+  JSON.stringify([
+    ctx.targets.map((t) => t.regions.map((r) => [r.start, r.end, r.nrAccesses, r.nrAccessesBp, r.age])),
+    ctx.schemes.map((s) => [s.stat, s.quota.esz, s.quota.chargedSz, s.quota.totalChargedSz, s.quota.totalChargedNs, s.quota.minScore, s.quota.chargeAddrFrom, s.quota.chargeTargetFrom === null ? -1 : ctx.targets.indexOf(s.quota.chargeTargetFrom), s.nextApplySis, s.lastApplied])
+  ])
+
+interface Tally {
+  ageReset: number
+  trimmed: number
+  resumeSplit: number
+}
+
+/** R2's pass, literally: windows and histograms scheme by scheme, every check on the region as it is. */
+const kernelPass = (ctx: DamonCtx, ops: DamonOps, env: OpsEnv, nowMs: number, tally: Tally): void => {
+  const due = ctx.schemes.filter((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
+  for (const s of due) {
+    if (adjustQuotaWindow(ctx, s, nowMs, undefined, env.nowUs())) updateMinScore(ctx, s, ops)
+  }
+  if (due.length === 0) return
+  const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
+  for (const t of ctx.targets) {
+    for (let i = 0; i < t.regions.length; i++) {
+      for (const s of due) {
+        if (quotaFull(s.quota)) continue
+        const before = t.regions.length
+        if (skipChargedRegion(t, i, s, ctx.minRegionSz)) {
+          if (t.regions.length > before) tally.resumeSplit++
+          continue
+        }
+        if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
+        const r = t.regions[i]!
+        const valid = isValidTargetPattern(r, s) &&
+          (!quotaIsSet(s.quota) || ops.getSchemeScore!(ctx, t, r, s) >= s.quota.minScore)
+        if (valid) {
+          const [age, nr] = [r.age, t.regions.length]
+          applyScheme(ctx, ops, env, t, i, s, noHooks, out)
+          if (age !== 0 && r.age === 0) tally.ageReset++
+          if (t.regions.length > nr) tally.trimmed++
+        }
+        if (i === t.regions.length - 1) s.stat.nrSnapshots++
+      }
+    }
+  }
+  for (const s of ctx.schemes) {
+    if (ctx.passedSampleIntervals < s.nextApplySis) continue
+    setNextApplySis(ctx, s)
+    s.lastApplied = -1
+  }
+}
+
+/** Two copies of one random context, schemes and pass schedule. */
+const scenario = (seed: number) => {
+  const build = () => {
+    const rng = makeRng(seed)
+    const ctx = ctxOf(randomTargets(rng))
+    for (let i = rng.rand(1, 5); i > 0; i--) scheme(ctx, randomScheme(rng))
+    return ctx
+  }
+  return [build(), build()] as const
+}
+
+describe("the apply walk", () => {
+  it("leaves every region, statistic and quota as R2's literal loop does, shortcuts or not (300 seeds x 12 passes)", () => {
+    const tally: Tally = { ageReset: 0, trimmed: 0, resumeSplit: 0 }
+    for (const shortcuts of [true, false]) {
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const [fast, literal] = scenario(seed)
+        const fastOps = opsOf(seed, shortcuts)
+        const literalOps = opsOf(seed, false)
+        const changes = makeRng(seed + 1_000_000)
+        let nowMs = 0
+        for (let pass = 0; pass < 12; pass++) {
+          nowMs += changes.rand(40, 160)
+          for (const ctx of [fast, literal]) ctx.passedSampleIntervals += 20
+          applySchemes(fast, fastOps, envAt(nowMs * 1000), nowMs, noHooks)
+          kernelPass(literal, literalOps, envAt(nowMs * 1000), nowMs, tally)
+          assert.strictEqual(stateOf(fast), stateOf(literal), `seed ${seed} pass ${pass}${shortcuts ? "" : " (no shortcuts)"}`)
+          // the same merges of neighbours in both (a resume address then falls inside a region)
+          const merges = fast.targets.map((t) => t.regions.map(() => changes.rand(0, 3) === 0))
+          for (const ctx of [fast, literal]) {
+            ctx.targets.forEach((t, ti) => {
+              for (let i = t.regions.length - 2; i >= 0; i--) {
+                const [l, r] = [t.regions[i]!, t.regions[i + 1]!]
+                if (merges[ti]![i] && l.end === r.start) {
+                  l.end = r.end
+                  t.regions.splice(i + 1, 1)
+                }
+              }
+            })
+          }
+          // the same new accesses and ages in both
+          const draws = fast.targets.flatMap((t) => t.regions.map(() => [changes.rand(0, 21), changes.rand(0, 6)] as const))
+          for (const ctx of [fast, literal]) {
+            let k = 0
+            for (const t of ctx.targets) {
+              for (const r of t.regions) {
+                const [nr, age] = draws[k++]!
+                r.nrAccesses = nr
+                r.nrAccessesBp = nr * 10000
+                r.age = age
+              }
+            }
+          }
+        }
+      }
+    }
+    // the cases a walk that reads a region once could get wrong, each met many times
+    assert.isAbove(tally.ageReset, 1000, "ages reset by an action, then checked by a later scheme")
+    assert.isAbove(tally.trimmed, 100, "regions trimmed by a quota")
+    assert.isAbove(tally.resumeSplit, 30, "regions split at a resume point")
+  })
+})
