@@ -53,25 +53,31 @@ export const noHooks: ApplyHooks = {
 export interface PassFacts {
   fixedScore: Float64Array
   noop: Uint8Array
+  /** `fixedScore` of the schemes whose thresholds the pass computes, in their order. */
+  scoredFixedScore: Float64Array
 }
 
 /** The facts of a pass with nothing known: every score and every action asked per region. */
 const askEveryRegion = (n: number): PassFacts => ({
   fixedScore: new Float64Array(n).fill(Number.NaN),
-  noop: new Uint8Array(n)
+  noop: new Uint8Array(n),
+  scoredFixedScore: new Float64Array(n).fill(Number.NaN)
 })
 
-/** Fills `facts` for `due` from `ops`, growing its arrays when needed; returns it. */
-const passFactsOf = (facts: PassFacts, ops: DamonOps, due: ReadonlyArray<Damos>): PassFacts => {
+/** Fills `facts` for `due` (and `scored`, some of them) from `ops`, growing its arrays when needed; returns it. */
+const passFactsOf = (facts: PassFacts, ops: DamonOps, due: ReadonlyArray<Damos>, scored: ReadonlyArray<Damos>): PassFacts => {
   if (facts.noop.length < due.length) {
     facts.fixedScore = new Float64Array(due.length)
     facts.noop = new Uint8Array(due.length)
+    facts.scoredFixedScore = new Float64Array(due.length)
   }
+  const fixed = ops.fixedSchemeScore
+  const noop = ops.applyIsNoop
   for (let j = 0; j < due.length; j++) {
-    const s = due[j]!
-    facts.fixedScore[j] = ops.fixedSchemeScore?.(s) ?? Number.NaN
-    facts.noop[j] = ops.applyIsNoop?.(s) === true ? 1 : 0
+    facts.fixedScore[j] = fixed === undefined ? Number.NaN : fixed(due[j]!) ?? Number.NaN
+    facts.noop[j] = noop !== undefined && noop(due[j]!) ? 1 : 0
   }
+  for (let j = 0; j < scored.length; j++) facts.scoredFixedScore[j] = fixed === undefined ? Number.NaN : fixed(scored[j]!) ?? Number.NaN
   return facts
 }
 
@@ -202,28 +208,32 @@ export const doApplySchemes = (
   facts: PassFacts
 ): void => {
   const regions = target.regions
+  // the region's fields, read when a scheme first gets to its pattern and again after anything
+  // that can change them (`read` false): most regions of a pass whose quotas are full need none
+  let read = false
   let r = regions[regionIndex]!
-  let sz = r.end - r.start
-  let nrAccesses = patternNrAccesses(r)
-  let age = r.age
+  let sz = 0
+  let nrAccesses = 0
+  let age = 0
   for (let si = 0; si < due.length; si++) {
     const s = due[si]!
     const q = s.quota
-    const quotaSet = quotaIsSet(q)
-    if (quotaSet && q.chargedSz >= q.esz) continue
+    if (quotaIsSet(q) && q.chargedSz >= q.esz) continue
     if (q.chargeTargetFrom !== null) {
-      const skip = skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)
-      r = regions[regionIndex]!
-      sz = r.end - r.start
-      if (skip) continue
+      read = false
+      if (skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)) continue
     }
     if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
-    if (fitsPattern(s.pattern, sz, nrAccesses, age) && reachesMinScore(ctx, target, r, s, ops, facts.fixedScore[si]!)) {
-      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
+    if (!read) {
       r = regions[regionIndex]!
       sz = r.end - r.start
       nrAccesses = patternNrAccesses(r)
       age = r.age
+      read = true
+    }
+    if (fitsPattern(s.pattern, sz, nrAccesses, age) && reachesMinScore(ctx, target, r, s, ops, facts.fixedScore[si]!)) {
+      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
+      read = false
     }
     if (regionIndex === regions.length - 1) s.stat.nrSnapshots++
   }
@@ -264,11 +274,10 @@ export const applySchemes = (
     due.push(s)
     if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) scored.push(s)
   }
-  const facts = passFactsOf(currentFacts, ops, due)
-  const scoredFixed = scored.map((s) => facts.fixedScore[due.indexOf(s)]!)
+  const facts = passFactsOf(currentFacts, ops, due, scored)
   // Every window first, then the thresholds (in one walk when it can be): nothing a window step
   // reads is changed by another scheme's threshold, nor the other way round.
-  updateMinScores(ctx, scored, ops, scoredFixed)
+  updateMinScores(ctx, scored, ops, facts.scoredFixedScore)
   if (due.length === 0) return false
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
   for (const t of ctx.targets) {

@@ -318,11 +318,10 @@ export const updateMinScores = (
   const getScore = ops.getSchemeScore
   if (getScore === undefined) return
   const k = schemes.length
-  const fixedOf = (j: number): number => (fixedScores === undefined ? Number.NaN : fixedScores[j]!)
   let filtered = false
   for (let j = 0; j < k; j++) filtered ||= schemes[j]!.coreFilters.length > 0
   if (k < 2 || filtered) {
-    for (let j = 0; j < k; j++) updateMinScore(ctx, schemes[j]!, ops, fixedOf(j))
+    for (let j = 0; j < k; j++) updateMinScore(ctx, schemes[j]!, ops, fixedScores === undefined ? Number.NaN : fixedScores[j]!)
     return
   }
   // No core filter rejects a region (with none, their default-reject flag is false).
@@ -348,7 +347,7 @@ export const updateMinScores = (
     const scheme = schemes[j]!
     const fit = fitBytes[j]!
     if (fit >= 0) scheme.coreFiltersAllowed = false
-    const fixed = fixedOf(j)
+    const fixed = fixedScores === undefined ? Number.NaN : fixedScores[j]!
     if ((fit < 0 ? 0 : fit) < scheme.quota.esz) scheme.quota.minScore = 0
     else if (fixed === fixed) scheme.quota.minScore = fit < 0 ? 0 : clampScore(fixed)
     else scored.push(scheme)

@@ -16,7 +16,7 @@ import { snapshot as guardedCopy } from "../../internal/InputSnapshot.ts"
 import * as Attrs from "../../model/Attrs.ts"
 import * as DamonCtx from "../../model/DamonCtx.ts"
 import { type DamonError, invalidArgument, invalidArgumentText, opsFailed } from "../../model/DamonError.ts"
-import type { Damos, Stat } from "../../model/Damos.ts"
+import { type Damos, makeStat, type Stat } from "../../model/Damos.ts"
 import { transformSchemesShape } from "../../model/Limits.ts"
 import type * as Region from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
@@ -88,6 +88,7 @@ export interface TransformState {
   readonly nrTargets: number | undefined
 }
 
+/** A plain copy of statistics, for what a step hands out. */
 const copyStat = (s: Stat): Stat => ({ ...s })
 
 /** A deep copy of a running scheme (filters are immutable values and are shared). */
@@ -99,7 +100,7 @@ export const cloneDamos = (s: Damos): Damos => ({
   dests: s.dests.map((d) => ({ ...d })),
   coreFilters: [...s.coreFilters],
   opsFilters: [...s.opsFilters],
-  stat: copyStat(s.stat)
+  stat: makeStat(s.stat)
 })
 
 /** The states `init` and `step` returned: `step` takes no other (a forged state could hold anything). */
@@ -313,7 +314,7 @@ export const step = (
       })
   }
   const starts = startsOf(ctx)
-  const before = ctx.schemes.map((s) => copyStat(s.stat))
+  const before = ctx.schemes.map((s) => makeStat(s.stat))
   let due: Array<boolean> = []
   let ran = false
   // the ops set is the caller's code: a throw, or an answer OpsResults refuses, fails the step
