@@ -39,6 +39,8 @@ const unscored: ReadonlyArray<Action> = ["stat", "willneed", "cold"]
  */
 const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
   const rng = makeRng(seed)
+  // one seed in 5: an ops set that cannot act (every try counts the whole region, no quota trim)
+  if (seed % 5 === 0) return { id: "walk", getSchemeScore: (_c, _t, r) => (r.nrAccesses * 5 + r.age) % 100 }
   return {
     id: "walk",
     getSchemeScore: (_c, _t, r, s) => (unscored.includes(s.action) ? 99 : (r.nrAccesses * 5 + r.age) % 100),
@@ -160,6 +162,9 @@ const scenario = (seed: number) => {
   const build = () => {
     const rng = makeRng(seed)
     const ctx = ctxOf(randomTargets(rng))
+    // regions are whole pages; a larger minRegionSz leaves some smaller than it, so that a quota
+    // without room for a minRegionSz piece can still have room for a whole region
+    ctx.minRegionSz = pick(rng, [MIN, MIN, 2 * MIN, 4 * MIN])
     for (let i = rng.rand(1, 5); i > 0; i--) scheme(ctx, randomScheme(rng))
     return ctx
   }

@@ -187,9 +187,10 @@ export const applyScheme = (
  * with a quota in force and an ops set that scores, the score against `minScore`). A scheme that
  * got past those checks counts a snapshot when the region is (still) the last of its target.
  * The kernel checks "due" and "active" per region; neither can change during a pass, so the
- * pass computes `due` once. The region's size, access count and age are read once and again
- * only after something that can change them (a split, an action, a walk function); `facts`
- * says which schemes' scores and actions need no call.
+ * pass computes `due` once. The region's size, access count and age are read when a scheme first
+ * gets to its pattern and again only after something that can change them (a split, an action,
+ * a walk function); `facts` says which schemes' scores and actions need no call; a try with no
+ * room left in the quota is counted without the call (all `applyScheme` would do).
  *
  * **Gotchas**
  * Mutates like {@link applyScheme}. Splits keep the current region at `regionIndex` and insert
@@ -232,8 +233,16 @@ export const doApplySchemes = (
       read = true
     }
     if (fitsPattern(s.pattern, sz, nrAccesses, age) && reachesMinScore(ctx, target, r, s, ops, facts.fixedScore[si]!)) {
-      applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
-      read = false
+      const room = q.esz - q.chargedSz
+      if (ops.applyScheme !== undefined && quotaIsSet(q) && room < ctx.minRegionSz && sz > room) {
+        // what `applyScheme` does when the quota has no room for a `minRegionSz` piece: a try
+        // of 0 bytes, nothing else (no split, no action, the age kept); a time quota's `esz` is
+        // rarely page-aligned, so every fitting region after the quota nearly filled lands here
+        s.stat.nrTried++
+      } else {
+        applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
+        read = false
+      }
     }
     if (regionIndex === regions.length - 1) s.stat.nrSnapshots++
   }
