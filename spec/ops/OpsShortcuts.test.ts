@@ -7,12 +7,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Result } from "effect"
-import { Damon, type DamonConfigInput, type DamonOpsFactory, OpsRegistry, World } from "effect-damon"
+import { Damon, type DamonConfigInput, type DamonOpsFactory, DamosConfig, OpsRegistry, Transform, World } from "effect-damon"
 import { MasimFiles, SimMachine, SimOps } from "effect-damon/sim"
 import { makeRng } from "../../src/core/Rng.ts"
 import { actions as ACTIONS, type Damos } from "../../src/model/Damos.ts"
 import type { DamonCtx } from "../../src/model/DamonCtx.ts"
-import type { ApplyResult } from "../../src/ops/DamonOps.ts"
+import type { ApplyResult, DamonOps } from "../../src/ops/DamonOps.ts"
 import { withoutShortcuts } from "../support/opsShortcuts.ts"
 
 const MiB = 1024 * 1024
@@ -128,6 +128,22 @@ describe("ops-set shortcuts", () => {
       assert.deepStrictEqual(out, { applied: 0, filterPassed: 0, costNs: 0 }, opsId)
       assert.strictEqual(stat.lastApplied, -1, opsId)
     }
+  })
+
+  it("the offline transform records every try the ops set is handed, shortcuts or not (a wrapper drops applyIsNoop)", () => {
+    const machine = machineOf("stairs")
+    const ops = SimOps.simOps(machine).vaddr()
+    const schemes = unwrap(DamosConfig.decodeSchemes([{ action: "stat" }, { action: "cold", pattern: { maxNrAccesses: 0 } }], "vaddr"))
+    const regions = Array.from({ length: 6 }, (_, i) => ({ start: 0x7f0000000000 + i * MiB, end: 0x7f0000000000 + (i + 1) * MiB, nrAccesses: i % 2, age: 3 }))
+    const decide = (withShortcuts: DamonOps) => {
+      const state = unwrap(Transform.init(schemes, { opsId: "vaddr" }))
+      const [, decisions] = unwrap(Transform.step(state, { nowUs: 1_000_000, targets: [{ pid: 42, regions }] }, withShortcuts))
+      return decisions
+    }
+    const fast = decide(ops)
+    const asked = decide(withoutShortcuts(ops))
+    assert.strictEqual(JSON.stringify(fast), JSON.stringify(asked))
+    assert.strictEqual(fast.actions.filter((a) => a.schemeIndex === 0 && a.outcome === "applied").length, 6, "every stat try is a decision")
   })
 
   it.effect("whole runs with and without the shortcuts see the same regions, statistics and quota state at every aggregation (vaddr and paddr, stairs and zigzag, 3 scheme sets)", () =>

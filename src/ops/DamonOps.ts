@@ -80,7 +80,8 @@ export interface DamonOps {
    * Optional, for speed: the score `getSchemeScore` gives every region under `scheme` when it
    * does not depend on the region (vaddr and paddr give `DAMOS_MAX_SCORE` to the actions they do
    * not prioritise), else `undefined`. Asked once per apply pass; the pass then makes no
-   * per-region score call for that scheme. Must agree with `getSchemeScore`.
+   * per-region score call for that scheme. Must agree with `getSchemeScore`: a wrapper that
+   * replaces `getSchemeScore` must drop it (or replace it too).
    */
   readonly fixedSchemeScore?: (scheme: Damos) => number | undefined
   /** Applies a scheme's action to a region; fills `out` (bytes applied, passed ops filters, cost). */
@@ -95,7 +96,8 @@ export interface DamonOps {
   /**
    * Optional, for speed: whether `applyScheme` does nothing for `scheme` on any region (0 bytes
    * applied, 0 passed, no cost, no change anywhere), as `stat` without ops filters. Asked once
-   * per apply pass; the pass then counts the try without the call.
+   * per apply pass; the pass then counts the try (and calls a pending walk's function) without
+   * the call. A wrapper that replaces `applyScheme` to see every call must drop it.
    */
   readonly applyIsNoop?: (scheme: Damos) => boolean
   /** Whether the target can still be monitored (vaddr: the process is alive). */

@@ -11,7 +11,7 @@
 import { describe, it } from "@effect/vitest"
 import { assert } from "../../support/loopAssert.ts"
 import { isValidTargetPattern, quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
-import { applyScheme, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
+import { type ApplyHooks, applyScheme, applySchemes, noHooks } from "../../../src/core/damos/ApplySchemes.ts"
 import { adjustQuotaWindow, quotaFull, updateMinScore } from "../../../src/core/damos/Quota.ts"
 import { skipChargedRegion } from "../../../src/core/damos/SkipCharged.ts"
 import { makeRng, type Rng } from "../../../src/core/Rng.ts"
@@ -28,12 +28,12 @@ const SEEDS = 300
 
 const pick = <A>(rng: Rng, xs: ReadonlyArray<A>): A => xs[rng.rand(0, xs.length)]!
 
-/** Actions with a fixed score in {@link opsOf}; `stat` is also its no-op action. */
-const unscored: ReadonlyArray<Action> = ["stat", "willneed", "cold"]
+/** Actions with a fixed score in {@link opsOf} (in and out of [0, 99], fractional); `stat` is also its no-op action. */
+const fixedScores: ReadonlyMap<Action, number> = new Map<Action, number>([["stat", 99], ["willneed", 41.5], ["cold", 120]])
 
 /**
- * Ops that score by accesses and age except for {@link unscored} actions (99, also given as
- * `fixedSchemeScore`), apply a random share of each region, and do nothing for `stat` (also
+ * Ops that score by accesses and age except for the actions of {@link fixedScores} (also given
+ * as `fixedSchemeScore`), apply a random share of each region, and do nothing for `stat` (also
  * given as `applyIsNoop`). Two ops made from the same seed draw the same numbers as long as they
  * are asked the same things.
  */
@@ -43,7 +43,7 @@ const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
   if (seed % 5 === 0) return { id: "walk", getSchemeScore: (_c, _t, r) => (r.nrAccesses * 5 + r.age) % 100 }
   return {
     id: "walk",
-    getSchemeScore: (_c, _t, r, s) => (unscored.includes(s.action) ? 99 : (r.nrAccesses * 5 + r.age) % 100),
+    getSchemeScore: (_c, _t, r, s) => fixedScores.get(s.action) ?? (r.nrAccesses * 5 + r.age) % 100,
     applyScheme: (_c, _t, r, s, _e, o) => {
       o.applied = 0
       o.filterPassed = 0
@@ -56,7 +56,7 @@ const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
     },
     ...(shortcuts
       ? {
-        fixedSchemeScore: (s) => (unscored.includes(s.action) ? 99 : undefined),
+        fixedSchemeScore: (s) => fixedScores.get(s.action),
         applyIsNoop: (s) => s.action === "stat"
       }
       : {})
@@ -103,7 +103,11 @@ const randomScheme = (rng: Rng): unknown => ({
     weightNrAccesses: rng.rand(0, 3),
     weightAge: rng.rand(0, 3)
   },
-  maxNrSnapshots: rng.rand(0, 5) === 0 ? rng.rand(1, 10) : 0
+  maxNrSnapshots: rng.rand(0, 5) === 0 ? rng.rand(1, 10) : 0,
+  // one scheme in 4 with an addr filter: thresholds scheme by scheme, and regions split by it
+  filters: rng.rand(0, 4) === 0
+    ? [{ type: "addr", matching: rng.rand(0, 2) === 0, allow: rng.rand(0, 2) === 0, addrRange: { start: rng.rand(0, 40) * 1024, end: rng.rand(40, 200) * 1024 } }]
+    : []
 })
 
 /** What may differ if the pass went wrong: every region, statistic and quota field. */
@@ -117,10 +121,18 @@ interface Tally {
   ageReset: number
   trimmed: number
   resumeSplit: number
+  visits: number
 }
 
+/** Hooks that write down every walk visit, core-filter rejection and completed scheme, as the engine's walk sees them. */
+const recordingHooks = (ctx: DamonCtx, log: Array<unknown>): ApplyHooks => ({
+  onApplied: (t, r, s, passed) => void log.push(["applied", ctx.targets.indexOf(t), r.start, r.end, ctx.schemes.indexOf(s), passed]),
+  walkComplete: (s) => void log.push(["complete", ctx.schemes.indexOf(s)]),
+  onCoreFilteredOut: (t, r, s) => void log.push(["filtered", ctx.targets.indexOf(t), r.start, r.end, ctx.schemes.indexOf(s)])
+})
+
 /** R2's pass, literally: windows and histograms scheme by scheme, every check on the region as it is. */
-const kernelPass = (ctx: DamonCtx, ops: DamonOps, env: OpsEnv, nowMs: number, tally: Tally): void => {
+const kernelPass = (ctx: DamonCtx, ops: DamonOps, env: OpsEnv, nowMs: number, hooks: ApplyHooks, tally: Tally): void => {
   const due = ctx.schemes.filter((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
   for (const s of due) {
     if (adjustQuotaWindow(ctx, s, nowMs, undefined, env.nowUs())) updateMinScore(ctx, s, ops)
@@ -142,7 +154,7 @@ const kernelPass = (ctx: DamonCtx, ops: DamonOps, env: OpsEnv, nowMs: number, ta
           (!quotaIsSet(s.quota) || ops.getSchemeScore!(ctx, t, r, s) >= s.quota.minScore)
         if (valid) {
           const [age, nr] = [r.age, t.regions.length]
-          applyScheme(ctx, ops, env, t, i, s, noHooks, out)
+          applyScheme(ctx, ops, env, t, i, s, hooks, out)
           if (age !== 0 && r.age === 0) tally.ageReset++
           if (t.regions.length > nr) tally.trimmed++
         }
@@ -152,6 +164,7 @@ const kernelPass = (ctx: DamonCtx, ops: DamonOps, env: OpsEnv, nowMs: number, ta
   }
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue
+    hooks.walkComplete(s)
     setNextApplySis(ctx, s)
     s.lastApplied = -1
   }
@@ -173,20 +186,25 @@ const scenario = (seed: number) => {
 
 describe("the apply walk", () => {
   it("leaves every region, statistic and quota as R2's literal loop does, shortcuts or not (300 seeds x 12 passes)", () => {
-    const tally: Tally = { ageReset: 0, trimmed: 0, resumeSplit: 0 }
+    const tally: Tally = { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 }
     for (const shortcuts of [true, false]) {
       for (let seed = 1; seed <= SEEDS; seed++) {
         const [fast, literal] = scenario(seed)
         const fastOps = opsOf(seed, shortcuts)
         const literalOps = opsOf(seed, false)
         const changes = makeRng(seed + 1_000_000)
+        const [fastLog, literalLog]: [Array<unknown>, Array<unknown>] = [[], []]
+        const [fastHooks, literalHooks] = [recordingHooks(fast, fastLog), recordingHooks(literal, literalLog)]
         let nowMs = 0
         for (let pass = 0; pass < 12; pass++) {
           nowMs += changes.rand(40, 160)
           for (const ctx of [fast, literal]) ctx.passedSampleIntervals += 20
-          applySchemes(fast, fastOps, envAt(nowMs * 1000), nowMs, noHooks)
-          kernelPass(literal, literalOps, envAt(nowMs * 1000), nowMs, tally)
-          assert.strictEqual(stateOf(fast), stateOf(literal), `seed ${seed} pass ${pass}${shortcuts ? "" : " (no shortcuts)"}`)
+          applySchemes(fast, fastOps, envAt(nowMs * 1000), nowMs, fastHooks)
+          kernelPass(literal, literalOps, envAt(nowMs * 1000), nowMs, literalHooks, tally)
+          const where = `seed ${seed} pass ${pass}${shortcuts ? "" : " (no shortcuts)"}`
+          assert.strictEqual(stateOf(fast), stateOf(literal), where)
+          assert.strictEqual(JSON.stringify(fastLog), JSON.stringify(literalLog), `${where}: walk visits`)
+          tally.visits += fastLog.length
           // the same merges of neighbours in both (a resume address then falls inside a region)
           const merges = fast.targets.map((t) => t.regions.map(() => changes.rand(0, 3) === 0))
           for (const ctx of [fast, literal]) {
@@ -220,5 +238,57 @@ describe("the apply walk", () => {
     assert.isAbove(tally.ageReset, 1000, "ages reset by an action, then checked by a later scheme")
     assert.isAbove(tally.trimmed, 100, "regions trimmed by a quota")
     assert.isAbove(tally.resumeSplit, 30, "regions split at a resume point")
+    assert.isAbove(tally.visits, 10_000, "walk visits compared")
+  })
+
+  it("a pass started from inside a walk function (an offline transform step) leaves the outer pass exact", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const [fast, literal] = scenario(seed)
+      const [inner1, inner2] = scenario(seed + 500)
+      // the inner pass: other schemes, other shortcuts, run at the first visit of every outer pass
+      const reentering = (ctx: DamonCtx, inner: DamonCtx, log: Array<unknown>): ApplyHooks => {
+        const base = recordingHooks(ctx, log)
+        let once = false
+        return {
+          ...base,
+          onApplied: (t, r, s, passed) => {
+            base.onApplied(t, r, s, passed)
+            if (once) return
+            once = true
+            inner.passedSampleIntervals += 20
+            applySchemes(inner, opsOf(seed + 7, true), envAt(5000), 5, noHooks)
+          }
+        }
+      }
+      const [fastLog, literalLog]: [Array<unknown>, Array<unknown>] = [[], []]
+      for (let pass = 0; pass < 4; pass++) {
+        for (const ctx of [fast, literal]) ctx.passedSampleIntervals += 20
+        applySchemes(fast, opsOf(seed, true), envAt(100_000 * (pass + 1)), 100 * (pass + 1), reentering(fast, inner1, fastLog))
+        kernelPass(literal, opsOf(seed, false), envAt(100_000 * (pass + 1)), 100 * (pass + 1), reentering(literal, inner2, literalLog), { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+        assert.strictEqual(stateOf(fast), stateOf(literal), `seed ${seed} pass ${pass}`)
+        assert.strictEqual(JSON.stringify(fastLog), JSON.stringify(literalLog), `seed ${seed} pass ${pass}: visits`)
+      }
+    }
+  })
+
+  it("a region split at a resume point is read again by the schemes after it (a scheme before it read the whole region)", () => {
+    const build = () => {
+      const ctx = ctxOf([{ pid: null, regions: [region(0, 4 * MIN, 3, 2), region(4 * MIN, 8 * MIN, 3, 2)], obsolete: false }])
+      ctx.minRegionSz = MIN
+      // A reads the region and does not fit it; B's resume point splits it; C fits only the 4 KiB piece
+      scheme(ctx, { action: "stat", pattern: { minAgeRegion: 100 } })
+      const b = scheme(ctx, { action: "stat", quota: { sz: 64 * MIN, resetIntervalMs: 1000 } })
+      scheme(ctx, { action: "stat", pattern: { maxSzRegion: MIN } })
+      b.quota.chargeTargetFrom = ctx.targets[0]!
+      b.quota.chargeAddrFrom = MIN
+      ctx.passedSampleIntervals = 20
+      return ctx
+    }
+    const [fast, literal] = [build(), build()]
+    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
+    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+    assert.strictEqual(stateOf(fast), stateOf(literal))
+    assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, MIN], [MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
+    assert.strictEqual(fast.schemes[2]!.stat.nrTried, 1, "C tried the 4 KiB piece, and only it")
   })
 })

@@ -28,7 +28,8 @@ import { skipChargedRegion } from "./SkipCharged.ts"
 export interface ApplyHooks {
   /**
    * Right after `ops.applyScheme` acted on `region` (trimmed and filtered; its age not yet reset),
-   * with the bytes that passed the ops filters. The engine's `damos_walk_call_walk()`: it checks
+   * with the bytes that passed the ops filters; for an action the ops set says is a no-op
+   * (`DamonOps.applyIsNoop`), where it would have been called, with 0. The engine's `damos_walk_call_walk()`: it checks
    * the pending walk and `scheme.walkCompleted` itself.
    */
   readonly onApplied: (target: Target.Target, region: Region, scheme: Damos, szFilterPassed: number) => void
@@ -47,42 +48,38 @@ export const noHooks: ApplyHooks = {
 /**
  * What the ops set said of each due scheme at the start of a pass, by position in the due list:
  * `DamonOps.fixedSchemeScore` (`NaN`: score each region) and `DamonOps.applyIsNoop` (1: count
- * the try without calling `applyScheme`). Asked once per pass: a scheme's action and filters
- * change only between passes.
+ * the try without calling `applyScheme`), and the fixed scores of the schemes whose thresholds
+ * the pass computes. Asked once per pass: a scheme's action and filters change between passes
+ * (a commit, a `damonCall`); a walk function must not change them (`docs/design.md`, damosWalk).
+ * Made afresh for each pass, so a pass started from inside a walk function (an offline
+ * `Transform.step`) has its own.
  */
 export interface PassFacts {
-  fixedScore: Float64Array
-  noop: Uint8Array
+  readonly fixedScore: Float64Array
+  readonly noop: Uint8Array
   /** `fixedScore` of the schemes whose thresholds the pass computes, in their order. */
-  scoredFixedScore: Float64Array
+  readonly scoredFixedScore: Float64Array
 }
 
-/** The facts of a pass with nothing known: every score and every action asked per region. */
-const askEveryRegion = (n: number): PassFacts => ({
-  fixedScore: new Float64Array(n).fill(Number.NaN),
-  noop: new Uint8Array(n),
-  scoredFixedScore: new Float64Array(n).fill(Number.NaN)
-})
-
-/** Fills `facts` for `due` (and `scored`, some of them) from `ops`, growing its arrays when needed; returns it. */
-const passFactsOf = (facts: PassFacts, ops: DamonOps, due: ReadonlyArray<Damos>, scored: ReadonlyArray<Damos>): PassFacts => {
-  if (facts.noop.length < due.length) {
-    facts.fixedScore = new Float64Array(due.length)
-    facts.noop = new Uint8Array(due.length)
-    facts.scoredFixedScore = new Float64Array(due.length)
+/** The facts of a pass over `due`; `scored` is the part of `due`, in its order, whose thresholds the pass computes. */
+const passFactsOf = (ops: DamonOps, due: ReadonlyArray<Damos>, scored: ReadonlyArray<Damos>): PassFacts => {
+  const facts: PassFacts = {
+    fixedScore: new Float64Array(due.length),
+    noop: new Uint8Array(due.length),
+    scoredFixedScore: new Float64Array(scored.length)
   }
   const fixed = ops.fixedSchemeScore
   const noop = ops.applyIsNoop
+  let k = 0
   for (let j = 0; j < due.length; j++) {
-    facts.fixedScore[j] = fixed === undefined ? Number.NaN : fixed(due[j]!) ?? Number.NaN
-    facts.noop[j] = noop !== undefined && noop(due[j]!) ? 1 : 0
+    const s = due[j]!
+    const score = fixed === undefined ? Number.NaN : fixed(s) ?? Number.NaN
+    facts.fixedScore[j] = score
+    facts.noop[j] = noop !== undefined && noop(s) ? 1 : 0
+    if (scored[k] === s) facts.scoredFixedScore[k++] = score
   }
-  for (let j = 0; j < scored.length; j++) facts.scoredFixedScore[j] = fixed === undefined ? Number.NaN : fixed(scored[j]!) ?? Number.NaN
   return facts
 }
-
-/** The facts of the pass running now (one pass at a time: {@link applySchemes} is not reentrant). */
-const currentFacts: PassFacts = askEveryRegion(4)
 
 /**
  * Adds one try to the scheme's statistics. Mirrors `damos_update_stat()`.
@@ -141,8 +138,9 @@ export const applyScheme = (
   const apply = ops.applyScheme
   if (apply !== undefined) {
     if (quotaIsSet(q) && q.chargedSz + sz > q.esz) {
-      // Less room than one `minRegionSz` aligns down to 0 without a division: a time quota's
-      // `esz` is rarely page-aligned, so every region after the quota nearly filled lands here.
+      // Less room than one `minRegionSz` aligns down to 0 without a division. The pass counts
+      // such a try itself without calling here (`doApplySchemes`); a direct caller gets the
+      // kernel's 0-byte try.
       const room = q.esz - q.chargedSz
       sz = room < ctx.minRegionSz ? 0 : alignDown(room, ctx.minRegionSz)
       if (sz === 0) {
@@ -283,7 +281,7 @@ export const applySchemes = (
     due.push(s)
     if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) scored.push(s)
   }
-  const facts = passFactsOf(currentFacts, ops, due, scored)
+  const facts = passFactsOf(ops, due, scored)
   // Every window first, then the thresholds (in one walk when it can be): nothing a window step
   // reads is changed by another scheme's threshold, nor the other way round.
   updateMinScores(ctx, scored, ops, facts.scoredFixedScore)

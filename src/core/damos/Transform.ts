@@ -284,8 +284,11 @@ export const step = (
   const env: OpsEnv = { rng, nowUs: () => nowUs }
   const actions: Array<RegionDecision> = []
   const inner = ops.applyScheme
+  // every try the ops set is handed is a decision: the wrapper drops the no-op shortcut, which
+  // would count a try without calling it (`DamonOps.applyIsNoop`)
+  const { applyIsNoop: _noop, ...asked } = ops
   const recording: DamonOps = inner === undefined ? ops : {
-    ...ops,
+    ...asked,
     applyScheme: (c, t, r, s, e, out) => {
       inner(c, t, r, s, e, out)
       actions.push({
