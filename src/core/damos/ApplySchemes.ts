@@ -261,7 +261,7 @@ export const doApplySchemes = (
  * or a non-finite reading is an `OpsFault` naming the metric).
  *
  * **Gotchas**
- * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult} and the due lists per pass, nothing per
+ * Mutates `ctx` (regions, schemes). Allocates one {@link ApplyResult}, the due lists and the {@link PassFacts} per pass, nothing per
  * region.
  */
 export const applySchemes = (
