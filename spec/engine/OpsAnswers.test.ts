@@ -1,7 +1,8 @@
 /**
  * What an ops set answers is checked before it reaches scheme statistics, quotas or regions: an
  * `applyScheme` reporting NaN, negative or impossible byte counts, a `checkAccesses` returning
- * NaN, a `system` metric that throws or reads NaN, all stop the kdamond with `OpsFailed` naming
+ * NaN, a `system` metric that throws or reads NaN, a shortcut answer that is not a score or a
+ * boolean (`fixedSchemeScore`, `applyIsNoop`), all stop the kdamond with `OpsFailed` naming
  * the hook (never `Crashed`, never NaN stats). A throwing ops factory or `targetValid` fails a
  * start or commit with `OpsFailed` and changes nothing.
  */
@@ -49,6 +50,8 @@ const registry = OpsRegistry.layer({
     throw new Error("cannot build")
   },
   badTargetValid: withHooks("badTargetValid", { targetValid: () => { throw new Error("no /proc") } }),
+  badFixedScore: withHooks("badFixedScore", { getSchemeScore: () => 50, fixedSchemeScore: () => untyped("high") }),
+  badIsNoop: withHooks("badIsNoop", { applyIsNoop: () => untyped(1) }),
   fake: base
 })
 const TestDamon = Damon.layer.pipe(Layer.provide([registry, World.layerReal]))
@@ -89,6 +92,35 @@ describe("ops answers", () => {
       )
       assert.strictEqual(Result.isFailure(stepped) ? stepped.failure.errno : "ok", "EIO")
       assert.strictEqual(state.schemes[0]!.stat.szApplied, 0)
+    }).pipe(Effect.provide(TestDamon)))
+
+  it.effect("fixedSchemeScore or applyIsNoop answering nonsense: OpsFailed naming the hook and the answer; the transform step fails with its state untouched", () =>
+    Effect.gen(function*() {
+      const cases = [
+        ["badFixedScore", "fixedSchemeScore", "returned \"high\" for a pageout scheme: must be a finite number or undefined"],
+        ["badIsNoop", "applyIsNoop", "returned 1 for a pageout scheme: must be a boolean"]
+      ] as const
+      for (const [ops, op, message] of cases) {
+        const { reason } = yield* runUntilStop(ops, { ...pageout, quota: { sz: 4096, resetIntervalMs: 1000 } })
+        assert.strictEqual(reason._tag, "OpsFailed", ops)
+        if (reason._tag === "OpsFailed") {
+          assert.strictEqual(reason.op, op)
+          assert.include(reason.message, message)
+        }
+      }
+      // the same answers to the offline transform: the step fails, its state untouched
+      const state = Result.getOrThrow(Transform.init([{ ...pageout, quota: { sz: 4096, resetIntervalMs: 1000 } }]))
+      const frozen = JSON.stringify(state, (_k, v) => (typeof v === "bigint" ? v.toString() : v))
+      const snap = { nowUs: 100_000, targets: [{ regions: [{ start: 0, end: 4096, nrAccesses: 0, age: 0 }] }] }
+      const ops = { id: "bad", applyScheme: applying(0), getSchemeScore: () => 50 }
+      const stepped = Transform.step(state, snap, { ...ops, fixedSchemeScore: () => Number.POSITIVE_INFINITY })
+      assert.strictEqual(
+        Result.isFailure(stepped) ? stepped.failure.message : "ok",
+        "ops fixedSchemeScore failed: returned Infinity for a pageout scheme: must be a finite number or undefined"
+      )
+      // the transform records every call, so it never asks applyIsNoop (its wrapper drops it)
+      assert.isTrue(Result.isSuccess(Transform.step(state, snap, { ...ops, applyIsNoop: () => untyped<boolean>("yes") })))
+      assert.strictEqual(JSON.stringify(state, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), frozen)
     }).pipe(Effect.provide(TestDamon)))
 
   it("the bound on applied bytes is the region plus a folio's slack: at it accepted, one past refused", () => {

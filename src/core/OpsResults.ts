@@ -52,6 +52,22 @@ export const checkApplyResult = (out: ApplyResult, sz: number): void => {
   }
 }
 
+/**
+ * Checks `fixedSchemeScore`'s answer for a scheme of `action`: `undefined` (score each region;
+ * returned as `NaN`) or a finite number (clamped later, as a per-region score is).
+ */
+export const checkFixedScore = (v: unknown, action: string): number => {
+  if (v === undefined) return Number.NaN
+  if (typeof v === "number" && Number.isFinite(v)) return v
+  throw new OpsFault("fixedSchemeScore", `returned ${renderValue(v)} for a ${action} scheme: must be a finite number or undefined`)
+}
+
+/** Checks `applyIsNoop`'s answer for a scheme of `action`: a boolean. */
+export const checkIsNoop = (v: unknown, action: string): boolean => {
+  if (typeof v === "boolean") return v
+  throw new OpsFault("applyIsNoop", `returned ${renderValue(v)} for a ${action} scheme: must be a boolean`)
+}
+
 /** Checks `checkAccesses`'s answer: the largest `nrAccesses`, a u32. */
 export const checkMaxNrAccesses = (n: unknown): number => {
   if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= UINT_MAX) return n

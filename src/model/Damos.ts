@@ -145,7 +145,7 @@ export interface Stat {
  * this order shares V8's hidden class with every such literal, the schema of a scheme's
  * running state among them (`Schema.Struct({ nrTried: ULong, ... })`), whose values are
  * objects; the shared fields are then stored untyped and each byte count added in an apply pass
- * allocated a number (docs/performance.md, "Statistics in a class of their own").
+ * allocated a number (docs/performance.md, "The apply pass, measured inside the run").
  */
 class SchemeStat implements Stat {
   // `declare`: no class-field initialiser, which would store `undefined` first and untype the fields again

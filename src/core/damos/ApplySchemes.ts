@@ -14,7 +14,7 @@ import type { Damos } from "../../model/Damos.ts"
 import type { Region } from "../../model/Region.ts"
 import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv } from "../../ops/DamonOps.ts"
-import { checkApplyResult, checkedMetricsOf } from "../OpsResults.ts"
+import { checkApplyResult, checkedMetricsOf, checkFixedScore, checkIsNoop } from "../OpsResults.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
 import { fitsPattern, patternNrAccesses, quotaIsSet, reachesMinScore } from "./AccessPattern.ts"
 import { coreFilterOut } from "./Filters.ts"
@@ -61,22 +61,22 @@ export interface PassFacts {
   readonly scoredFixedScore: Float64Array
 }
 
-/** The facts of a pass over `due`; `scored` is the part of `due`, in its order, whose thresholds the pass computes. */
-const passFactsOf = (ops: DamonOps, due: ReadonlyArray<Damos>, scored: ReadonlyArray<Damos>): PassFacts => {
+/**
+ * The facts of a pass over `due`, each answer checked (`OpsResults.checkFixedScore`,
+ * `checkIsNoop`); `scoredFixedScore` is filled as the thresholds to compute are known.
+ */
+const passFactsOf = (ops: DamonOps, due: ReadonlyArray<Damos>): PassFacts => {
   const facts: PassFacts = {
     fixedScore: new Float64Array(due.length),
     noop: new Uint8Array(due.length),
-    scoredFixedScore: new Float64Array(scored.length)
+    scoredFixedScore: new Float64Array(due.length)
   }
   const fixed = ops.fixedSchemeScore
   const noop = ops.applyIsNoop
-  let k = 0
   for (let j = 0; j < due.length; j++) {
     const s = due[j]!
-    const score = fixed === undefined ? Number.NaN : fixed(s) ?? Number.NaN
-    facts.fixedScore[j] = score
-    facts.noop[j] = noop !== undefined && noop(s) ? 1 : 0
-    if (scored[k] === s) facts.scoredFixedScore[k++] = score
+    facts.fixedScore[j] = fixed === undefined ? Number.NaN : checkFixedScore(fixed(s), s.action)
+    facts.noop[j] = noop !== undefined && checkIsNoop(noop(s), s.action) ? 1 : 0
   }
   return facts
 }
@@ -273,15 +273,14 @@ export const applySchemes = (
 ): boolean => {
   const nowUs = env.nowUs()
   const metrics = checkedMetricsOf(ops.system)
-  const due: Array<Damos> = []
+  const due = ctx.schemes.filter((s) => ctx.passedSampleIntervals >= s.nextApplySis && s.wmarks.activated)
+  // asked (and checked) before anything changes, so a bad answer leaves the quotas as they were
+  const facts = passFactsOf(ops, due)
   const scored: Array<Damos> = []
-  for (const s of ctx.schemes) {
-    if (ctx.passedSampleIntervals < s.nextApplySis) continue
-    if (!s.wmarks.activated) continue
-    due.push(s)
-    if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) scored.push(s)
+  for (let j = 0; j < due.length; j++) {
+    const s = due[j]!
+    if (adjustQuotaWindow(ctx, s, nowMs, metrics, nowUs)) facts.scoredFixedScore[scored.push(s) - 1] = facts.fixedScore[j]!
   }
-  const facts = passFactsOf(ops, due, scored)
   // Every window first, then the thresholds (in one walk when it can be): nothing a window step
   // reads is changed by another scheme's threshold, nor the other way round.
   updateMinScores(ctx, scored, ops, facts.scoredFixedScore)
