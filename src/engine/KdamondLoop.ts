@@ -19,7 +19,7 @@ import { commitCtx } from "../core/CommitCtx.ts"
 import { checkMeasurable, checkTargets } from "../core/ConfigChecks.ts"
 import { type ApplyHooks, applySchemes } from "../core/damos/ApplySchemes.ts"
 import { setFiltersDefaultReject } from "../core/damos/Filters.ts"
-import { minWaitUs } from "../core/damos/Watermarks.ts"
+import { minWaitUs, readsWmarkMetric } from "../core/damos/Watermarks.ts"
 import { tuneIntervals } from "../core/IntervalsTune.ts"
 import { applyMinNrRegions, mergeRegions, resetAggregated, type SplitState, splitRegions } from "../core/RegionAdjust.ts"
 import type { Rng } from "../core/Rng.ts"
@@ -217,7 +217,8 @@ const waitActivation = (st: LoopState, firstWaitUs: number | undefined): Effect.
  * when a system metric failed (the kdamond then stops with `OpsFailed`).
  */
 const minWatermarkWaitUs = (st: LoopState): number | undefined => {
-  if (st.ctx.schemes.length === 0) return 0
+  // no metric to read (every scheme's watermarks are `none`, or there are no schemes): 0
+  if (!st.ctx.schemes.some(readsWmarkMetric)) return 0
   let wait = 0
   const ok = guardOps(st, "system", () => {
     wait = minWaitUs(st.ctx.schemes, checkedMetricsOf(st.ops.system), st.world.nowUs())

@@ -16,6 +16,7 @@ import type { Region } from "../model/Region.ts"
 import * as Target from "../model/Target.ts"
 import {
   type AccessSampler,
+  type ActionRequest,
   type AddressSpace,
   type MemAction,
   makeOutcome,
@@ -66,23 +67,20 @@ const vaScoreOf = (action: Action): ScoreFn | undefined => {
   }
 }
 
-const madviseAction = (action: Action): MemAction | undefined => {
-  switch (action) {
-    case "willneed":
-      return "willneed"
-    case "cold":
-      return "deactivate"
-    case "pageout":
-      return "pageout"
-    case "hugepage":
-      return "hugepage"
-    case "nohugepage":
-      return "nohugepage"
-    case "collapse":
-      return "collapse"
-    default:
-      return undefined
-  }
+/** A madvise-style request: no ops filters, no folio skipped, huge pages split at the ends. */
+const madvise = (action: MemAction): ActionRequest => ({ action, chain: null, targetNid: -1, dests: [], splitThp: true, skipFolio: -1 })
+
+/**
+ * The request of each madvise-style action. Made once: a request is read-only and the same for
+ * every region (an action is tried on thousands of regions per pass).
+ */
+const madviseRequests: Readonly<Partial<Record<Action, ActionRequest>>> = {
+  willneed: madvise("willneed"),
+  cold: madvise("deactivate"),
+  pageout: madvise("pageout"),
+  hugepage: madvise("hugepage"),
+  nohugepage: madvise("nohugepage"),
+  collapse: madvise("collapse")
 }
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a
@@ -497,14 +495,13 @@ export const makeVaddrOps = (space: AddressSpace, options: VaddrOptions = {}): D
       const pid = t.pid
       if (pid === null || !space.processAlive(pid, now)) return
       resetOutcome(outcome)
-      const madv = madviseAction(s.action)
+      const madv = madviseRequests[s.action]
       if (madv !== undefined) {
         const start = alignUp(r.start, PAGE_SIZE)
         const len = alignUp(r.end - r.start, PAGE_SIZE)
-        const req = { action: madv, chain: null, targetNid: -1, dests: [], splitThp: true, skipFolio: -1 }
-        space.applyVirtual(pid, start, start + len, req, now, outcome)
+        space.applyVirtual(pid, start, start + len, madv, now, outcome)
         out.applied = reportKernel ? (outcome.unmappedBytes === 0 ? len : 0) : outcome.affectedBytes
-        out.costNs = actionCostNs(madv, outcome)
+        out.costNs = actionCostNs(madv.action, outcome)
         return
       }
       if (s.action === "migrate_hot" || s.action === "migrate_cold") {

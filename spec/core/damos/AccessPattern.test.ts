@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { isValidTargetPattern, quotaIsSet, reachesMinScore } from "../../../src/core/damos/AccessPattern.ts"
+import { CUT_ALL, CUT_ASK, CUT_NONE, isValidTargetPattern, minScoreCut, quotaIsSet } from "../../../src/core/damos/AccessPattern.ts"
 import type { DamonOps } from "../../../src/ops/DamonOps.ts"
 import { ctxOf, region, scheme, target } from "./fixtures.ts"
 
@@ -44,25 +44,22 @@ describe("AccessPattern", () => {
     assert.isTrue(quotaIsSet(g.quota))
   })
 
-  it("reachesMinScore - checks the score against minScore only with a quota and a scorer; a fixed score stands for the call", () => {
-    const t = target([[0, 4096]])
-    const ctx = ctxOf([t])
-    const r = t.regions[0]!
-    let calls = 0
-    const scored: DamonOps = { id: "s", getSchemeScore: () => (calls++, 40) }
+  it("minScoreCut - the score decides only with a quota and a scorer; a fixed score decides for every region at once", () => {
+    const ctx = ctxOf([target([[0, 4096]])])
+    const scored: DamonOps = { id: "s", getSchemeScore: () => 40 }
     const noQuota = scheme(ctx)
     noQuota.quota.minScore = 50
-    assert.isTrue(reachesMinScore(ctx, t, r, noQuota, scored))
+    assert.strictEqual(minScoreCut(noQuota.quota, scored, Number.NaN), CUT_NONE)
+    assert.strictEqual(minScoreCut(noQuota.quota, scored, 0), CUT_NONE, "no quota: even a fixed score below minScore passes")
     const withQuota = scheme(ctx, { quota: { sz: 4096 } })
     withQuota.quota.minScore = 50
-    assert.isFalse(reachesMinScore(ctx, t, r, withQuota, scored))
-    withQuota.quota.minScore = 40
-    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, scored))
-    withQuota.quota.minScore = 99
-    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, { id: "plain" }))
-    assert.strictEqual(calls, 2, "asked only with a quota in force")
-    assert.isTrue(reachesMinScore(ctx, t, r, withQuota, scored, 99))
-    assert.isFalse(reachesMinScore(ctx, t, r, withQuota, scored, 98))
-    assert.strictEqual(calls, 2, "a fixed score is not asked again")
+    assert.strictEqual(minScoreCut(withQuota.quota, scored, Number.NaN), CUT_ASK)
+    assert.strictEqual(minScoreCut(withQuota.quota, { id: "plain" }, Number.NaN), CUT_NONE, "an ops set that does not score")
+    assert.strictEqual(minScoreCut(withQuota.quota, scored, 50), CUT_NONE, "a fixed score at minScore")
+    assert.strictEqual(minScoreCut(withQuota.quota, scored, 120), CUT_NONE)
+    assert.strictEqual(minScoreCut(withQuota.quota, scored, 49.5), CUT_ALL, "a fixed score below minScore")
+    const goalOnly = scheme(ctx, { quota: { goals: [{ targetValue: 1 }] } })
+    goalOnly.quota.minScore = 10
+    assert.strictEqual(minScoreCut(goalOnly.quota, scored, 9), CUT_ALL, "a goal puts a quota in force")
   })
 })

@@ -291,4 +291,24 @@ describe("the apply walk", () => {
     assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, MIN], [MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
     assert.strictEqual(fast.schemes[2]!.stat.nrTried, 1, "C tried the 4 KiB piece, and only it")
   })
+
+  it("a scheme at its snapshot limit still goes through its resume point (which splits a region and is cleared)", () => {
+    const build = () => {
+      const ctx = ctxOf([{ pid: null, regions: [region(0, 4 * MIN, 3, 2), region(4 * MIN, 8 * MIN, 3, 2)], obsolete: false }])
+      ctx.minRegionSz = MIN
+      const a = scheme(ctx, { action: "stat", quota: { sz: 64 * MIN, resetIntervalMs: 1000 }, maxNrSnapshots: 1 })
+      a.stat.nrSnapshots = 1
+      a.quota.chargeTargetFrom = ctx.targets[0]!
+      a.quota.chargeAddrFrom = 2 * MIN
+      ctx.passedSampleIntervals = 20
+      return ctx
+    }
+    const [fast, literal] = [build(), build()]
+    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
+    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+    assert.strictEqual(stateOf(fast), stateOf(literal))
+    assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, 2 * MIN], [2 * MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
+    assert.isNull(fast.schemes[0]!.quota.chargeTargetFrom, "the resume point is cleared past its address")
+    assert.strictEqual(fast.schemes[0]!.stat.nrTried, 0, "nothing tried at the snapshot limit")
+  })
 })

@@ -6,10 +6,8 @@
  * Pure: no clock, no randomness, no mutation. Does not compute scores (the ops set does) nor
  * the score threshold (`Quota.ts` does).
  */
-import type { DamonCtx } from "../../model/DamonCtx.ts"
-import type { AccessPattern, Damos, QuotaState } from "../../model/Damos.ts"
+import type { AccessPattern, QuotaState } from "../../model/Damos.ts"
 import type { Region } from "../../model/Region.ts"
-import type { Target } from "../../model/Target.ts"
 import type { DamonOps } from "../../ops/DamonOps.ts"
 
 /**
@@ -47,20 +45,32 @@ export const quotaIsSet = (quota: QuotaState): boolean =>
   quota.esz !== 0 || quota.sz !== 0 || quota.ms !== 0 || quota.goals.length !== 0
 
 /**
- * The prioritisation cut of `damos_valid_target()` (R2), for a region that fits the scheme's
- * pattern: with a quota in force and an ops set that scores regions, whether the region's score
- * reaches the quota's `minScore`; otherwise always. `fixedScore` is what
- * `DamonOps.fixedSchemeScore` said of the scheme (`NaN`: ask `getSchemeScore`).
+ * How the prioritisation cut of `damos_valid_target()` (R2) goes for a fitting region, decided
+ * once for a pass: {@link CUT_NONE}, {@link CUT_ALL} or {@link CUT_ASK}.
  */
-export const reachesMinScore = (
-  ctx: DamonCtx,
-  target: Target,
-  region: Region,
-  scheme: Damos,
-  ops: DamonOps,
-  fixedScore = Number.NaN
-): boolean => {
-  const getScore = ops.getSchemeScore
-  if (!quotaIsSet(scheme.quota) || getScore === undefined) return true
-  return (fixedScore === fixedScore ? fixedScore : getScore(ctx, target, region, scheme)) >= scheme.quota.minScore
-}
+export type ScoreCut = typeof CUT_NONE | typeof CUT_ALL | typeof CUT_ASK
+/** {@link ScoreCut}: every fitting region passes (no quota in force, or an ops set that does not score). */
+export const CUT_NONE = 0
+/** {@link ScoreCut}: no region passes (a fixed score below `minScore`). */
+export const CUT_ALL = 1
+/** {@link ScoreCut}: each fitting region's score is asked of the ops set and compared with `minScore`. */
+export const CUT_ASK = 2
+
+/**
+ * The prioritisation cut for a pass of a scheme whose quota state is `quota`: with a quota in
+ * force and an ops set that scores regions, a region passes when its score reaches `minScore`;
+ * otherwise always. `fixedScore` is what `DamonOps.fixedSchemeScore` said of the scheme (`NaN`:
+ * each region is scored), which decides for every region at once.
+ *
+ * **Gotchas**
+ * Valid for as long as `quota.esz` and `quota.minScore` stay as they are: from the end of the
+ * thresholds (`updateMinScores`) to the end of the pass.
+ */
+export const minScoreCut = (quota: QuotaState, ops: DamonOps, fixedScore: number): ScoreCut =>
+  !quotaIsSet(quota) || ops.getSchemeScore === undefined
+    ? CUT_NONE
+    : fixedScore !== fixedScore
+    ? CUT_ASK
+    : fixedScore >= quota.minScore
+    ? CUT_NONE
+    : CUT_ALL

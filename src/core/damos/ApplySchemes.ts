@@ -16,7 +16,7 @@ import * as Target from "../../model/Target.ts"
 import type { ApplyResult, DamonOps, OpsEnv } from "../../ops/DamonOps.ts"
 import { checkApplyResult, checkedMetricsOf, checkFixedScore, checkIsNoop } from "../OpsResults.ts"
 import { setNextApplySis } from "../SetAttrs.ts"
-import { fitsPattern, patternNrAccesses, quotaIsSet, reachesMinScore } from "./AccessPattern.ts"
+import { CUT_ALL, CUT_NONE, fitsPattern, minScoreCut, patternNrAccesses, quotaIsSet } from "./AccessPattern.ts"
 import { coreFilterOut } from "./Filters.ts"
 import { adjustQuotaWindow, updateMinScores } from "./Quota.ts"
 import { skipChargedRegion } from "./SkipCharged.ts"
@@ -46,40 +46,86 @@ export const noHooks: ApplyHooks = {
 }
 
 /**
- * What the ops set said of each due scheme at the start of a pass, by position in the due list:
- * `DamonOps.fixedSchemeScore` (`NaN`: score each region) and `DamonOps.applyIsNoop` (1: count
- * the try without calling `applyScheme`), and the fixed scores of the schemes whose thresholds
- * the pass computes. Asked once per pass: a scheme's action and filters change between passes
- * (a commit, a `damonCall`); a walk function must not change them (`docs/design.md`, damosWalk).
- * Made afresh for each pass, so a pass started from inside a walk function (an offline
- * `Transform.step`) has its own.
+ * What a pass knows of each due scheme before its walk, by position in the due list. The ops
+ * set's answers (`DamonOps.fixedSchemeScore`, `DamonOps.applyIsNoop`) are asked once per pass; a
+ * scheme's action and filters change between passes (a commit, a `damonCall`), and a walk
+ * function must not change them (`docs/design.md`, damosWalk). Made afresh for each pass, so a
+ * pass started from inside a walk function (an offline `Transform.step`) has its own.
  */
 export interface PassFacts {
+  /** `DamonOps.fixedSchemeScore`; `NaN`: score each region. */
   readonly fixedScore: Float64Array
+  /** 1: `DamonOps.applyIsNoop` (count the try without calling `applyScheme`). */
   readonly noop: Uint8Array
   /** `fixedScore` of the schemes whose thresholds the pass computes, in their order. */
   readonly scoredFixedScore: Float64Array
+  /** 1: a quota is in force (`quotaIsSet`; `esz` does not change during the walk). */
+  readonly quotaSet: Uint8Array
+  /** `AccessPattern.minScoreCut` of the scheme: `minScore` and a fixed score stay as they are during the walk. */
+  readonly scoreCut: Uint8Array
+  /**
+   * 1: a no-op try (`noop`) of a scheme with neither a quota in force nor core filters, which
+   * `applyScheme` would neither trim nor filter: only counted ({@link countTry}).
+   */
+  readonly plainNoop: Uint8Array
+  /**
+   * How far the scheme's checks can still get in this walk: {@link LIVE}, {@link SNAPSHOTS_TAKEN}
+   * or {@link QUOTA_FULL}. Both stay so until the next pass: only the scheme's own tries charge
+   * its quota, only its own checks count its snapshots.
+   */
+  readonly live: Uint8Array
 }
 
+/** {@link PassFacts.live}: the quota is full; the scheme skips every region, as `damon_do_apply_schemes()`'s first check. */
+const QUOTA_FULL = 0
+/** {@link PassFacts.live}: the scheme's checks run in full. */
+const LIVE = 1
 /**
- * The facts of a pass over `due`, each answer checked (`OpsResults.checkFixedScore`,
- * `checkIsNoop`); `scoredFixedScore` is filled as the thresholds to compute are known.
+ * {@link PassFacts.live}: the scheme took its `maxNrSnapshots`; a region still goes through its
+ * resume check (which may split the region or clear the resume point) before it is skipped.
+ */
+const SNAPSHOTS_TAKEN = 2
+
+/**
+ * The ops set's answers for `due`, each checked (`OpsResults.checkFixedScore`, `checkIsNoop`);
+ * the rest is filled by {@link walkFactsOf} once the windows and thresholds are done.
  */
 const passFactsOf = (ops: DamonOps, due: ReadonlyArray<Damos>): PassFacts => {
+  const n = due.length
   const facts: PassFacts = {
-    fixedScore: new Float64Array(due.length),
-    noop: new Uint8Array(due.length),
-    scoredFixedScore: new Float64Array(due.length)
+    fixedScore: new Float64Array(n),
+    noop: new Uint8Array(n),
+    scoredFixedScore: new Float64Array(n),
+    quotaSet: new Uint8Array(n),
+    scoreCut: new Uint8Array(n),
+    plainNoop: new Uint8Array(n),
+    live: new Uint8Array(n)
   }
   const fixed = ops.fixedSchemeScore
   const noop = ops.applyIsNoop
-  for (let j = 0; j < due.length; j++) {
+  for (let j = 0; j < n; j++) {
     const s = due[j]!
     facts.fixedScore[j] = fixed === undefined ? Number.NaN : checkFixedScore(fixed(s), s.action)
     facts.noop[j] = noop !== undefined && checkIsNoop(noop(s), s.action) ? 1 : 0
   }
   return facts
 }
+
+/** Fills the walk's facts of `due` from their state after the windows and thresholds. */
+const walkFactsOf = (ops: DamonOps, due: ReadonlyArray<Damos>, facts: PassFacts): void => {
+  for (let j = 0; j < due.length; j++) {
+    const s = due[j]!
+    const q = s.quota
+    const set = quotaIsSet(q)
+    facts.quotaSet[j] = set ? 1 : 0
+    facts.scoreCut[j] = minScoreCut(q, ops, facts.fixedScore[j]!)
+    facts.plainNoop[j] = facts.noop[j] === 1 && !set && s.coreFilters.length === 0 && !s.coreFiltersDefaultReject ? 1 : 0
+    facts.live[j] = set && q.chargedSz >= q.esz ? QUOTA_FULL : reachedSnapshots(s) ? SNAPSHOTS_TAKEN : LIVE
+  }
+}
+
+/** Whether the scheme has taken its `maxNrSnapshots` (`0`: no limit). */
+const reachedSnapshots = (s: Damos): boolean => s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots
 
 /**
  * Adds one try to the scheme's statistics. Mirrors `damos_update_stat()`.
@@ -133,13 +179,11 @@ export const applyScheme = (
   const q = scheme.quota
   const r = target.regions[regionIndex]!
   let sz = r.end - r.start
-  let szApplied = 0
-  let szOpsFilterPassed = 0
   const apply = ops.applyScheme
   if (apply !== undefined) {
     if (quotaIsSet(q) && q.chargedSz + sz > q.esz) {
       // Less room than one `minRegionSz` aligns down to 0 without a division. The pass counts
-      // such a try itself without calling here (`doApplySchemes`); a direct caller gets the
+      // such a try itself without calling here (`applyToTarget`); a direct caller gets the
       // kernel's 0-byte try.
       const room = q.esz - q.chargedSz
       sz = room < ctx.minRegionSz ? 0 : alignDown(room, ctx.minRegionSz)
@@ -161,88 +205,135 @@ export const applyScheme = (
       apply(ctx, target, r, scheme, env, out)
       checkApplyResult(out, sz)
     }
-    szApplied = out.applied
-    szOpsFilterPassed = out.filterPassed
-    hooks.onApplied(target, r, scheme, szOpsFilterPassed)
-    q.totalChargedNs += out.costNs
-    q.chargedSz += sz
-    if (quotaIsSet(q) && q.chargedSz >= q.esz) {
-      q.chargeTargetFrom = target
-      q.chargeAddrFrom = r.end
-    }
+    countTry(target, r, scheme, hooks, sz, out.applied, out.filterPassed, out.costNs)
+    return
+  }
+  if (scheme.action !== "stat") r.age = 0
+  updateStat(scheme, sz, 0, 0)
+}
+
+/**
+ * The end of `damos_apply_scheme()` (R2) once the ops set acted on `r` (trimmed and filtered):
+ * the walk function, the charge (with the resume point when it fills the quota), the age reset
+ * of any action but `stat`, the statistics.
+ *
+ * **Gotchas**
+ * Mutates the region's age, the scheme's quota and stats.
+ */
+const countTry = (
+  target: Target.Target,
+  r: Region,
+  scheme: Damos,
+  hooks: ApplyHooks,
+  sz: number,
+  szApplied: number,
+  szOpsFilterPassed: number,
+  costNs: number
+): void => {
+  const q = scheme.quota
+  hooks.onApplied(target, r, scheme, szOpsFilterPassed)
+  q.totalChargedNs += costNs
+  q.chargedSz += sz
+  if (quotaIsSet(q) && q.chargedSz >= q.esz) {
+    q.chargeTargetFrom = target
+    q.chargeAddrFrom = r.end
   }
   if (scheme.action !== "stat") r.age = 0
   updateStat(scheme, sz, szApplied, szOpsFilterPassed)
 }
 
 /**
- * Runs the due, active schemes `due` (in list order) on the region at `regionIndex`.
+ * Runs the due, active schemes `due` (in list order) on every region of `target`, region by
+ * region: `damon_do_apply_schemes()` (R2) for each region of the walk.
  *
  * **Details**
- * Mirrors `damon_do_apply_schemes()` (R2): a scheme is skipped when its quota is full, the
- * region was charged in the previous window (may split it), or it reached `maxNrSnapshots`;
- * otherwise it is applied when it targets the region (`damos_valid_target()`: the pattern, then,
- * with a quota in force and an ops set that scores, the score against `minScore`). A scheme that
- * got past those checks counts a snapshot when the region is (still) the last of its target.
- * The kernel checks "due" and "active" per region; neither can change during a pass, so the
- * pass computes `due` once. The region's size, access count and age are read when a scheme first
+ * For a region, a scheme is skipped when its quota is full, the region was charged in the
+ * previous window (may split it), or it reached `maxNrSnapshots`; otherwise it is applied when
+ * it targets the region (`damos_valid_target()`: the pattern, then, with a quota in force and an
+ * ops set that scores, the score against `minScore`). A scheme that got past those checks counts
+ * a snapshot when the region is (still) the last of its target. Regions are walked by index while
+ * the list grows, so pieces split off are visited in the same walk (R2's non-safe walk).
+ *
+ * What does not change during the walk is decided once (`facts`): whether a quota is in force,
+ * the prioritisation cut when the score is fixed, and which schemes' quotas are full or
+ * snapshots taken (a scheme leaves the walk when its own try fills its quota or its own check
+ * takes its last snapshot). A region's size, access count and age are read when a scheme first
  * gets to its pattern and again only after something that can change them (a split, an action,
- * a walk function); `facts` says which schemes' scores and actions need no call; a try with no
- * room left in the quota is counted without the call (all `applyScheme` would do).
+ * a walk function). A try with no room left in the quota is counted without the call (all
+ * `applyScheme` would do).
  *
  * **Gotchas**
- * Mutates like {@link applyScheme}. Splits keep the current region at `regionIndex` and insert
- * the remainder right after it, where the caller's walk reaches it next. `getSchemeScore` must
- * not change the region.
+ * Mutates like {@link applyScheme}. Splits keep the current region at its index and insert the
+ * remainder right after it, where the walk reaches it next. `getSchemeScore` must not change the
+ * region.
  */
-export const doApplySchemes = (
+const applyToTarget = (
   ctx: DamonCtx,
   ops: DamonOps,
   env: OpsEnv,
   target: Target.Target,
-  regionIndex: number,
   due: ReadonlyArray<Damos>,
   hooks: ApplyHooks,
   out: ApplyResult,
   facts: PassFacts
 ): void => {
   const regions = target.regions
-  // the region's fields, read when a scheme first gets to its pattern and again after anything
-  // that can change them (`read` false): most regions of a pass whose quotas are full need none
-  let read = false
-  let r = regions[regionIndex]!
-  let sz = 0
-  let nrAccesses = 0
-  let age = 0
-  for (let si = 0; si < due.length; si++) {
-    const s = due[si]!
-    const q = s.quota
-    if (quotaIsSet(q) && q.chargedSz >= q.esz) continue
-    if (q.chargeTargetFrom !== null) {
-      read = false
-      if (skipChargedRegion(target, regionIndex, s, ctx.minRegionSz)) continue
-    }
-    if (s.maxNrSnapshots !== 0 && s.maxNrSnapshots <= s.stat.nrSnapshots) continue
-    if (!read) {
-      r = regions[regionIndex]!
-      sz = r.end - r.start
-      nrAccesses = patternNrAccesses(r)
-      age = r.age
-      read = true
-    }
-    if (fitsPattern(s.pattern, sz, nrAccesses, age) && reachesMinScore(ctx, target, r, s, ops, facts.fixedScore[si]!)) {
-      const room = q.esz - q.chargedSz
-      if (ops.applyScheme !== undefined && quotaIsSet(q) && room < ctx.minRegionSz && sz > room) {
-        // what `applyScheme` does when the quota has no room for a `minRegionSz` piece: a try
-        // of 0 bytes, nothing else (no split, no action, the age kept); a time quota's `esz` is
-        // rarely page-aligned, so every fitting region after the quota nearly filled lands here
-        s.stat.nrTried++
-      } else {
-        applyScheme(ctx, ops, env, target, regionIndex, s, hooks, out, facts.noop[si] === 1)
+  const { live, noop, plainNoop, quotaSet, scoreCut } = facts
+  const canApply = ops.applyScheme !== undefined
+  const minRegionSz = ctx.minRegionSz
+  for (let i = 0; i < regions.length; i++) {
+    // the region's fields, read when a scheme first gets to its pattern and again after anything
+    // that can change them (`read` false)
+    let read = false
+    let r = regions[i]!
+    let sz = 0
+    let nrAccesses = 0
+    let age = 0
+    for (let si = 0; si < due.length; si++) {
+      const state = live[si]!
+      if (state === QUOTA_FULL) continue
+      const s = due[si]!
+      const q = s.quota
+      if (q.chargeTargetFrom !== null) {
         read = false
+        if (skipChargedRegion(target, i, s, minRegionSz)) continue
+      }
+      if (state === SNAPSHOTS_TAKEN) continue
+      if (!read) {
+        r = regions[i]!
+        sz = r.end - r.start
+        nrAccesses = patternNrAccesses(r)
+        age = r.age
+        read = true
+      }
+      const cut = scoreCut[si]!
+      if (
+        cut !== CUT_ALL && fitsPattern(s.pattern, sz, nrAccesses, age) &&
+        (cut === CUT_NONE || ops.getSchemeScore!(ctx, target, r, s) >= q.minScore)
+      ) {
+        const room = q.esz - q.chargedSz
+        if (canApply && quotaSet[si] === 1 && room < minRegionSz && sz > room) {
+          // what `applyScheme` does when the quota has no room for a `minRegionSz` piece: a try
+          // of 0 bytes, nothing else (no split, no action, the age kept); a time quota's `esz` is
+          // rarely page-aligned, so every fitting region after the quota nearly filled lands here
+          s.stat.nrTried++
+        } else if (canApply && plainNoop[si] === 1) {
+          // what `applyScheme` does for such a try: no trim (no quota), the core-filter check
+          // finds no filter (and clears `coreFiltersAllowed`), no ops call; then the count
+          s.coreFiltersAllowed = false
+          countTry(target, r, s, hooks, sz, 0, 0, 0)
+          read = false
+        } else {
+          applyScheme(ctx, ops, env, target, i, s, hooks, out, noop[si] === 1)
+          read = false
+          if (quotaSet[si] === 1 && q.chargedSz >= q.esz) live[si] = QUOTA_FULL
+        }
+      }
+      if (i === regions.length - 1) {
+        s.stat.nrSnapshots++
+        if (reachedSnapshots(s)) live[si] = SNAPSHOTS_TAKEN
       }
     }
-    if (regionIndex === regions.length - 1) s.stat.nrSnapshots++
   }
 }
 
@@ -285,10 +376,11 @@ export const applySchemes = (
   // reads is changed by another scheme's threshold, nor the other way round.
   updateMinScores(ctx, scored, ops, facts.scoredFixedScore)
   if (due.length === 0) return false
+  walkFactsOf(ops, due, facts)
   const out: ApplyResult = { applied: 0, filterPassed: 0, costNs: 0 }
   for (const t of ctx.targets) {
     if (ops.targetValid !== undefined && !ops.targetValid(ctx, t, env)) continue
-    for (let i = 0; i < t.regions.length; i++) doApplySchemes(ctx, ops, env, t, i, due, hooks, out, facts)
+    applyToTarget(ctx, ops, env, t, due, hooks, out, facts)
   }
   for (const s of ctx.schemes) {
     if (ctx.passedSampleIntervals < s.nextApplySis) continue

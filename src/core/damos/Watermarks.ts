@@ -36,6 +36,12 @@ export const wmarkWaitUs = (scheme: Damos, metrics: SystemMetrics | undefined, n
 }
 
 /**
+ * Whether the scheme's watermarks read a metric. Without one, {@link wmarkWaitUs} returns 0 and
+ * changes nothing, so a kdamond whose schemes have none need not read the metrics at every sample.
+ */
+export const readsWmarkMetric = (scheme: Damos): boolean => scheme.wmarks.metric !== "none"
+
+/**
  * The time kdamond sleeps before the next activation check: the minimum of
  * {@link wmarkWaitUs} over every scheme (each is evaluated, updating its activation), `0` when
  * at least one scheme is active or there are no schemes.
