@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
-import { Damon, type DamonConfigInput, type DamonError, type Events, OpsRegistry, World } from "effect-damon"
+import { Damon, type DamonConfigInput, type DamonError, type Events, OpsRegistry, SchemesControl, World } from "effect-damon"
 import type { CallRequest, ControlState } from "../../src/engine/Control.ts"
 import { EngineSeam, shippedFor } from "../../src/engine/EngineSeam.ts"
 import { MAX_PENDING_REQUESTS } from "../../src/model/Limits.ts"
@@ -194,6 +194,24 @@ describe("KdamondStart: the loop's wiring", () => {
       freeMemRate.value = 300 // activated: the loop prepares the new set itself
       yield* TestClock.adjust("100 millis")
       assert.include(otherLog.calls, "prepareAccessChecks")
+    }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
+})
+
+describe("KdamondStart: watermarks", () => {
+  it.effect("a scheme with a watermark metric is deactivated beside one without (the metric is read when any scheme has one)", () =>
+    Effect.gen(function*() {
+      freeMemRate.value = 300
+      const wmarks = { metric: "free_mem_rate", intervalUs: 20_000, high: 500, mid: 400, low: 200 } as const
+      const k = yield* (yield* Damon.Damon).start({ ...config, schemes: [{ action: "stat" }, { action: "pageout", wmarks }] }, { seed: 1 })
+      yield* TestClock.adjust("300 millis")
+      freeMemRate.value = 900 // above high: the second scheme is deactivated, the first goes on
+      yield* TestClock.adjust("50 millis")
+      const before = yield* SchemesControl.schemesStats(k)
+      yield* TestClock.adjust("500 millis")
+      const after = yield* SchemesControl.schemesStats(k)
+      assert.isAbove(after[0]!.nrTried, before[0]!.nrTried)
+      assert.isAbove(before[1]!.nrTried, 0, "active before")
+      assert.strictEqual(after[1]!.nrTried, before[1]!.nrTried, "deactivated: not tried")
     }).pipe(Effect.provide(TestDamon), Effect.provide(World.layerReal)))
 })
 

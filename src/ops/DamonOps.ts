@@ -74,7 +74,11 @@ export interface DamonOps {
    * have made them. No effect when nothing is kept.
    */
   readonly settle?: (ctx: DamonCtx) => void
-  /** DAMOS prioritisation score of a region in [0, 99]. */
+  /**
+   * DAMOS prioritisation score of a region in [0, 99]. Like `applyScheme`, must not change the
+   * scheme (its quota, filters, action or statistics): the apply pass decides what those allow
+   * once per pass (`ApplySchemes.ts`, `PassFacts`).
+   */
   readonly getSchemeScore?: (ctx: DamonCtx, target: Target, region: Region, scheme: Damos) => number
   /**
    * Optional, for speed: the score `getSchemeScore` gives every region under `scheme` when it
@@ -84,7 +88,10 @@ export interface DamonOps {
    * replaces `getSchemeScore` must drop it (or replace it too).
    */
   readonly fixedSchemeScore?: (scheme: Damos) => number | undefined
-  /** Applies a scheme's action to a region; fills `out` (bytes applied, passed ops filters, cost). */
+  /**
+   * Applies a scheme's action to a region; fills `out` (bytes applied, passed ops filters, cost).
+   * May change the region and the scheme's `lastApplied`, not the rest of the scheme.
+   */
   readonly applyScheme?: (
     ctx: DamonCtx,
     target: Target,

@@ -28,13 +28,19 @@ const SEEDS = 300
 
 const pick = <A>(rng: Rng, xs: ReadonlyArray<A>): A => xs[rng.rand(0, xs.length)]!
 
-/** Actions with a fixed score in {@link opsOf} (in and out of [0, 99], fractional); `stat` is also its no-op action. */
-const fixedScores: ReadonlyMap<Action, number> = new Map<Action, number>([["stat", 99], ["willneed", 41.5], ["cold", 120]])
+/** Actions with a fixed score in {@link opsOf} (in and out of [0, 99], fractional). */
+const fixedScores: ReadonlyMap<Action, number> = new Map<Action, number>([["stat", 99], ["willneed", 41.5], ["cold", 120], ["pageout", -2]])
+
+/**
+ * The no-op actions of {@link opsOf}: `stat`, which keeps the age, and `lru_prio`, whose try
+ * still resets it (so a later scheme must read the region again).
+ */
+const noopActions: ReadonlySet<Action> = new Set<Action>(["stat", "lru_prio"])
 
 /**
  * Ops that score by accesses and age except for the actions of {@link fixedScores} (also given
- * as `fixedSchemeScore`), apply a random share of each region, and do nothing for `stat` (also
- * given as `applyIsNoop`). Two ops made from the same seed draw the same numbers as long as they
+ * as `fixedSchemeScore`), apply a random share of each region, and do nothing for
+ * {@link noopActions} (also given as `applyIsNoop`). Two ops made from the same seed draw the same numbers as long as they
  * are asked the same things.
  */
 const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
@@ -48,7 +54,7 @@ const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
       o.applied = 0
       o.filterPassed = 0
       o.costNs = 0
-      if (s.action === "stat") return
+      if (noopActions.has(s.action)) return
       const sz = r.end - r.start
       o.applied = rng.rand(0, 3) === 0 ? 0 : rng.rand(0, sz + 1)
       o.filterPassed = rng.rand(0, sz + 1)
@@ -57,7 +63,7 @@ const opsOf = (seed: number, shortcuts: boolean): DamonOps => {
     ...(shortcuts
       ? {
         fixedSchemeScore: (s) => fixedScores.get(s.action),
-        applyIsNoop: (s) => s.action === "stat"
+        applyIsNoop: (s) => noopActions.has(s.action)
       }
       : {})
   }
@@ -310,5 +316,23 @@ describe("the apply walk", () => {
     assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, 2 * MIN], [2 * MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
     assert.isNull(fast.schemes[0]!.quota.chargeTargetFrom, "the resume point is cleared past its address")
     assert.strictEqual(fast.schemes[0]!.stat.nrTried, 0, "nothing tried at the snapshot limit")
+  })
+
+  it("a scheme that fills its quota on the last region and takes its last snapshot there stays quota-full", () => {
+    const build = () => {
+      const ctx = ctxOf([{ pid: null, regions: [region(0, 4 * MIN, 3, 0), region(4 * MIN, 8 * MIN, 3, 5)], obsolete: false }])
+      ctx.minRegionSz = MIN
+      // A fits only the last region and fills its quota with it exactly, at its last snapshot
+      scheme(ctx, { action: "stat", pattern: { minAgeRegion: 5 }, quota: { sz: 4 * MIN, resetIntervalMs: 1000 }, maxNrSnapshots: 1 })
+      // B trims that last region (splits it), so the walk visits one more region of the target
+      scheme(ctx, { action: "stat", pattern: { minAgeRegion: 5 }, quota: { sz: 2 * MIN, resetIntervalMs: 1000 } })
+      ctx.passedSampleIntervals = 20
+      return ctx
+    }
+    const [fast, literal] = [build(), build()]
+    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
+    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+    assert.strictEqual(literal.schemes[0]!.quota.chargeTargetFrom, literal.targets[0], "R2 keeps the resume point")
+    assert.strictEqual(stateOf(fast), stateOf(literal))
   })
 })

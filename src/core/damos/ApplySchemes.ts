@@ -70,8 +70,8 @@ export interface PassFacts {
   readonly plainNoop: Uint8Array
   /**
    * How far the scheme's checks can still get in this walk: {@link LIVE}, {@link SNAPSHOTS_TAKEN}
-   * or {@link QUOTA_FULL}. Both stay so until the next pass: only the scheme's own tries charge
-   * its quota, only its own checks count its snapshots.
+   * or {@link QUOTA_FULL} (which wins: it is the first check). Both stay so until the next pass:
+   * only the scheme's own tries charge its quota, only its own checks count its snapshots.
    */
   readonly live: Uint8Array
 }
@@ -331,7 +331,8 @@ const applyToTarget = (
       }
       if (i === regions.length - 1) {
         s.stat.nrSnapshots++
-        if (reachedSnapshots(s)) live[si] = SNAPSHOTS_TAKEN
+        // a quota filled by this very try stays full (its resume point is kept for the next window)
+        if (live[si] === LIVE && reachedSnapshots(s)) live[si] = SNAPSHOTS_TAKEN
       }
     }
   }
