@@ -147,10 +147,16 @@ const vaddrTargets = (rng: Rng, m: SimMachine): Array<Target.Target> =>
     return Target.make(p.pid, regions)
   })
 
-/** All page extents of the machine, by physical address. */
-const physExtents = (m: SimMachine): Array<PageExtent> => {
+/**
+ * The page extents of the machine whose frames meet the physical range `[start, end)` (all of
+ * them by default), by physical address (a stable sort: what sorting all of them and dropping
+ * the others gives).
+ */
+const physExtents = (m: SimMachine, start = -Infinity, end = Infinity): Array<PageExtent> => {
   const all: Array<PageExtent> = []
-  for (const o of owners(m)) for (const e of o.extents) all.push(e)
+  for (const o of owners(m)) {
+    for (const e of o.extents) if (e.pStart < end && e.pStart + (e.vEnd - e.vStart) > start) all.push(e)
+  }
   return all.sort((a, b) => a.pStart - b.pStart)
 }
 
@@ -520,7 +526,8 @@ const predict = (
       const p = m.process(t.pid)
       if (p !== undefined) walkPieces(p, r.start, r.end, s.action === "stat" ? s.lastApplied : -1, now, pieces)
     } else {
-      physWalkPieces(physExtents(m), r.start, r.end, s.lastApplied, now, pieces)
+      // the walk visits only frames in [alignDown(r.start), r.end): the extents there are all it needs
+      physWalkPieces(physExtents(m, alignDown(r.start, PAGE), r.end), r.start, r.end, s.lastApplied, now, pieces)
     }
   }
   // paddr pageout re-checks accesses with a `young, matching, reject` filter unless the scheme has a
