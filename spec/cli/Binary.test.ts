@@ -8,13 +8,14 @@
  *   `record` from the events endpoint, `stop`;
  * - user errors: one line naming the flag or file, exit status 1, no stack trace.
  * The real executable (`bin/effect-damon.js`, spawned) where only a process shows it: the bin's
- * start and its child for long runs (`record`, `serve`), `--version`'s fast path, Ctrl-C, the
- * exit status and stderr of a user error. The other commands run in-process
+ * start and its child for long runs (`record`; `serve`'s in `spec/http/Serve.test.ts`),
+ * `--version`'s fast path, Ctrl-C, the exit status and stderr of a user error. The other commands,
+ * and the `serve` the client commands talk to, run in-process
  * (`spec/support/cliInProcess.ts`: the same `runCli`, the same stdout, stderr and exit status),
  * since each process pays Node's and Effect's start (docs/performance.md, "Test suite").
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Result } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Result } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -68,26 +69,25 @@ const ok = (r: Ran, what: string): string => {
   return r.stdout
 }
 
-/** Starts `serve` and resolves with its URL and a stop function. */
+/**
+ * Runs `serve` in-process (`serve --port 0 <args>`) for the rest of the scope and returns its
+ * URL once the banner is printed, with the run's fiber. (The bin starting `serve` in its child,
+ * passing signals on and its exit status: `spec/http/Serve.test.ts`'s processes.)
+ */
 const serve = (args: ReadonlyArray<string>) =>
-  new Promise<{ readonly url: string; readonly stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args], { cwd: dir })
-    let out = ""
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m !== null) {
-        resolve({
-          url: m[1]!,
-          stop: () =>
-            new Promise((done) => {
-              child.on("close", (code) => done(code))
-              child.kill("SIGTERM")
-            })
-        })
-      }
-    })
-    child.on("close", (code) => reject(new Error(`serve exited (${code}) before listening: ${out}`)))
+  Effect.gen(function*() {
+    const listening = yield* Deferred.make<string, Error>()
+    const run = yield* Effect.forkScoped(
+      runCliInProcess(["serve", "--port", "0", ...args], {
+        onStdout: (out) => {
+          const m = /listening on (http:\/\/\S+)/.exec(out)
+          if (m !== null) Deferred.doneUnsafe(listening, Effect.succeed(m[1]!))
+        }
+      }).pipe(Effect.tap((ran) => Deferred.fail(listening, new Error(`serve exited (${ran.code}) before listening: ${ran.stdout}${ran.stderr}`)))),
+      { startImmediately: true }
+    )
+    const url = yield* Deferred.await(listening).pipe(Effect.timeout("20 seconds"), Effect.orDie)
+    return { url, run }
   })
 
 describe("the effect-damon executable", () => {
@@ -144,7 +144,7 @@ describe("the effect-damon executable", () => {
         damosQuotas: [["100ms", "16M", "1s"].join(SEP)]
       }))
       writeFileSync(join(dir, "kdamonds.json"), JSON.stringify(doc))
-      const server = yield* Effect.promise(() => serve(["--workload", "zigzag"]))
+      const server = yield* serve(["--workload", "zigzag"])
       const env = { EFFECT_DAMON_SERVER: server.url }
       const client = (args: ReadonlyArray<string>) => runCliInProcess(args, { env })
       const session = Effect.gen(function*() {
@@ -182,9 +182,13 @@ describe("the effect-damon executable", () => {
         assert.strictEqual(stopped.stderr, "effect-damon: not running: no kdamond is running\n")
       })
       const exit = yield* Effect.exit(session)
-      assert.strictEqual(yield* Effect.promise(() => server.stop()), 130)
+      // stopped as Ctrl-C stops it: interrupted, nothing else (the exit status 130 of a signal is
+      // the process's, tested in Serve.test.ts through the bin)
+      yield* Fiber.interrupt(server.run)
+      const stopped = yield* Fiber.await(server.run)
+      assert.isTrue(Exit.isFailure(stopped) && Cause.hasInterruptsOnly(stopped.cause), String(stopped))
       return yield* exit
-    }), 240_000)
+    }).pipe(Effect.scoped), 240_000)
 
   it.live("a long record shows progress with an ETA on a terminal, and Ctrl-C leaves a valid record file", () =>
     Effect.gen(function*() {

@@ -2,8 +2,10 @@
  * `effect-damon serve`: the program in-process (listens, serves the tree of a simulated machine
  * with pid 42, shuts down on interruption, closing the server and stopping the kdamonds), the
  * command in-process (`spec/support/cliInProcess.ts`: bad flags, `--token-file`), and the CLI as
- * a real process where only a process shows it (prints the URL, serves, exits cleanly on SIGINT
- * and SIGTERM through `NodeRuntime.runMain`; the shutdown grace; a second signal).
+ * a real process, the executable as a user runs it (the bin and the child it starts `serve` in),
+ * where only a process shows it (prints the URL, serves, exits cleanly on SIGINT and SIGTERM
+ * through `NodeRuntime.runMain`, the bin passing the signal on and exiting with the child's
+ * status; the shutdown grace; a second signal).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
@@ -12,6 +14,7 @@ import { spawn } from "node:child_process"
 import { chmodSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { runServe, type ServeOptions, serveLayer } from "../../src/cli/Serve.ts"
 import * as Endpoint from "../../src/http/HttpEndpoint.ts"
 import { Sysfs } from "../../src/sysfs/Sysfs.ts"
@@ -192,16 +195,28 @@ const holdHalfOpen = (url: URL) =>
   })
 
 /**
- * Runs `src/cli/main.ts` with the node running the tests (type stripping, `development`
- * condition, as `npm start` does); `url` resolves once the banner is printed, `stop` sends a
- * signal and waits for the exit. The process is killed if the test ends first.
+ * Runs the executable, `bin/effect-damon.js`, as a user runs it: the bin starts `serve` in a child
+ * Node and passes signals on to it, and its exit status is the child's. `url` resolves once the
+ * banner is printed, `stop` sends a signal (to the bin) and waits for the exit. What is left of
+ * the bin and its child (a process group of their own) is killed when the test ends.
  */
 const startCli = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const child = spawn(process.execPath, ["--conditions=development", "src/cli/main.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"]
+    const child = spawn(process.execPath, [fileURLToPath(new URL("../../bin/effect-damon.js", import.meta.url)), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true
     })
-    yield* Effect.addFinalizer(() => Effect.sync(() => void (child.exitCode === null && child.kill("SIGKILL"))))
+    // the whole group: the bin's child outlives a bin that died (a bin killed by a signal it
+    // did not pass on leaves its child running)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL")
+        } catch {
+          // the group is gone already
+        }
+      })
+    )
     let stdout = ""
     let stderr = ""
     const ready = Deferred.makeUnsafe<string, Error>()
