@@ -1,12 +1,15 @@
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { defineConfig } from "vitest/config"
+import { trimCompileCache } from "./spec/support/compileCacheTrim.ts"
 
 // Node's compile cache (V8 code and stripped TypeScript, keyed by content) for everything the
 // tests start: the workers, the HTTP worker threads, the CLI processes. The directory is the one
 // `module.enableCompileCache()` uses, so the bin's own starts share it. A CLI process or HTTP
 // worker thread costs about half the CPU with it (docs/performance.md, "Test suite").
 process.env["NODE_COMPILE_CACHE"] ??= join(tmpdir(), "node-compile-cache")
+// Node never removes an entry; each run adds some it will not use again (spec/support/compileCacheTrim.ts).
+trimCompileCache(process.env["NODE_COMPILE_CACHE"], 10_000)
 
 export default defineConfig({
   resolve: { conditions: ["development"] },
