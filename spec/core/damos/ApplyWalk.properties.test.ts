@@ -190,6 +190,18 @@ const scenario = (seed: number) => {
   return [build(), build()] as const
 }
 
+/**
+ * One pass at 1 ms over two contexts from `build`: the fast pass with shortcuts, then R2's
+ * literal loop without; asserts they leave the same state and returns both.
+ */
+const onePassBoth = (build: () => DamonCtx): readonly [DamonCtx, DamonCtx] => {
+  const [fast, literal] = [build(), build()]
+  applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
+  kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+  assert.strictEqual(stateOf(fast), stateOf(literal))
+  return [fast, literal]
+}
+
 describe("the apply walk", () => {
   it("leaves every region, statistic and quota as R2's literal loop does, shortcuts or not (300 seeds x 12 passes)", () => {
     const tally: Tally = { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 }
@@ -290,10 +302,7 @@ describe("the apply walk", () => {
       ctx.passedSampleIntervals = 20
       return ctx
     }
-    const [fast, literal] = [build(), build()]
-    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
-    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
-    assert.strictEqual(stateOf(fast), stateOf(literal))
+    const [fast] = onePassBoth(build)
     assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, MIN], [MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
     assert.strictEqual(fast.schemes[2]!.stat.nrTried, 1, "C tried the 4 KiB piece, and only it")
   })
@@ -309,10 +318,7 @@ describe("the apply walk", () => {
       ctx.passedSampleIntervals = 20
       return ctx
     }
-    const [fast, literal] = [build(), build()]
-    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
-    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
-    assert.strictEqual(stateOf(fast), stateOf(literal))
+    const [fast] = onePassBoth(build)
     assert.deepStrictEqual(fast.targets[0]!.regions.map((r) => [r.start, r.end]), [[0, 2 * MIN], [2 * MIN, 4 * MIN], [4 * MIN, 8 * MIN]])
     assert.isNull(fast.schemes[0]!.quota.chargeTargetFrom, "the resume point is cleared past its address")
     assert.strictEqual(fast.schemes[0]!.stat.nrTried, 0, "nothing tried at the snapshot limit")
@@ -329,10 +335,7 @@ describe("the apply walk", () => {
       ctx.passedSampleIntervals = 20
       return ctx
     }
-    const [fast, literal] = [build(), build()]
-    applySchemes(fast, opsOf(1, true), envAt(1000), 1, noHooks)
-    kernelPass(literal, opsOf(1, false), envAt(1000), 1, noHooks, { ageReset: 0, trimmed: 0, resumeSplit: 0, visits: 0 })
+    const [, literal] = onePassBoth(build)
     assert.strictEqual(literal.schemes[0]!.quota.chargeTargetFrom, literal.targets[0], "R2 keeps the resume point")
-    assert.strictEqual(stateOf(fast), stateOf(literal))
   })
 })
