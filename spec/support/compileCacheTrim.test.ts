@@ -5,7 +5,7 @@ import { trimCompileCache } from "./compileCacheTrim.ts"
 import { testTempDir } from "./tempDir.ts"
 
 describe("trimCompileCache", () => {
-  it("removes the oldest entries of a subdirectory over the limit, down to half of it; leaves the others", () => {
+  it("removes the least recently used entries of a subdirectory over the limit, down to half of it; leaves the others", () => {
     const dir = testTempDir("compile-cache-")
     const full = join(dir, "v24-full")
     const small = join(dir, "v24-small")
@@ -13,13 +13,15 @@ describe("trimCompileCache", () => {
     mkdirSync(small)
     for (let i = 0; i < 30; i++) {
       writeFileSync(join(full, `e${i}`), "x")
-      // entry i written at second 1000 + i: e0 is the oldest
+      // entry i written and last read at second 1000 + i: e0 is the least recently used
       utimesSync(join(full, `e${i}`), 1000 + i, 1000 + i)
     }
+    // written first, but read last: kept
+    utimesSync(join(full, "e0"), 5000, 1000)
     for (let i = 0; i < 5; i++) writeFileSync(join(small, `e${i}`), "x")
     writeFileSync(join(dir, "not-a-directory"), "x")
     assert.strictEqual(trimCompileCache(dir, 20), 20)
-    assert.deepStrictEqual(readdirSync(full).sort(), Array.from({ length: 10 }, (_, i) => `e${20 + i}`).sort())
+    assert.deepStrictEqual(readdirSync(full).sort(), ["e0", ...Array.from({ length: 9 }, (_, i) => `e${21 + i}`)].sort())
     assert.strictEqual(readdirSync(small).length, 5)
     assert.strictEqual(trimCompileCache(dir, 20), 0, "nothing over the limit any more")
   })

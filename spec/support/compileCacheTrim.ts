@@ -9,8 +9,11 @@ import { join } from "node:path"
 
 /**
  * In each of `dir`'s subdirectories (one per Node version and flags) holding more than
- * `maxEntries` entries, removes the oldest by modification time down to half of that. Returns
- * how many were removed. A missing `dir` is an empty cache.
+ * `maxEntries` entries, removes the least recently used down to half of that: by the later of
+ * their access and modification times (Node writes an entry once and then only reads it, so an
+ * entry the current checkout still uses is old by its modification time; file systems mounted
+ * `relatime` still move the access time of an entry read a day or more after its last access).
+ * Returns how many were removed. A missing `dir` is an empty cache.
  */
 export const trimCompileCache = (dir: string, maxEntries: number): number => {
   let removed = 0
@@ -29,10 +32,13 @@ export const trimCompileCache = (dir: string, maxEntries: number): number => {
       continue // not a directory
     }
     if (names.length <= maxEntries) continue
-    const byAge = names
-      .map((name) => ({ name, mtimeMs: statSync(join(path, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
-      .sort((a, b) => a.mtimeMs - b.mtimeMs)
-    for (const { name } of byAge.slice(0, names.length - Math.floor(maxEntries / 2))) {
+    const byUse = names
+      .map((name) => {
+        const st = statSync(join(path, name), { throwIfNoEntry: false })
+        return { name, usedMs: st === undefined ? 0 : Math.max(st.atimeMs, st.mtimeMs) }
+      })
+      .sort((a, b) => a.usedMs - b.usedMs)
+    for (const { name } of byUse.slice(0, names.length - Math.floor(maxEntries / 2))) {
       rmSync(join(path, name), { force: true, recursive: true })
       removed++
     }
