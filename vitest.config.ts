@@ -2,6 +2,7 @@ import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { defineConfig } from "vitest/config"
 import { trimCompileCache } from "./spec/support/compileCacheTrim.ts"
+import { HeavyFirstSequencer } from "./spec/support/heavyFirstSequencer.ts"
 
 // Node's compile cache (V8 code and stripped TypeScript, keyed by content) for everything the
 // tests start: the workers, the HTTP worker threads, the CLI processes. The directory is the one
@@ -21,6 +22,9 @@ export default defineConfig({
     execArgv: ["--conditions=development"],
     experimental: { viteModuleRunner: false },
     include: ["spec/**/*.test.ts"],
+    // the heaviest files first when vitest has no timings of its own (a clean clone), so that no
+    // long file starts last on one core while the other waits (spec/support/heavyFirstSequencer.ts)
+    sequence: { sequencer: HeavyFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // One module evaluation per worker, not per file: with isolation every file re-evaluated
