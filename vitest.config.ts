@@ -23,8 +23,9 @@ export default defineConfig({
     experimental: { viteModuleRunner: false },
     include: ["spec/**/*.test.ts"],
     // the heaviest files first when vitest has no timings of its own (a clean clone), so that no
-    // long file starts last on one core while the other waits (spec/support/heavyFirstSequencer.ts)
-    sequence: { sequencer: HeavyFirstSequencer },
+    // long file starts last on one core while the other waits (spec/support/heavyFirstSequencer.ts);
+    // not when the run asks for a shuffle: vitest shuffles files only when no sequencer is set
+    sequence: process.argv.some((arg) => arg.startsWith("--sequence.shuffle")) ? {} : { sequencer: HeavyFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // One module evaluation per worker, not per file: with isolation every file re-evaluated

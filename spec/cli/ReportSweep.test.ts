@@ -150,8 +150,10 @@ describe("report sweep", () => {
         })
         return { stream, read: () => read || stream.readableFlowing !== null }
       }
+      // the temporary copy of a piped trace goes to TMPDIR: here a directory of the test's own
+      const tmp = testTempDir("effect-damon-stdin-")
       const cli = (args: ReadonlyArray<string>, stdin: Readable) =>
-        runCliInProcess(args, { stdin }).pipe(Effect.timeout("20 seconds"))
+        runCliInProcess(args, { stdin, env: { TMPDIR: tmp } }).pipe(Effect.timeout("20 seconds"))
       const junk = "I  04000000,3\n L 0400abcd,8\nthis is junk\n"
       for (const args of [["report", "sweep", "--trace", "-", "--duration-ms", "0"], ["report", "accuracy", "--trace", "-", "--duration-ms", "0"]]) {
         const pipe = openPipe()
@@ -165,6 +167,7 @@ describe("report sweep", () => {
         assert.strictEqual(ran.code, 1, ran.stderr)
         assert.include(ran.stderr, `stdin:3: "this is junk" is invalid: not a lackey line`)
         assert.notInclude(ran.stderr, "effect-damon-trace-")
+        assert.deepStrictEqual(readdirSync(tmp), [], `${args.join(" ")}: the trace's temporary copy is removed`)
       }
     }), 60_000)
 

@@ -11,7 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { spawn } from "node:child_process"
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, readFileSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -195,25 +195,58 @@ const holdHalfOpen = (url: URL) =>
   })
 
 /**
+ * A process's start time (field 22 of `/proc/<pid>/stat`, in clock ticks since boot): with its
+ * pid, what tells it from a later process given the same pid. `undefined` once it is gone (or
+ * without `/proc`).
+ */
+const startTimeOf = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // the command name (field 2) is in parentheses and may hold spaces; field 22 is the 20th after it
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** The pids of `pid`'s children (Linux: `/proc/<pid>/task/<pid>/children`); none when unknown. */
+const childrenOf = (pid: number): Array<number> => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((x) => x !== "").map(Number)
+  } catch {
+    return []
+  }
+}
+
+/**
  * Runs the executable, `bin/effect-damon.js`, as a user runs it: the bin starts `serve` in a child
  * Node and passes signals on to it, and its exit status is the child's. `url` resolves once the
- * banner is printed, `stop` sends a signal (to the bin) and waits for the exit. What is left of
- * the bin and its child (a process group of their own) is killed when the test ends.
+ * banner is printed, `stop` sends a signal (to the bin) and waits for it to end, its output read
+ * to the end. When the test ends, the bin and the child it had when the banner came are killed
+ * if they still run (a bin killed by a signal it did not pass on leaves its child running); each
+ * is known by its pid and start time, so a later process given the same pid is left alone. Both
+ * stay in the test run's process group, so a Ctrl-C of the run reaches them too.
  */
 const startCli = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const child = spawn(process.execPath, [fileURLToPath(new URL("../../bin/effect-damon.js", import.meta.url)), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true
+      stdio: ["ignore", "pipe", "pipe"]
     })
-    // the whole group: the bin's child outlives a bin that died (a bin killed by a signal it
-    // did not pass on leaves its child running)
+    const started: Array<readonly [number, string]> = []
+    const remember = (pid: number) => {
+      const start = startTimeOf(pid)
+      if (start !== undefined) started.push([pid, start])
+    }
+    if (child.pid !== undefined) remember(child.pid)
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        try {
-          process.kill(-child.pid!, "SIGKILL")
-        } catch {
-          // the group is gone already
+        for (const [pid, start] of started) {
+          if (startTimeOf(pid) !== start) continue
+          try {
+            process.kill(pid, "SIGKILL")
+          } catch {
+            // ended in between
+          }
         }
       })
     )
@@ -224,10 +257,13 @@ const startCli = (args: ReadonlyArray<string>) =>
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk
       const m = /listening on (http:\/\/\S+)/.exec(stdout)
-      if (m !== null) Deferred.doneUnsafe(ready, Effect.succeed(m[1]!))
+      if (m !== null && Deferred.doneUnsafe(ready, Effect.succeed(m[1]!)) && child.pid !== undefined) {
+        for (const pid of childrenOf(child.pid)) remember(pid)
+      }
     })
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk))
-    child.on("exit", (code) => {
+    // `close`: the bin has exited and its output (which its child shares) is read to the end
+    child.on("close", (code) => {
       Deferred.doneUnsafe(ready, Effect.fail(new Error(`exited (${code}) before listening: ${stdout}${stderr}`)))
       Deferred.doneUnsafe(exited, Effect.succeed(code))
     })

@@ -7,41 +7,54 @@
 import { readdirSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 
+/** A subdirectory Node makes for one Node version, platform, flags and user (e.g. `v24.21.0-x64-964aae3f-0`). */
+const cacheSubdir = /^v\d+\.\d+\.\d+-.+-[0-9a-f]{8}-\d+$/
+/** An entry Node writes in it (a hash). */
+const cacheEntry = /^[0-9a-f]{8}$/
+
 /**
- * In each of `dir`'s subdirectories (one per Node version and flags) holding more than
- * `maxEntries` entries, removes the least recently used down to half of that: by the later of
- * their access and modification times (Node writes an entry once and then only reads it, so an
- * entry the current checkout still uses is old by its modification time; file systems mounted
- * `relatime` still move the access time of an entry read a day or more after its last access).
- * Returns how many were removed. A missing `dir` is an empty cache.
+ * In each of `dir`'s subdirectories that Node made for this user (by its name and owner) holding
+ * more than `maxEntries` entries, removes the least recently used entries down to half of that:
+ * by the later of their access and modification times (Node writes an entry once and then only
+ * reads it, so an entry the current checkout still uses is old by its modification time; file
+ * systems mounted `relatime` still move the access time of an entry read a day or more after its
+ * last access, and on `noatime` ones the order is the writing order). Only files named as Node
+ * names its entries are removed; anything else, and anything that cannot be read or removed, is
+ * left as it is: a trim never fails the run. Returns how many were removed.
  */
 export const trimCompileCache = (dir: string, maxEntries: number): number => {
   let removed = 0
-  let subdirs: Array<string>
-  try {
-    subdirs = readdirSync(dir)
-  } catch {
-    return 0
-  }
-  for (const sub of subdirs) {
+  for (const sub of namesIn(dir)) {
+    if (!cacheSubdir.test(sub)) continue
     const path = join(dir, sub)
-    let names: Array<string>
-    try {
-      names = readdirSync(path)
-    } catch {
-      continue // not a directory
-    }
+    const owner = statSync(path, { throwIfNoEntry: false })
+    if (owner === undefined || !owner.isDirectory() || (process.getuid !== undefined && owner.uid !== process.getuid())) continue
+    const names = namesIn(path).filter((name) => cacheEntry.test(name))
     if (names.length <= maxEntries) continue
     const byUse = names
       .map((name) => {
         const st = statSync(join(path, name), { throwIfNoEntry: false })
-        return { name, usedMs: st === undefined ? 0 : Math.max(st.atimeMs, st.mtimeMs) }
+        return { name, isFile: st?.isFile() ?? false, usedMs: st === undefined ? 0 : Math.max(st.atimeMs, st.mtimeMs) }
       })
+      .filter((e) => e.isFile)
       .sort((a, b) => a.usedMs - b.usedMs)
-    for (const { name } of byUse.slice(0, names.length - Math.floor(maxEntries / 2))) {
-      rmSync(join(path, name), { force: true, recursive: true })
-      removed++
+    for (const { name } of byUse.slice(0, Math.max(0, byUse.length - Math.floor(maxEntries / 2)))) {
+      try {
+        rmSync(join(path, name), { force: true })
+        removed++
+      } catch {
+        // not ours to remove after all: left
+      }
     }
   }
   return removed
+}
+
+/** The names in `dir`; none when it is missing or not readable. */
+const namesIn = (dir: string): Array<string> => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }

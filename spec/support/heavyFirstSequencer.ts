@@ -35,7 +35,8 @@ export const heaviestFiles: ReadonlyArray<string> = [
 
 /**
  * `files` in the order to start them: vitest's own when it has a duration for every file;
- * otherwise {@link heaviestFiles} first, in their order, then the rest in vitest's.
+ * otherwise {@link heaviestFiles} first, in their order, then the rest in vitest's (so then the
+ * list also comes before vitest's "failed files first").
  */
 export const orderFiles = <F>(files: ReadonlyArray<F>, pathOf: (file: F) => string, allTimed: boolean): Array<F> => {
   if (allTimed) return [...files]
