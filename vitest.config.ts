@@ -2,7 +2,7 @@ import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { defineConfig } from "vitest/config"
 import { trimCompileCache } from "./spec/support/compileCacheTrim.ts"
-import { HeavyFirstSequencer } from "./spec/support/heavyFirstSequencer.ts"
+import { sequenceFor } from "./spec/support/heavyFirstSequencer.ts"
 
 // Node's compile cache (V8 code and stripped TypeScript, keyed by content) for everything the
 // tests start: the workers, the HTTP worker threads, the CLI processes. The directory is the one
@@ -24,8 +24,8 @@ export default defineConfig({
     include: ["spec/**/*.test.ts"],
     // the heaviest files first when vitest has no timings of its own (a clean clone), so that no
     // long file starts last on one core while the other waits (spec/support/heavyFirstSequencer.ts);
-    // not when the run asks for a shuffle: vitest shuffles files only when no sequencer is set
-    sequence: process.argv.some((arg) => arg.startsWith("--sequence.shuffle")) ? {} : { sequencer: HeavyFirstSequencer },
+    // not when the run asks for a shuffle
+    sequence: sequenceFor(process.argv),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // One module evaluation per worker, not per file: with isolation every file re-evaluated

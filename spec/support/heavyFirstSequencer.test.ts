@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { heaviestFiles, orderFiles } from "./heavyFirstSequencer.ts"
+import { HeavyFirstSequencer, heaviestFiles, orderFiles, sequenceFor } from "./heavyFirstSequencer.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
 
@@ -18,5 +18,12 @@ describe("the heavy-first order of test files", () => {
   it("with vitest's timings for every file, vitest's order", () => {
     const files = ["spec/a.test.ts", heaviestFiles[2]!, heaviestFiles[0]!]
     assert.deepStrictEqual(orderFiles(files, (f) => f, true), files)
+  })
+
+  it("the sequencer for a plain run; none when the run asks for a shuffle (vitest's random order then)", () => {
+    assert.strictEqual(sequenceFor(["node", "vitest", "run"]).sequencer, HeavyFirstSequencer)
+    for (const flag of ["--sequence.shuffle", "--sequence.shuffle.files", "--sequence.shuffle.tests=true"]) {
+      assert.isUndefined(sequenceFor(["node", "vitest", "run", flag]).sequencer, flag)
+    }
   })
 })

@@ -64,3 +64,11 @@ const relativeTo = (root: string, path: string): string => {
   const r = root.replaceAll("\\", "/").replace(/\/$/, "")
   return p.startsWith(`${r}/`) ? p.slice(r.length + 1) : p
 }
+
+/**
+ * vitest's `sequence` option for a run started with `argv`: {@link HeavyFirstSequencer}, unless
+ * the run asks for a shuffle (`--sequence.shuffle`, `.files`, `.tests`), since vitest shuffles
+ * files only when no sequencer is set.
+ */
+export const sequenceFor = (argv: ReadonlyArray<string>): { sequencer?: typeof HeavyFirstSequencer } =>
+  argv.some((arg) => arg.startsWith("--sequence.shuffle")) ? {} : { sequencer: HeavyFirstSequencer }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { minWaitUs, wmarkWaitUs } from "../../../src/core/damos/Watermarks.ts"
+import { minWaitUs, readsWmarkMetric, wmarkWaitUs } from "../../../src/core/damos/Watermarks.ts"
 import { ctxOf, metrics, scheme } from "./fixtures.ts"
 
 describe("Watermarks", () => {
@@ -10,6 +10,19 @@ describe("Watermarks", () => {
     s.wmarks.activated = false
     assert.strictEqual(wmarkWaitUs(s, metrics(), 0), 0)
     assert.isFalse(s.wmarks.activated)
+  })
+
+  it("readsWmarkMetric - only a scheme whose watermarks have a metric reads one (wmarkWaitUs of the others is 0 without reading)", () => {
+    const none = scheme(ctxOf())
+    let reads = 0
+    const counting = metrics({ freeMemRatePermil: () => (reads++, 450) })
+    assert.isFalse(readsWmarkMetric(none))
+    assert.strictEqual(wmarkWaitUs(none, counting, 0), 0)
+    assert.strictEqual(reads, 0)
+    const withMetric = scheme(ctxOf(), { wmarks: wm })
+    assert.isTrue(readsWmarkMetric(withMetric))
+    wmarkWaitUs(withMetric, counting, 0)
+    assert.strictEqual(reads, 1)
   })
 
   it("wmarkWaitUs - hysteresis between low, mid and high", () => {
